@@ -1,0 +1,284 @@
+/* Access phase: Host/Origin checks, then bearer authentication through the shared-memory cache,
+ * falling back to a PostgreSQL lookup on the thread pool. Also batches last-used updates. */
+#include "ngx_http_asgard_module.h"
+
+
+typedef struct {
+    ngx_http_request_t  *request;
+    u_char               digest[32];
+    asg_principal_t      principal;
+} ngx_http_asgard_lookup_task_t;
+
+#define NGX_HTTP_ASGARD_TOUCH_MAX  512
+
+static int64_t     ngx_http_asgard_touched[NGX_HTTP_ASGARD_TOUCH_MAX];
+static ngx_uint_t  ngx_http_asgard_ntouched;
+
+
+void
+ngx_http_asgard_note_token_use(int64_t token_id)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ngx_http_asgard_ntouched; i++) {
+        if (ngx_http_asgard_touched[i] == token_id) {
+            return;
+        }
+    }
+
+    if (ngx_http_asgard_ntouched < NGX_HTTP_ASGARD_TOUCH_MAX) {
+        ngx_http_asgard_touched[ngx_http_asgard_ntouched++] = token_id;
+    }
+}
+
+
+typedef struct {
+    size_t   count;
+    int64_t  ids[NGX_HTTP_ASGARD_TOUCH_MAX];
+} ngx_http_asgard_touch_task_t;
+
+
+static void
+ngx_http_asgard_touch_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_asgard_touch_task_t  *t = data;
+
+    asg_tokens_touch(t->ids, t->count);
+}
+
+
+static void
+ngx_http_asgard_touch_done(ngx_event_t *ev)
+{
+    ngx_pool_t  *pool = ev->data;
+
+    ngx_destroy_pool(pool);
+}
+
+
+void
+ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle)
+{
+    ngx_pool_t                    *pool;
+    ngx_thread_task_t             *task;
+    ngx_http_asgard_main_conf_t   *amcf;
+    ngx_http_asgard_touch_task_t  *t;
+
+    if (ngx_http_asgard_ntouched == 0) {
+        return;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_asgard_module);
+
+    pool = ngx_create_pool(1024, cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    task = ngx_thread_task_alloc(pool, sizeof(ngx_http_asgard_touch_task_t));
+    if (task == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    t = task->ctx;
+    t->count = ngx_http_asgard_ntouched;
+    ngx_memcpy(t->ids, ngx_http_asgard_touched, t->count * sizeof(int64_t));
+
+    task->handler = ngx_http_asgard_touch_thread;
+    task->event.handler = ngx_http_asgard_touch_done;
+    task->event.data = pool;
+    task->event.log = cycle->log;
+
+    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_http_asgard_ntouched = 0;
+}
+
+
+static ngx_int_t
+ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+    asg_http_error_t  err;
+
+    if (asg_auth_error(status, &err) != 0) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    if (err.www_authenticate[0] != '\0') {
+        h = ngx_http_asgard_add_header(r, "WWW-Authenticate", err.www_authenticate);
+        if (h == NULL) {
+            asg_free(err.body);
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_DONE;
+        }
+        r->headers_out.www_authenticate = h;
+    }
+
+    rc = ngx_http_asgard_send(r, err.http_status, "application/json", err.body, err.body_len);
+    asg_free(err.body);
+
+    /* The answer is sent: finish the request here and stop the phases. */
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/* Decides on a known principal: NGX_DECLINED to continue, or the sent rejection's rc. */
+static ngx_int_t
+ngx_http_asgard_admit(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+{
+    asg_auth_status_t  status;
+
+    status = asg_auth_effective_status(&ctx->principal, ngx_http_asgard_now_ms());
+
+    if (status != ASG_AUTH_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "asgard: credential rejected (status %d, token id %L)",
+                      (int) status, ctx->principal.token_id);
+        return ngx_http_asgard_reject(r, status);
+    }
+
+    ngx_http_asgard_note_token_use(ctx->principal.token_id);
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_asgard_lookup_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_asgard_lookup_task_t  *t = data;
+
+    asg_auth_lookup(t->digest, &t->principal);
+}
+
+
+static void
+ngx_http_asgard_lookup_done(ngx_event_t *ev)
+{
+    ngx_connection_t               *c;
+    ngx_http_request_t             *r;
+    ngx_http_asgard_ctx_t          *ctx;
+    ngx_http_asgard_main_conf_t    *amcf;
+    ngx_http_asgard_lookup_task_t  *t;
+
+    t = ev->data;
+    r = t->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+    ctx->principal = t->principal;
+    ctx->auth_state = NGX_HTTP_ASGARD_AUTH_DONE;
+
+    if (t->principal.status == ASG_AUTH_UNAVAILABLE) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "asgard: token lookup failed: PostgreSQL is unavailable");
+
+    } else {
+        amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+        ngx_http_asgard_cache_put(amcf->cache_zone, t->digest, &t->principal,
+                                  sizeof(asg_principal_t), amcf->cache_ttl);
+    }
+
+    if (r->done) {
+        c->write->handler(c->write);
+
+    } else {
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+ngx_int_t
+ngx_http_asgard_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_table_elt_t                *authorization;
+    asg_auth_status_t               status;
+    ngx_thread_task_t              *task;
+    ngx_http_asgard_ctx_t          *ctx;
+    ngx_http_asgard_loc_conf_t     *alcf;
+    ngx_http_asgard_main_conf_t    *amcf;
+    ngx_http_asgard_lookup_task_t  *t;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+
+    if (!alcf->mcp || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+
+    if (ctx != NULL) {
+        if (ctx->auth_state == NGX_HTTP_ASGARD_AUTH_WAITING) {
+            return NGX_AGAIN;
+        }
+        return ngx_http_asgard_admit(r, ctx);
+    }
+
+    rc = ngx_http_asgard_check_origin_and_host(r, alcf);
+    if (rc != NGX_DECLINED) {
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_asgard_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ngx_http_set_ctx(r, ctx, ngx_http_asgard_module);
+
+    authorization = r->headers_in.authorization;
+    status = asg_auth_parse_header(authorization ? (const char *) authorization->value.data : NULL,
+                                   authorization ? authorization->value.len : 0, ctx->digest);
+
+    if (status != ASG_AUTH_OK) {
+        return ngx_http_asgard_reject(r, status);
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+
+    if (ngx_http_asgard_cache_get(amcf->cache_zone, ctx->digest, &ctx->principal,
+                                  sizeof(asg_principal_t)) == NGX_OK)
+    {
+        ctx->auth_state = NGX_HTTP_ASGARD_AUTH_DONE;
+        return ngx_http_asgard_admit(r, ctx);
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_lookup_task_t));
+    if (task == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    t = task->ctx;
+    t->request = r;
+    ngx_memcpy(t->digest, ctx->digest, 32);
+
+    task->handler = ngx_http_asgard_lookup_thread;
+    task->event.handler = ngx_http_asgard_lookup_done;
+    task->event.data = t;
+
+    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+        return ngx_http_asgard_reject(r, ASG_AUTH_UNAVAILABLE);
+    }
+
+    r->main->blocked++;
+    r->aio = 1;
+    ctx->auth_state = NGX_HTTP_ASGARD_AUTH_WAITING;
+
+    return NGX_AGAIN;
+}

@@ -1,0 +1,281 @@
+/* Content handler for /mcp: reads the body, lets the core answer on the event loop when no I/O is
+ * needed, otherwise on the thread pool; then sends the answer and remembers session state. */
+#include "ngx_http_asgard_module.h"
+
+
+typedef struct {
+    ngx_http_request_t   *request;
+    asg_mcp_request_t     in;
+    asg_mcp_response_t    out;
+} ngx_http_asgard_mcp_task_t;
+
+
+static const char ngx_http_asgard_too_large[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
+    "\"message\":\"Payload Too Large: the request body exceeds asgard_max_body_size\"}}";
+
+
+static asg_str_t
+ngx_http_asgard_header_str(ngx_http_request_t *r, const char *name, size_t len)
+{
+    asg_str_t   s;
+    ngx_str_t  *v;
+
+    v = ngx_http_asgard_find_header(r, name, len);
+    s.data = v ? (const char *) v->data : NULL;
+    s.len = v ? v->len : 0;
+
+    return s;
+}
+
+
+static ngx_int_t
+ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t)
+{
+    uint8_t                       state;
+    ngx_int_t                     rc;
+    ngx_msec_t                    ttl;
+    int64_t                       left;
+    ngx_table_elt_t              *h;
+    asg_mcp_response_t           *out;
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    out = &t->out;
+
+    if (out->log_line[0] != '\0') {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "%s", out->log_line);
+    }
+
+    if (out->cache_state != ASG_SESSION_UNKNOWN) {
+        amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+        left = out->cache_until_ms - ngx_http_asgard_now_ms();
+        ttl = left > 0 ? (ngx_msec_t) left : 0;
+        if (out->cache_state == ASG_SESSION_LIVE && ttl > amcf->cache_ttl) {
+            ttl = amcf->cache_ttl;
+        }
+        state = (uint8_t) out->cache_state;
+        ngx_http_asgard_cache_put(amcf->cache_zone, out->cache_key, &state, 1, ttl);
+    }
+
+    if (out->session_id[0] != '\0'
+        && ngx_http_asgard_add_header(r, "Mcp-Session-Id", out->session_id) == NULL)
+    {
+        asg_free(out->body);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (out->allow[0] != '\0') {
+        h = ngx_http_asgard_add_header(r, "Allow", out->allow);
+        if (h == NULL) {
+            asg_free(out->body);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    rc = ngx_http_asgard_send(r, out->http_status,
+                              out->content_type[0] ? out->content_type : NULL,
+                              out->body, out->body_len);
+    asg_free(out->body);
+    out->body = NULL;
+
+    return rc;
+}
+
+
+static void
+ngx_http_asgard_mcp_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_asgard_mcp_task_t  *t = data;
+
+    t->in.allow_io = 1;
+    asg_mcp_handle(&t->in, &t->out);
+}
+
+
+static void
+ngx_http_asgard_mcp_done(ngx_event_t *ev)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_asgard_mcp_task_t  *t;
+
+    t = ev->data;
+    r = t->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, t));
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_asgard_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    size_t        len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    body->len = 0;
+    body->data = NULL;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos) : (size_t) (b->last - b->pos);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    body->len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos, b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NGX_ERROR;
+            }
+            p += n;
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_asgard_mcp_process(ngx_http_request_t *r)
+{
+    ngx_str_t                     body;
+    ngx_thread_task_t            *task;
+    ngx_http_asgard_ctx_t        *ctx;
+    ngx_http_asgard_loc_conf_t   *alcf;
+    ngx_http_asgard_main_conf_t  *amcf;
+    ngx_http_asgard_mcp_task_t   *t;
+    uint8_t                       state;
+    u_char                        key[32];
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+
+    if (ctx == NULL || ctx->auth_state != NGX_HTTP_ASGARD_AUTH_DONE) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_asgard_read_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (body.len > alcf->max_body_size) {
+        ngx_http_finalize_request(r, ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                  "application/json", ngx_http_asgard_too_large,
+                                  sizeof(ngx_http_asgard_too_large) - 1));
+        return;
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_mcp_task_t));
+    if (task == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    t = task->ctx;
+    t->request = r;
+    t->in.http_method.data = (const char *) r->method_name.data;
+    t->in.http_method.len = r->method_name.len;
+    t->in.body.data = (const char *) body.data;
+    t->in.body.len = body.len;
+    t->in.content_type = ngx_http_asgard_header_str(r, "content-type", 12);
+    t->in.accept = ngx_http_asgard_header_str(r, "accept", 6);
+    t->in.protocol_version = ngx_http_asgard_header_str(r, "mcp-protocol-version", 20);
+    t->in.session_id = ngx_http_asgard_header_str(r, "mcp-session-id", 14);
+    t->in.principal = &ctx->principal;
+    t->in.now_ms = ngx_http_asgard_now_ms();
+    t->in.session_state = ASG_SESSION_UNKNOWN;
+
+    if (t->in.session_id.len > 0) {
+        asg_session_cache_key(t->in.session_id.data, t->in.session_id.len, key);
+        if (ngx_http_asgard_cache_get(amcf->cache_zone, key, &state, 1) == NGX_OK) {
+            t->in.session_state = state;
+        }
+    }
+
+    asg_mcp_handle(&t->in, &t->out);
+
+    if (!t->out.needs_io) {
+        ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, t));
+        return;
+    }
+
+    task->handler = ngx_http_asgard_mcp_thread;
+    task->event.handler = ngx_http_asgard_mcp_done;
+    task->event.data = t;
+
+    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return;
+    }
+
+    r->main->blocked++;
+    r->aio = 1;
+}
+
+
+ngx_int_t
+ngx_http_asgard_mcp_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    ngx_http_asgard_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+
+    if (r->method != NGX_HTTP_POST) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+        r->main->count++;
+        ngx_http_asgard_mcp_process(r);
+        return NGX_DONE;
+    }
+
+    if (r->headers_in.content_length_n > (off_t) alcf->max_body_size) {
+        return ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "application/json",
+                                    ngx_http_asgard_too_large,
+                                    sizeof(ngx_http_asgard_too_large) - 1);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_asgard_mcp_process);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}

@@ -1,0 +1,476 @@
+/* The Asgard module: directives, configuration, phase registration and per-worker start-up. */
+#include "ngx_http_asgard_module.h"
+
+
+static void *ngx_http_asgard_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_asgard_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
+static ngx_int_t ngx_http_asgard_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_asgard_init_process(ngx_cycle_t *cycle);
+static void ngx_http_asgard_exit_process(ngx_cycle_t *cycle);
+static char *ngx_http_asgard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_asgard_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+
+static ngx_command_t  ngx_http_asgard_commands[] = {
+
+    { ngx_string("asgard_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, database_url),
+      NULL },
+
+    { ngx_string("asgard_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_asgard_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("asgard_master_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, master_key_file),
+      NULL },
+
+    { ngx_string("asgard_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("asgard_token_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_asgard_token_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("asgard_session_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, session_ttl),
+      NULL },
+
+    { ngx_string("asgard_io_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, io_timeout),
+      NULL },
+
+    { ngx_string("asgard_allowed_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_asgard_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_asgard_loc_conf_t, allowed_origins),
+      NULL },
+
+    { ngx_string("asgard_allowed_hosts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_asgard_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_asgard_loc_conf_t, allowed_hosts),
+      NULL },
+
+    { ngx_string("asgard_max_body_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_asgard_loc_conf_t, max_body_size),
+      NULL },
+
+    { ngx_string("asgard_mcp"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_asgard_mcp,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_asgard_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_asgard_postconfiguration,     /* postconfiguration */
+
+    ngx_http_asgard_create_main_conf,      /* create main configuration */
+    ngx_http_asgard_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_asgard_create_loc_conf,       /* create location configuration */
+    ngx_http_asgard_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_asgard_module = {
+    NGX_MODULE_V1,
+    &ngx_http_asgard_module_ctx,           /* module context */
+    ngx_http_asgard_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_asgard_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_asgard_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_event_t  ngx_http_asgard_touch_timer;
+
+
+static void *
+ngx_http_asgard_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_asgard_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    amcf->redis_port = NGX_CONF_UNSET;
+    amcf->cache_ttl = NGX_CONF_UNSET_MSEC;
+    amcf->session_ttl = NGX_CONF_UNSET_MSEC;
+    amcf->io_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->touch_interval = NGX_CONF_UNSET_MSEC;
+
+    return amcf;
+}
+
+
+static char *
+ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_asgard_main_conf_t *amcf = conf;
+
+    char  err[256];
+
+    ngx_conf_init_value(amcf->redis_port, 6379);
+    ngx_conf_init_msec_value(amcf->cache_ttl, 10000);
+    ngx_conf_init_msec_value(amcf->session_ttl, 24 * 3600 * 1000);
+    ngx_conf_init_msec_value(amcf->io_timeout, 5000);
+    ngx_conf_init_msec_value(amcf->touch_interval, 30000);
+
+    if (amcf->redis_host.len == 0) {
+        ngx_str_set(&amcf->redis_host, "127.0.0.1");
+    }
+
+    if (amcf->thread_pool_name.len == 0) {
+        ngx_str_set(&amcf->thread_pool_name, "asgard");
+    }
+
+    if (!amcf->used) {
+        return NGX_CONF_OK;
+    }
+
+    if (amcf->database_url.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "asgard: \"asgard_database\" is required where asgard_mcp is used");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->master_key_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "asgard: \"asgard_master_key_file\" is required where asgard_mcp is used");
+        return NGX_CONF_ERROR;
+    }
+
+    if (asg_master_key_check((const char *) amcf->master_key_file.data, err, sizeof(err)) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "asgard: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->cache_zone == NULL) {
+        ngx_str_t  name = ngx_string("asgard_tokens");
+
+        if (ngx_http_asgard_cache_zone(cf, &name, 10 * 1024 * 1024) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    amcf->thread_pool = ngx_thread_pool_add(cf, &amcf->thread_pool_name);
+    if (amcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_asgard_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_asgard_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_asgard_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    alcf->mcp = NGX_CONF_UNSET;
+    alcf->allowed_origins = NGX_CONF_UNSET_PTR;
+    alcf->allowed_hosts = NGX_CONF_UNSET_PTR;
+    alcf->max_body_size = NGX_CONF_UNSET_SIZE;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_asgard_loc_conf_t *prev = parent;
+    ngx_http_asgard_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->mcp, prev->mcp, 0);
+    ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins, NULL);
+    ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 1024 * 1024);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_asgard_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_asgard_access_handler;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_asgard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_asgard_main_conf_t *amcf = conf;
+
+    u_char     *colon;
+    ngx_str_t  *value;
+    ngx_int_t   port;
+
+    value = cf->args->elts;
+    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+
+    if (colon == NULL) {
+        amcf->redis_host = value[1];
+        return NGX_CONF_OK;
+    }
+
+    amcf->redis_host.data = value[1].data;
+    amcf->redis_host.len = colon - value[1].data;
+    amcf->redis_host.data[amcf->redis_host.len] = '\0';
+
+    port = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
+    if (port <= 0 || port > 65535 || amcf->redis_host.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "asgard_redis needs \"IP:PORT\", not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->redis_port = port;
+
+    return NGX_CONF_OK;
+}
+
+
+/* asgard_token_cache zone=NAME:SIZE [ttl=TIME]; */
+static char *
+ngx_http_asgard_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_asgard_main_conf_t *amcf = conf;
+
+    u_char      *p;
+    ssize_t      size;
+    ngx_str_t   *value, name, s;
+    ngx_msec_t   ttl;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+    size = 0;
+    name.len = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+            p = (u_char *) ngx_strchr(name.data, ':');
+            if (p == NULL) {
+                goto invalid;
+            }
+            name.len = p - name.data;
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+            size = ngx_parse_size(&s);
+            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "asgard_token_cache zone \"%V\" is too small", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+            ttl = ngx_parse_time(&s, 0);
+            if (ttl == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+            amcf->cache_ttl = ttl;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (name.len == 0) {
+        goto invalid;
+    }
+
+    return ngx_http_asgard_cache_zone(cf, &name, size);
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "asgard_token_cache takes \"zone=NAME:SIZE [ttl=TIME]\", invalid \"%V\"",
+                       &value[i < cf->args->nelts ? i : 1]);
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_asgard_loc_conf_t *alcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    if (alcf->mcp != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    alcf->mcp = 1;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_asgard_module);
+    amcf->used = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_asgard_mcp_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *item;
+    ngx_uint_t     i;
+    ngx_array_t  **list;
+
+    list = (ngx_array_t **) (p + cmd->offset);
+
+    if (*list != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *list = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(ngx_str_t));
+    if (*list == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        item = ngx_array_push(*list);
+        if (item == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        *item = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_asgard_touch_handler(ngx_event_t *ev)
+{
+    ngx_http_asgard_flush_token_use((ngx_cycle_t *) ngx_cycle);
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, (ngx_msec_t) (uintptr_t) ev->data);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_asgard_init_process(ngx_cycle_t *cycle)
+{
+    char                          err[256];
+    asg_core_config_t             cfg;
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_asgard_module);
+    if (amcf == NULL || !amcf->used) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&cfg, sizeof(cfg));
+    cfg.database_url = (const char *) amcf->database_url.data;
+    cfg.redis_host = (const char *) amcf->redis_host.data;
+    cfg.redis_port = (int) amcf->redis_port;
+    cfg.master_key_file = (const char *) amcf->master_key_file.data;
+    cfg.session_ttl_ms = amcf->session_ttl;
+    cfg.io_timeout_ms = amcf->io_timeout;
+
+    if (asg_core_configure(&cfg, err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "asgard: %s", err);
+        return NGX_ERROR;
+    }
+
+    ngx_http_asgard_touch_timer.handler = ngx_http_asgard_touch_handler;
+    ngx_http_asgard_touch_timer.data = (void *) (uintptr_t) amcf->touch_interval;
+    ngx_http_asgard_touch_timer.log = cycle->log;
+    ngx_http_asgard_touch_timer.cancelable = 1;
+    ngx_add_timer(&ngx_http_asgard_touch_timer, amcf->touch_interval);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_asgard_touch_timer.timer_set) {
+        ngx_del_timer(&ngx_http_asgard_touch_timer);
+    }
+}

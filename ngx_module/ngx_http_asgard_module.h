@@ -1,0 +1,81 @@
+/* Shared declarations of the Asgard nginx glue: configuration, request context, helpers. */
+#ifndef NGX_HTTP_ASGARD_MODULE_H
+#define NGX_HTTP_ASGARD_MODULE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_thread_pool.h>
+
+#include "asgard.h"
+
+#if !(NGX_THREADS)
+#error "Asgard needs nginx built --with-threads"
+#endif
+
+typedef struct {
+    ngx_str_t            database_url;
+    ngx_str_t            redis_host;
+    ngx_int_t            redis_port;
+    ngx_str_t            master_key_file;
+    ngx_str_t            thread_pool_name;
+    ngx_thread_pool_t   *thread_pool;
+    ngx_shm_zone_t      *cache_zone;
+    ngx_msec_t           cache_ttl;
+    ngx_msec_t           session_ttl;
+    ngx_msec_t           io_timeout;
+    ngx_msec_t           touch_interval;
+    ngx_flag_t           used;          /* some location runs Asgard */
+} ngx_http_asgard_main_conf_t;
+
+typedef struct {
+    ngx_flag_t           mcp;
+    ngx_array_t         *allowed_origins;  /* of ngx_str_t; NULL: same host or localhost */
+    ngx_array_t         *allowed_hosts;    /* of ngx_str_t; NULL: server_name or localhost */
+    size_t               max_body_size;
+} ngx_http_asgard_loc_conf_t;
+
+typedef enum {
+    NGX_HTTP_ASGARD_AUTH_START = 0,
+    NGX_HTTP_ASGARD_AUTH_WAITING,
+    NGX_HTTP_ASGARD_AUTH_DONE
+} ngx_http_asgard_auth_state_e;
+
+typedef struct {
+    ngx_http_asgard_auth_state_e  auth_state;
+    u_char                        digest[32];
+    asg_principal_t               principal;
+    ngx_str_t                     body;
+} ngx_http_asgard_ctx_t;
+
+extern ngx_module_t  ngx_http_asgard_module;
+
+/* ngx_http_asgard_auth.c */
+ngx_int_t ngx_http_asgard_access_handler(ngx_http_request_t *r);
+void ngx_http_asgard_note_token_use(int64_t token_id);
+void ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle);
+
+/* ngx_http_asgard_mcp.c */
+ngx_int_t ngx_http_asgard_mcp_handler(ngx_http_request_t *r);
+
+/* ngx_http_asgard_origin.c */
+ngx_int_t ngx_http_asgard_check_origin_and_host(ngx_http_request_t *r,
+    ngx_http_asgard_loc_conf_t *alcf);
+
+/* ngx_http_asgard_shm_cache.c */
+char *ngx_http_asgard_cache_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size);
+ngx_int_t ngx_http_asgard_cache_get(ngx_shm_zone_t *zone, const u_char key[32],
+    void *value, size_t len);
+void ngx_http_asgard_cache_put(ngx_shm_zone_t *zone, const u_char key[32],
+    const void *value, size_t len, ngx_msec_t ttl);
+
+/* ngx_http_asgard_respond.c */
+ngx_int_t ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *content_type, const char *body, size_t len);
+ngx_table_elt_t *ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name,
+    const char *value);
+ngx_str_t *ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcase_name,
+    size_t len);
+int64_t ngx_http_asgard_now_ms(void);
+
+#endif /* NGX_HTTP_ASGARD_MODULE_H */

@@ -1,0 +1,120 @@
+/* Building answers: JSON responses with extra headers, and request header look-ups. */
+#include "ngx_http_asgard_module.h"
+
+
+ngx_table_elt_t *
+ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name, const char *value)
+{
+    size_t            len;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.len = ngx_strlen(name);
+    h->key.data = (u_char *) name;
+
+    len = ngx_strlen(value);
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        h->hash = 0;
+        return NULL;
+    }
+    ngx_memcpy(h->value.data, value, len);
+    h->value.len = len;
+
+    return h;
+}
+
+
+ngx_str_t *
+ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcase_name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) lowcase_name, len) == 0)
+        {
+            return &h[i].value;
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status, const char *content_type,
+    const char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+
+    if (content_type != NULL && len > 0) {
+        r->headers_out.content_type.len = ngx_strlen(content_type);
+        r->headers_out.content_type.data = (u_char *) content_type;
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+
+    if (len == 0) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, body, len);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+int64_t
+ngx_http_asgard_now_ms(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000 + tp->msec;
+}

@@ -1,0 +1,53 @@
+# Builds the asgard executable, the core library and the unit tests (invoked by scripts/build).
+# make -f scripts/asgard.mk ROOT=<checkout> OUT=<build dir>
+ROOT ?= .
+OUT  ?= $(ROOT)/.asgard/build
+
+CXX      ?= g++
+CC       ?= gcc
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++17 -fPIC -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
+            -I$(ROOT)/src -I/usr/include/postgresql
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -I$(ROOT)/src
+LIBS     := -lpq -lhiredis -ljansson -lssl -lcrypto
+
+CORE_SRCS := $(shell find $(ROOT)/src -name '*.cpp' -not -path '*/cli/*' | sort)
+CLI_SRCS  := $(shell find $(ROOT)/src/cli -name '*.cpp' | sort)
+MIGRATIONS := $(sort $(wildcard $(ROOT)/src/store/migrations/*.sql))
+
+CORE_OBJS := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CORE_SRCS)) $(OUT)/obj/migrations_embedded.o
+CLI_OBJS  := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CLI_SRCS))
+
+UNIT_SRCS := $(sort $(wildcard $(ROOT)/lua_free_tests/unit/test_*.c))
+UNIT_BINS := $(patsubst $(ROOT)/lua_free_tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRCS))
+
+all: $(OUT)/asgard $(UNIT_BINS)
+
+$(OUT)/libasgard_core.a: $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(OUT)/asgard: $(CLI_OBJS) $(OUT)/libasgard_core.a
+	$(CXX) -o $@ $(CLI_OBJS) $(OUT)/libasgard_core.a $(LIBS)
+
+$(OUT)/obj/%.o: $(ROOT)/src/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(OUT)/gen/migrations_embedded.cpp: $(MIGRATIONS) $(ROOT)/scripts/embed-migrations
+	@mkdir -p $(dir $@)
+	$(ROOT)/scripts/embed-migrations $(ROOT)/src/store/migrations > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/migrations_embedded.o: $(OUT)/gen/migrations_embedded.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.c $(OUT)/libasgard_core.a
+	@mkdir -p $(dir $@)
+	$(CXX) -x c -std=c11 -O0 -g -Wall -Werror -I$(ROOT)/src -o $@.o -c $<
+	$(CXX) -o $@ $@.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
+
+-include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+.PHONY: all

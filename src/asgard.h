@@ -1,0 +1,137 @@
+/* The narrow C interface between the nginx glue (ngx_module/) and the C++ core (src/).
+ * Every function is noexcept on the C++ side and never lets an exception escape. */
+#ifndef ASGARD_H
+#define ASGARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#define ASG_NOEXCEPT noexcept
+#else
+#define ASG_NOEXCEPT
+#endif
+
+#define ASG_VERSION "0.1.0"
+
+typedef struct {
+    const char *data;
+    size_t      len;
+} asg_str_t;
+
+/* ---- configuration (once per worker, before any other call) ---- */
+
+typedef struct {
+    const char *database_url;     /* libpq connection string */
+    const char *redis_host;       /* IP literal */
+    int         redis_port;
+    const char *master_key_file;  /* 32+ bytes of secret material (hex or raw) */
+    int64_t     session_ttl_ms;
+    int64_t     io_timeout_ms;    /* PostgreSQL/Redis connect and command timeout */
+} asg_core_config_t;
+
+/* Returns 0, or -1 with a message in err. Safe to call again (a reload). */
+int asg_core_configure(const asg_core_config_t *cfg, char *err, size_t errlen) ASG_NOEXCEPT;
+/* Checks that a master key file is readable, private enough and long enough. */
+int asg_master_key_check(const char *path, char *err, size_t errlen) ASG_NOEXCEPT;
+
+/* ---- authentication ---- */
+
+typedef enum {
+    ASG_AUTH_OK = 0,
+    ASG_AUTH_MISSING,
+    ASG_AUTH_NOT_BEARER,
+    ASG_AUTH_MALFORMED,
+    ASG_AUTH_BAD_CHECKSUM,
+    ASG_AUTH_UNKNOWN,
+    ASG_AUTH_REVOKED,
+    ASG_AUTH_EXPIRED,
+    ASG_AUTH_UNAVAILABLE
+} asg_auth_status_t;
+
+typedef enum { ASG_CRED_USER = 1, ASG_CRED_PROJECT = 2 } asg_cred_kind_t;
+
+/* Fixed-size and pointer-free: the glue stores it verbatim in shared memory. */
+typedef struct {
+    int32_t status;        /* asg_auth_status_t of the lookup (negative cache entries too) */
+    int32_t kind;          /* asg_cred_kind_t */
+    int64_t token_id;
+    int64_t user_id;
+    int64_t expires_at_ms; /* 0: never */
+    int32_t is_admin;
+    int32_t reserved;
+    char    user_name[64];
+    char    project_id[24];
+} asg_principal_t;
+
+/* Parses an Authorization header value (NULL when absent): scheme, format and checksum, no I/O.
+ * On ASG_AUTH_OK fills digest (SHA-256 of the token) for the cache and the lookup. */
+asg_auth_status_t asg_auth_parse_header(const char *value, size_t len,
+                                        unsigned char digest[32]) ASG_NOEXCEPT;
+/* Blocking PostgreSQL lookup of a token digest (thread pool only). Fills out->status. */
+void asg_auth_lookup(const unsigned char digest[32], asg_principal_t *out) ASG_NOEXCEPT;
+/* Expiry check for a cached principal: returns its effective status at now_ms. */
+asg_auth_status_t asg_auth_effective_status(const asg_principal_t *p, int64_t now_ms) ASG_NOEXCEPT;
+
+typedef struct {
+    int    http_status;            /* 401 or 503 */
+    char   www_authenticate[256];  /* "" when none */
+    char  *body;                   /* JSON; release with asg_free */
+    size_t body_len;
+} asg_http_error_t;
+
+/* The 401/503 answer for a failed authentication. */
+int asg_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
+
+/* Remembers that tokens were used (batched by the glue, written from the thread pool). */
+void asg_tokens_touch(const int64_t *token_ids, size_t count) ASG_NOEXCEPT;
+
+/* ---- MCP over Streamable HTTP ---- */
+
+typedef enum {
+    ASG_SESSION_UNKNOWN = 0,  /* not in the glue's cache */
+    ASG_SESSION_LIVE = 1,
+    ASG_SESSION_ENDED = 2
+} asg_session_state_t;
+
+typedef struct {
+    asg_str_t              http_method;
+    asg_str_t              body;
+    asg_str_t              content_type;
+    asg_str_t              accept;
+    asg_str_t              protocol_version;  /* MCP-Protocol-Version header */
+    asg_str_t              session_id;        /* Mcp-Session-Id header */
+    const asg_principal_t *principal;
+    int                    session_state;     /* asg_session_state_t from the glue's cache */
+    int                    allow_io;          /* 0 on the event loop, 1 on a pool thread */
+    int64_t                now_ms;
+} asg_mcp_request_t;
+
+typedef struct {
+    int      needs_io;            /* redo this request on the thread pool */
+    int      http_status;
+    char    *body;                /* release with asg_free; NULL when no body */
+    size_t   body_len;
+    char     content_type[40];
+    char     session_id[200];     /* Mcp-Session-Id to send back, "" for none */
+    char     allow[24];           /* Allow header for 405, "" for none */
+    /* Session state the glue should remember (ASG_SESSION_UNKNOWN: nothing to remember). */
+    int      cache_state;
+    unsigned char cache_key[32];
+    int64_t  cache_until_ms;
+    char     log_line[400];       /* a server-side failure for the error log, "" for none */
+} asg_mcp_response_t;
+
+/* Handles one HTTP exchange on /mcp. Never fails: errors become HTTP/JSON-RPC answers. */
+void asg_mcp_handle(const asg_mcp_request_t *req, asg_mcp_response_t *out) ASG_NOEXCEPT;
+/* The shared-cache key of a session id header value. */
+void asg_session_cache_key(const char *session_id, size_t len, unsigned char key[32]) ASG_NOEXCEPT;
+
+void asg_free(void *p) ASG_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ASGARD_H */

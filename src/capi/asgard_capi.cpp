@@ -1,0 +1,161 @@
+// The C boundary (asgard.h): every entry point is noexcept and turns exceptions into answers.
+#include "asgard.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "auth/bearer_auth.hpp"
+#include "config/runtime_config.hpp"
+#include "mcp/http_transport.hpp"
+#include "mcp/jsonrpc.hpp"
+#include "mcp/session_store.hpp"
+#include "store/pg_connection.hpp"
+#include "util/json_ptr.hpp"
+
+using namespace asg;
+
+static void copy_error(char* err, size_t errlen, const std::string& message) {
+    if (err == nullptr || errlen == 0) return;
+    std::size_t n = std::min(errlen - 1, message.size());
+    std::memcpy(err, message.data(), n);
+    err[n] = '\0';
+}
+
+extern "C" int asg_core_configure(const asg_core_config_t* cfg, char* err, size_t errlen) noexcept {
+    try {
+        auto config = std::make_shared<RuntimeConfig>();
+        config->database_url = cfg->database_url ? cfg->database_url : "";
+        if (cfg->redis_host) config->redis_host = cfg->redis_host;
+        if (cfg->redis_port > 0) config->redis_port = cfg->redis_port;
+        if (cfg->session_ttl_ms > 0) config->session_ttl_ms = cfg->session_ttl_ms;
+        if (cfg->io_timeout_ms > 0) config->io_timeout_ms = cfg->io_timeout_ms;
+        if (cfg->master_key_file == nullptr || *cfg->master_key_file == '\0')
+            throw std::runtime_error("no master key file is configured (asgard_master_key_file)");
+        config->master_key = load_master_key(cfg->master_key_file);
+        set_runtime_config(std::move(config));
+        return 0;
+    } catch (const std::exception& e) {
+        copy_error(err, errlen, e.what());
+        return -1;
+    } catch (...) {
+        copy_error(err, errlen, "unknown error");
+        return -1;
+    }
+}
+
+extern "C" int asg_master_key_check(const char* path, char* err, size_t errlen) noexcept {
+    try {
+        load_master_key(path);
+        return 0;
+    } catch (const std::exception& e) {
+        copy_error(err, errlen, e.what());
+        return -1;
+    } catch (...) {
+        copy_error(err, errlen, "unknown error");
+        return -1;
+    }
+}
+
+extern "C" asg_auth_status_t asg_auth_parse_header(const char* value, size_t len,
+                                                   unsigned char digest[32]) noexcept {
+    try {
+        Digest d{};
+        asg_auth_status_t status = parse_bearer_header(value, len, d);
+        if (status == ASG_AUTH_OK) std::memcpy(digest, d.data(), d.size());
+        return status;
+    } catch (...) {
+        return ASG_AUTH_MALFORMED;
+    }
+}
+
+extern "C" void asg_auth_lookup(const unsigned char digest[32], asg_principal_t* out) noexcept {
+    try {
+        Digest d{};
+        std::memcpy(d.data(), digest, d.size());
+        *out = lookup_principal(d);
+    } catch (...) {
+        std::memset(out, 0, sizeof *out);
+        out->status = ASG_AUTH_UNAVAILABLE;
+    }
+}
+
+extern "C" asg_auth_status_t asg_auth_effective_status(const asg_principal_t* p, int64_t now_ms) noexcept {
+    if (p->status == ASG_AUTH_OK && p->expires_at_ms != 0 && p->expires_at_ms <= now_ms)
+        return ASG_AUTH_EXPIRED;
+    return static_cast<asg_auth_status_t>(p->status);
+}
+
+extern "C" int asg_auth_error(asg_auth_status_t status, asg_http_error_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        std::string code(auth_error_code(status));
+        std::string description(auth_error_description(status));
+        std::string body = json_to_string(json_own(json_pack(
+            "{s:s,s:s}", "error", code.c_str(), "error_description", description.c_str())).get());
+        out->body = static_cast<char*>(std::malloc(body.size()));
+        if (out->body == nullptr) return -1;
+        std::memcpy(out->body, body.data(), body.size());
+        out->body_len = body.size();
+        if (status == ASG_AUTH_UNAVAILABLE) {
+            out->http_status = 503;
+            return 0;
+        }
+        out->http_status = 401;
+        std::string challenge = status == ASG_AUTH_MISSING || status == ASG_AUTH_NOT_BEARER
+                                    ? "Bearer realm=\"asgard\""
+                                    : "Bearer realm=\"asgard\", error=\"invalid_token\", error_description=\"" +
+                                          description + "\"";
+        copy_error(out->www_authenticate, sizeof out->www_authenticate, challenge);
+        return 0;
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" void asg_tokens_touch(const int64_t* token_ids, size_t count) noexcept {
+    try {
+        if (count == 0) return;
+        std::string ids = "{";
+        for (size_t i = 0; i < count; ++i) ids += (i ? "," : "") + std::to_string(token_ids[i]);
+        ids += "}";
+        thread_pg().exec("UPDATE tokens SET last_used_at = now() WHERE id = ANY($1::bigint[])", {ids});
+    } catch (...) {
+        // last_used_at is best effort: losing one batch is harmless.
+    }
+}
+
+extern "C" void asg_mcp_handle(const asg_mcp_request_t* req, asg_mcp_response_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        handle_mcp_http(*req, *out);
+    } catch (const std::exception& e) {
+        asg_free(out->body);
+        std::memset(out, 0, sizeof *out);
+        copy_error(out->log_line, sizeof out->log_line, std::string("asgard: /mcp: ") + e.what());
+        static const char kBody[] =
+            "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"Internal error\"}}";
+        out->http_status = 500;
+        out->body = static_cast<char*>(std::malloc(sizeof kBody - 1));
+        if (out->body) {
+            std::memcpy(out->body, kBody, sizeof kBody - 1);
+            out->body_len = sizeof kBody - 1;
+        }
+        copy_error(out->content_type, sizeof out->content_type, "application/json");
+    } catch (...) {
+        asg_free(out->body);
+        std::memset(out, 0, sizeof *out);
+        out->http_status = 500;
+    }
+}
+
+extern "C" void asg_session_cache_key(const char* session_id, size_t len, unsigned char key[32]) noexcept {
+    try {
+        Digest d = session_cache_key(std::string_view(session_id, len));
+        std::memcpy(key, d.data(), d.size());
+    } catch (...) {
+        std::memset(key, 0, 32);
+    }
+}
+
+extern "C" void asg_free(void* p) noexcept { std::free(p); }

@@ -1,0 +1,70 @@
+// Reads "key = value" config files and the environment to settle the CLI's settings.
+#include "cli/cli_config.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "cli/cli_args.hpp"
+
+namespace asg::cli {
+
+static std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.pop_back();
+    std::size_t start = s.find_first_not_of(" \t");
+    return start == std::string::npos ? "" : s.substr(start);
+}
+
+static bool read_file(const std::string& path, CliSettings& out) {
+    std::ifstream in(path);
+    if (!in) return false;
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        line = trim(line);
+        if (line.empty() || line[0] == '#') continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos)
+            throw CliError(path + ":" + std::to_string(number) + ": expected key = value");
+        std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+        if (key == "database_url") out.database_url = value;
+        else if (key == "redis") out.redis = value;
+        else if (key == "master_key_file") out.master_key_file = value;
+        else throw CliError(path + ":" + std::to_string(number) + ": unknown setting " + key);
+    }
+    out.source = path;
+    return true;
+}
+
+CliSettings load_settings(const std::string& database_flag) {
+    CliSettings settings;
+    const char* config = std::getenv("ASGARD_CONFIG");
+    if (config && *config) {
+        if (!read_file(config, settings)) throw CliError(std::string("cannot read ASGARD_CONFIG file ") + config);
+    } else if (!read_file(".asgard/asgard.conf", settings)) {
+        read_file("/etc/asgard/asgard.conf", settings);
+    }
+    if (const char* env = std::getenv("ASGARD_DATABASE_URL"); env && *env) {
+        settings.database_url = env;
+        settings.source = "ASGARD_DATABASE_URL";
+    }
+    if (!database_flag.empty()) {
+        settings.database_url = database_flag;
+        settings.source = "--database";
+    }
+    if (settings.database_url.empty())
+        throw CliError("no database configured: pass --database URL, set ASGARD_DATABASE_URL, or write "
+                       "database_url = ... in .asgard/asgard.conf or /etc/asgard/asgard.conf");
+    return settings;
+}
+
+std::string cli_actor() {
+    const char* name = nullptr;
+    if (struct passwd* pw = getpwuid(geteuid())) name = pw->pw_name;
+    return std::string("cli:") + (name ? name : "unknown");
+}
+
+}  // namespace asg::cli

@@ -1,0 +1,21 @@
+// Where the asgard command finds its database: --database, ASGARD_DATABASE_URL, or a config file.
+#pragma once
+#include <string>
+
+namespace asg::cli {
+
+struct CliSettings {
+    std::string database_url;
+    std::string redis = "127.0.0.1:6379";
+    std::string master_key_file;
+    std::string source;  // where database_url came from, for messages
+};
+
+// Resolution order: explicit --database, $ASGARD_DATABASE_URL, $ASGARD_CONFIG,
+// ./.asgard/asgard.conf, /etc/asgard/asgard.conf. Throws CliError when nothing names a database.
+CliSettings load_settings(const std::string& database_flag);
+
+// The actor name the CLI writes into the audit log: "cli:<login>".
+std::string cli_actor();
+
+}  // namespace asg::cli

@@ -1,0 +1,21 @@
+// The asgard command's subcommands; each takes the words after its name.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cli/cli_config.hpp"
+
+namespace asg::cli {
+
+using Words = std::vector<std::string>;
+
+int run_migrate(const CliSettings& settings, const Words& words);
+int run_user(const CliSettings& settings, const Words& words);
+int run_token(const CliSettings& settings, const Words& words);
+int run_standards(const CliSettings& settings, const Words& words);
+int run_audit(const CliSettings& settings, const Words& words);
+
+// Parses 90d, 12h, 30m, 3600s or "never" (0) into seconds.
+long long parse_duration_seconds(const std::string& text);
+
+}  // namespace asg::cli

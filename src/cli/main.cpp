@@ -1,0 +1,81 @@
+// The asgard command: operator CLI entry point (global options, subcommand dispatch, exit codes).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "asgard.h"
+#include "cli/cli_args.hpp"
+#include "cli/commands.hpp"
+#include "store/pg_connection.hpp"
+
+using namespace asg::cli;
+
+static const char kHelp[] =
+    "asgard " ASG_VERSION " - the operator command of Asgard for nginx\n"
+    "\n"
+    "usage: asgard [--database URL] COMMAND [ARGS] [--help]\n"
+    "\n"
+    "commands:\n"
+    "  migrate     apply pending schema migrations (idempotent)\n"
+    "  user        add and list users\n"
+    "  token       create, list and revoke user tokens (asg_pat_...)\n"
+    "  standards   list, show and version the engineering standards\n"
+    "  audit       tail the audit log and verify its hash chain\n"
+    "  version     print the version\n"
+    "\n"
+    "The database comes from --database, $ASGARD_DATABASE_URL, $ASGARD_CONFIG, ./.asgard/asgard.conf\n"
+    "or /etc/asgard/asgard.conf (a line: database_url = postgresql://...).\n";
+
+int main(int argc, char** argv) {
+    std::vector<std::string> words(argv + 1, argv + argc);
+    std::string database;
+    while (!words.empty() && words[0].rfind("--database", 0) == 0) {
+        if (words[0] == "--database" && words.size() >= 2) {
+            database = words[1];
+            words.erase(words.begin(), words.begin() + 2);
+        } else if (words[0].rfind("--database=", 0) == 0) {
+            database = words[0].substr(11);
+            words.erase(words.begin());
+        } else {
+            std::fprintf(stderr, "asgard: --database needs a value\n");
+            return 2;
+        }
+    }
+    if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+        std::printf("%s", kHelp);
+        return words.empty() ? 2 : 0;
+    }
+    std::string command = words[0];
+    words.erase(words.begin());
+    if (command == "version" || command == "--version") {
+        std::printf("asgard %s\n", ASG_VERSION);
+        return 0;
+    }
+    using Runner = int (*)(const CliSettings&, const Words&);
+    struct Entry { const char* name; Runner run; };
+    static const Entry entries[] = {{"migrate", run_migrate}, {"user", run_user}, {"token", run_token},
+                                    {"standards", run_standards}, {"audit", run_audit}};
+    for (const Entry& e : entries) {
+        if (command != e.name) continue;
+        try {
+            bool wants_help = false;
+            for (const auto& w : words) wants_help = wants_help || w == "--help" || w == "-h";
+            CliSettings settings;
+            if (!wants_help) settings = load_settings(database);
+            return e.run(settings, words);
+        } catch (const CliError& err) {
+            std::fprintf(stderr, "asgard: %s\n", err.what());
+            return err.exit_code;
+        } catch (const asg::PgError& err) {
+            std::fprintf(stderr, "asgard: database error: %s\n", err.what());
+            return 1;
+        } catch (const std::exception& err) {
+            std::fprintf(stderr, "asgard: %s\n", err.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "asgard: unknown command '%s' (see asgard --help)\n", command.c_str());
+    return 2;
+}

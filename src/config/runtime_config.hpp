@@ -1,0 +1,29 @@
+// The process-wide settings the core runs with: set once per worker, read by every thread.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace asg {
+
+struct RuntimeConfig {
+    std::string database_url;
+    std::string redis_host = "127.0.0.1";
+    int redis_port = 6379;
+    std::string master_key;  // raw secret bytes
+    std::int64_t session_ttl_ms = 24LL * 3600 * 1000;
+    std::int64_t io_timeout_ms = 5000;
+
+    // Keys derived from the master key, one per purpose.
+    std::string session_key() const;
+};
+
+// Reads and validates a master key file: hex (64+ digits) or 32+ raw bytes, not world-readable.
+std::string load_master_key(const std::string& path);
+
+void set_runtime_config(std::shared_ptr<const RuntimeConfig> config);
+std::shared_ptr<const RuntimeConfig> runtime_config();  // throws when never configured
+
+std::int64_t now_ms();
+
+}  // namespace asg

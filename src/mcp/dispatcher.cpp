@@ -1,0 +1,89 @@
+// JSON-RPC message classification and the MCP lifecycle methods (initialize, ping).
+#include "mcp/dispatcher.hpp"
+
+#include "auth/session_token.hpp"
+#include "mcp/jsonrpc.hpp"
+#include "mcp/protocol_versions.hpp"
+
+namespace asg {
+
+const char kServerInstructions[] =
+    "Asgard is your organisation's control plane for coding agents. First moves:\n"
+    "1. list_standards, then get_standards: the engineering, security and workflow conventions "
+    "your output must meet (read-only; guidance_list and recipe_list add advisory playbooks).\n"
+    "2. seed_plan with the repo's languages and a one-line description, then seed_get for each "
+    "file it returns, written to the path it gives.\n"
+    "3. register_project before anything chargeable: it mints proj-YYYY-NNNN and makes you the owner.\n"
+    "4. list_services, then request_resource: self-service types provision at once, review-tier "
+    "types wait for an admin's approval.\n"
+    "5. gateway_credential mints the project's LLM key. Inference is not an MCP tool: call "
+    "POST /api/gateway/chat (OpenAI-compatible) with that key.\n"
+    "6. get_secret reads a provisioned secret (audited, never logged).\n"
+    "With a user token (asg_pat_...) pass project_id to project-scoped tools; with a project "
+    "key (asg_...) omit it.";
+
+static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* params) {
+    if (!json_is_object(params))
+        return jsonrpc_error(id, kInvalidParams, "initialize needs params with protocolVersion");
+    const json_t* requested = json_object_get(params, "protocolVersion");
+    if (!json_is_string(requested))
+        return jsonrpc_error(id, kInvalidParams, "params.protocolVersion must be a string");
+    const char* version = negotiate_protocol_version(json_string_value(requested));
+    SessionClaims claims;
+    claims.token_id = ctx.principal.token_id;
+    claims.issued_ms = ctx.now;
+    claims.protocol_version = version;
+    ctx.new_session_id = issue_session(claims);
+    ctx.negotiated_version = version;
+    Json result = json_own(json_pack(
+        "{s:s,s:{s:{s:b}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
+        "tools", "listChanged", 0, "serverInfo", "name", "asgard", "title", "Asgard", "version",
+        ASG_VERSION, "instructions", kServerInstructions));
+    return jsonrpc_result(id, std::move(result));
+}
+
+static Json handle_request(DispatchContext& ctx, const json_t* id, std::string_view method,
+                           const json_t* params) {
+    if (params != nullptr && !json_is_object(params))
+        return jsonrpc_error(id, kInvalidParams, "params must be an object");
+    if (method == "initialize") {
+        if (ctx.in_batch)
+            return jsonrpc_error(id, kInvalidRequest, "initialize must not be part of a JSON-RPC batch");
+        return initialize(ctx, id, params);
+    }
+    if (method == "ping") return jsonrpc_result(id, json_own(json_object()));
+    if (method == "tools/list") {
+        std::string error;
+        Json result = tools_list(params, 50, error);
+        if (!result) return jsonrpc_error(id, kInvalidParams, error);
+        return jsonrpc_result(id, std::move(result));
+    }
+    if (method == "tools/call") return tools_call(ctx, id, params);
+    return jsonrpc_error(id, kMethodNotFound, "Method not found: " + std::string(method));
+}
+
+Json dispatch_message(DispatchContext& ctx, const json_t* message) {
+    if (!json_is_object(message))
+        return jsonrpc_error(nullptr, kInvalidRequest, "a JSON-RPC message must be an object");
+    const json_t* id = json_object_get(message, "id");
+    const json_t* method = json_object_get(message, "method");
+    const json_t* version = json_object_get(message, "jsonrpc");
+    if (!json_is_string(version) || std::string_view(json_string_value(version)) != "2.0")
+        return jsonrpc_error(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest,
+                             "jsonrpc must be \"2.0\"");
+    if (method == nullptr) {
+        // A client's response to a server request: accepted, nothing to answer.
+        bool is_response = (json_object_get(message, "result") || json_object_get(message, "error"));
+        if (is_response && (jsonrpc_id_valid(id) || json_is_null(id))) return nullptr;
+        return jsonrpc_error(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest,
+                             "a JSON-RPC request needs a method");
+    }
+    if (!json_is_string(method))
+        return jsonrpc_error(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest, "method must be a string");
+    if (id == nullptr) return nullptr;  // a notification: notifications/initialized, cancelled, ...
+    if (!jsonrpc_id_valid(id))
+        return jsonrpc_error(nullptr, kInvalidRequest, "id must be a string or an integer");
+    return handle_request(ctx, id, json_string_value(method), json_object_get(message, "params"));
+}
+
+}  // namespace asg

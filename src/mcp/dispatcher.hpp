@@ -1,0 +1,35 @@
+// The MCP method dispatcher: one JSON-RPC message in, one response (or none) out.
+// Transport-free: the HTTP and stdio transports both call it, and it keeps no per-connection state.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "asgard.h"
+#include "util/json_ptr.hpp"
+
+namespace asg {
+
+struct DispatchContext {
+    explicit DispatchContext(const asg_principal_t& p) : principal(p) {}
+    const asg_principal_t& principal;
+    std::string protocol_version;  // the session's (or the request's) revision
+    bool allow_io = false;         // false: answer only what needs no PostgreSQL/Redis
+    std::int64_t now = 0;
+    bool in_batch = false;
+    // Outputs.
+    bool needs_io = false;            // a method needed I/O while allow_io was false
+    std::string new_session_id;       // set by initialize
+    std::string negotiated_version;   // set by initialize
+    std::string log_line;             // a server-side failure worth logging
+};
+
+// Returns the response, or nullptr for a notification or a client's response.
+Json dispatch_message(DispatchContext& ctx, const json_t* message);
+
+// tools/list and tools/call (mcp/tool_methods.cpp).
+Json tools_list(const json_t* params, std::size_t page_size, std::string& error);
+Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params);
+
+extern const char kServerInstructions[];
+
+}  // namespace asg

@@ -1,0 +1,248 @@
+// MCP Streamable HTTP (2025-03-26, 2025-06-18, 2025-11-25): validates the exchange, checks the
+// signed session, runs the dispatcher for one message or a batch, and shapes the HTTP answer.
+#include "mcp/http_transport.hpp"
+
+#include <strings.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "auth/session_token.hpp"
+#include "config/runtime_config.hpp"
+#include "mcp/dispatcher.hpp"
+#include "mcp/jsonrpc.hpp"
+#include "mcp/protocol_versions.hpp"
+#include "mcp/session_store.hpp"
+#include "store/redis_connection.hpp"
+
+namespace asg {
+
+namespace {
+
+std::string_view view(asg_str_t s) { return s.data ? std::string_view(s.data, s.len) : std::string_view(); }
+
+void copy_text(char* dst, std::size_t size, std::string_view src) {
+    std::size_t n = std::min(size - 1, src.size());
+    std::memcpy(dst, src.data(), n);
+    dst[n] = '\0';
+}
+
+void set_json(asg_mcp_response_t& out, int status, const json_t* body) {
+    std::string text = json_to_string(body);
+    out.http_status = status;
+    out.body = static_cast<char*>(std::malloc(text.size()));
+    if (out.body == nullptr) throw std::bad_alloc();
+    std::memcpy(out.body, text.data(), text.size());
+    out.body_len = text.size();
+    copy_text(out.content_type, sizeof out.content_type, "application/json");
+}
+
+void reply_error(asg_mcp_response_t& out, int status, int code, std::string_view message) {
+    set_json(out, status, jsonrpc_error(nullptr, code, message).get());
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool same_token(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The media type of a Content-Type header, parameters ignored.
+bool media_type_is(std::string_view header, std::string_view type) {
+    return same_token(trim(header.substr(0, header.find(';'))), type);
+}
+
+// Whether an Accept header lists a media type explicitly.
+bool accepts(std::string_view accept, std::string_view type) {
+    while (!accept.empty()) {
+        std::size_t comma = accept.find(',');
+        if (media_type_is(accept.substr(0, comma), type)) return true;
+        if (comma == std::string_view::npos) break;
+        accept.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+void remember(asg_mcp_response_t& out, const Digest& key, asg_session_state_t state, std::int64_t until) {
+    out.cache_state = state;
+    std::memcpy(out.cache_key, key.data(), key.size());
+    out.cache_until_ms = until;
+}
+
+enum class SessionOutcome { ok, answered, needs_io };
+
+SessionOutcome check_session(const asg_mcp_request_t& req, asg_mcp_response_t& out, SessionClaims& claims) {
+    std::string_view sid = view(req.session_id);
+    if (sid.empty()) {
+        reply_error(out, 400, kServerError,
+                    "Bad Request: the Mcp-Session-Id header is required; send initialize first");
+        return SessionOutcome::answered;
+    }
+    SessionCheck check = verify_session(sid, req.principal->token_id, req.now_ms, claims);
+    if (check != SessionCheck::ok) {
+        const char* why = check == SessionCheck::expired       ? "it has expired"
+                          : check == SessionCheck::other_token ? "it belongs to another credential"
+                                                               : "it is not a session this server issued";
+        reply_error(out, 404, kSessionNotFound, std::string("Session not found: ") + why + "; initialize a new session");
+        return SessionOutcome::answered;
+    }
+    if (req.session_state == ASG_SESSION_ENDED) {
+        reply_error(out, 404, kSessionNotFound, "Session not found: it was ended; initialize a new session");
+        return SessionOutcome::answered;
+    }
+    if (req.session_state == ASG_SESSION_LIVE) return SessionOutcome::ok;
+    if (!req.allow_io) return SessionOutcome::needs_io;
+    Digest key = session_cache_key(sid);
+    std::int64_t end_of_life = claims.issued_ms + runtime_config()->session_ttl_ms;
+    bool ended = false;
+    try {
+        ended = session_is_ended(key);
+    } catch (const RedisError& e) {
+        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: session check: ") + e.what());
+        reply_error(out, 503, kServerError, "Service Unavailable: the session store (Redis) cannot be reached");
+        return SessionOutcome::answered;
+    }
+    remember(out, key, ended ? ASG_SESSION_ENDED : ASG_SESSION_LIVE, end_of_life);
+    if (ended) {
+        reply_error(out, 404, kSessionNotFound, "Session not found: it was ended; initialize a new session");
+        return SessionOutcome::answered;
+    }
+    return SessionOutcome::ok;
+}
+
+void handle_delete(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
+    SessionClaims claims;
+    asg_mcp_request_t known = req;
+    known.session_state = req.session_state == ASG_SESSION_ENDED ? ASG_SESSION_ENDED : ASG_SESSION_LIVE;
+    if (check_session(known, out, claims) != SessionOutcome::ok) return;
+    if (!req.allow_io) {
+        out.needs_io = 1;
+        return;
+    }
+    Digest key = session_cache_key(view(req.session_id));
+    std::int64_t end_of_life = claims.issued_ms + runtime_config()->session_ttl_ms;
+    bool ended_now = false;
+    try {
+        ended_now = session_end(key, end_of_life - req.now_ms);
+    } catch (const RedisError& e) {
+        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: session end: ") + e.what());
+        reply_error(out, 503, kServerError, "Service Unavailable: the session store (Redis) cannot be reached");
+        return;
+    }
+    remember(out, key, ASG_SESSION_ENDED, end_of_life);
+    if (!ended_now) {
+        reply_error(out, 404, kSessionNotFound, "Session not found: it was already ended");
+        return;
+    }
+    out.http_status = 204;
+}
+
+int http_status_for(const json_t* response) {
+    json_t* code = json_object_get(json_object_get(response, "error"), "code");
+    if (json_is_integer(code)) {
+        json_int_t c = json_integer_value(code);
+        if (c == kParseError || c == kInvalidRequest) return 400;
+    }
+    return 200;
+}
+
+void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
+    if (!media_type_is(view(req.content_type), "application/json"))
+        return reply_error(out, 415, kServerError, "Unsupported Media Type: Content-Type must be application/json");
+    std::string_view accept = view(req.accept);
+    if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream"))
+        return reply_error(out, 406, kServerError,
+                           "Not Acceptable: the Accept header must list both application/json and text/event-stream");
+    std::string_view header_version = view(req.protocol_version);
+    if (!header_version.empty() && !protocol_version_supported(header_version))
+        return reply_error(out, 400, kServerError,
+                           "Bad Request: unsupported MCP-Protocol-Version " + std::string(header_version) +
+                               " (supported: " + supported_versions_text() + ")");
+    std::string_view body = view(req.body);
+    if (body.empty()) return reply_error(out, 400, kParseError, "Parse error: the request body is empty");
+    json_error_t parse_error;
+    Json message = json_own(json_loadb(body.data(), body.size(), JSON_DECODE_ANY, &parse_error));
+    if (!message)
+        return reply_error(out, 400, kParseError,
+                           std::string("Parse error: ") + parse_error.text + " (line " +
+                               std::to_string(parse_error.line) + ", column " + std::to_string(parse_error.column) + ")");
+    bool batch = json_is_array(message.get());
+    if (batch && json_array_size(message.get()) == 0)
+        return reply_error(out, 400, kInvalidRequest, "Invalid Request: an empty JSON-RPC batch");
+    std::string_view method = json_member_string(message.get(), "method");
+    bool initialize = !batch && method == "initialize";
+
+    SessionClaims claims;
+    if (!initialize) {
+        SessionOutcome outcome = check_session(req, out, claims);
+        if (outcome == SessionOutcome::answered) return;
+        if (outcome == SessionOutcome::needs_io) {
+            out.needs_io = 1;
+            return;
+        }
+    }
+    std::string version = !header_version.empty() ? std::string(header_version)
+                          : initialize            ? std::string(kDefaultProtocolVersion)
+                                                  : claims.protocol_version;
+    DispatchContext ctx(*req.principal);
+    ctx.protocol_version = version;
+    ctx.allow_io = req.allow_io != 0;
+    ctx.now = req.now_ms;
+    if (batch) {
+        if (!protocol_allows_batches(version))
+            return reply_error(out, 400, kInvalidRequest,
+                               "Invalid Request: JSON-RPC batches are not supported in protocol version " + version);
+        ctx.in_batch = true;
+        Json responses = json_own(json_array());
+        std::size_t i;
+        json_t* item;
+        json_array_foreach(message.get(), i, item) {
+            Json response = dispatch_message(ctx, item);
+            if (ctx.needs_io) {
+                out.needs_io = 1;
+                return;
+            }
+            if (response) json_array_append(responses.get(), response.get());
+        }
+        copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
+        if (json_array_size(responses.get()) == 0) {
+            out.http_status = 202;
+            return;
+        }
+        return set_json(out, 200, responses.get());
+    }
+    Json response = dispatch_message(ctx, message.get());
+    if (ctx.needs_io) {
+        out.needs_io = 1;
+        return;
+    }
+    copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
+    if (!response) {
+        out.http_status = 202;
+        return;
+    }
+    set_json(out, http_status_for(response.get()), response.get());
+    if (!ctx.new_session_id.empty()) {
+        copy_text(out.session_id, sizeof out.session_id, ctx.new_session_id);
+        remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE,
+                 req.now_ms + runtime_config()->session_ttl_ms);
+    }
+}
+
+}  // namespace
+
+void handle_mcp_http(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
+    std::string_view method = view(req.http_method);
+    if (method == "POST") return handle_post(req, out);
+    if (method == "DELETE") return handle_delete(req, out);
+    copy_text(out.allow, sizeof out.allow, "POST, DELETE");
+    reply_error(out, 405, kServerError,
+                "Method Not Allowed: this server offers no server-initiated stream; use POST (and DELETE to end a session)");
+}
+
+}  // namespace asg

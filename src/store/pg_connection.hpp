@@ -1,0 +1,83 @@
+// RAII over libpq: one connection, parameterised queries, transactions, typed errors.
+#pragma once
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asg {
+
+// The database could not be reached or a statement failed for a reason the caller did not cause.
+struct PgError : std::runtime_error {
+    std::string sqlstate;
+    PgError(const std::string& what, std::string state)
+        : std::runtime_error(what), sqlstate(std::move(state)) {}
+};
+
+using PgParam = std::optional<std::string>;  // nullopt is SQL NULL
+
+class PgResult {
+public:
+    explicit PgResult(PGresult* r) : result_(r) {}
+    int rows() const { return PQntuples(result_.get()); }
+    bool is_null(int row, int col) const { return PQgetisnull(result_.get(), row, col); }
+    std::string text(int row, int col) const;
+    std::int64_t int64(int row, int col) const;
+    bool boolean(int row, int col) const { return text(row, col) == "t"; }
+    std::string command_tuples() const { return PQcmdTuples(result_.get()); }
+
+private:
+    struct Clear {
+        void operator()(PGresult* r) const noexcept { PQclear(r); }
+    };
+    std::unique_ptr<PGresult, Clear> result_;
+};
+
+class PgConnection {
+public:
+    explicit PgConnection(const std::string& conninfo);
+    PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {});
+    bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+    PGconn* raw() { return conn_.get(); }
+
+private:
+    struct Finish {
+        void operator()(PGconn* c) const noexcept { PQfinish(c); }
+    };
+    std::unique_ptr<PGconn, Finish> conn_;
+};
+
+// Runs body inside BEGIN/COMMIT; rolls back when it throws.
+template <typename F>
+auto pg_transaction(PgConnection& db, F&& body) -> decltype(body()) {
+    db.exec("BEGIN");
+    try {
+        if constexpr (std::is_void_v<decltype(body())>) {
+            body();
+            db.exec("COMMIT");
+        } else {
+            auto value = body();
+            db.exec("COMMIT");
+            return value;
+        }
+    } catch (...) {
+        try {
+            db.exec("ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
+// The calling thread's connection to the configured database (made on first use, remade if lost).
+PgConnection& thread_pg();
+
+// bytea parameter in libpq's hex text format.
+std::string pg_bytea(std::string_view bytes);
+
+}  // namespace asg

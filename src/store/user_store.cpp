@@ -1,0 +1,62 @@
+// SQL for users and tokens: creation, listing, minting (digest only) and revocation.
+#include "store/user_store.hpp"
+
+namespace asg {
+
+static constexpr const char* kTime = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+
+static std::string ts(const std::string& column) {
+    return "coalesce(to_char(" + column + " AT TIME ZONE 'UTC', " + kTime + "), '')";
+}
+
+UserRow add_user(PgConnection& db, const std::string& name, bool admin) {
+    auto r = db.exec("INSERT INTO users (name, is_admin) VALUES ($1, $2) RETURNING id, " + ts("created_at"),
+                     {name, admin ? "true" : "false"});
+    return {r.int64(0, 0), name, admin, r.text(0, 1)};
+}
+
+std::optional<UserRow> find_user(PgConnection& db, const std::string& name) {
+    auto r = db.exec("SELECT id, name, is_admin, " + ts("created_at") + " FROM users WHERE name = $1", {name});
+    if (r.rows() == 0) return std::nullopt;
+    return UserRow{r.int64(0, 0), r.text(0, 1), r.boolean(0, 2), r.text(0, 3)};
+}
+
+std::vector<UserRow> list_users(PgConnection& db) {
+    auto r = db.exec("SELECT id, name, is_admin, " + ts("created_at") + " FROM users ORDER BY name");
+    std::vector<UserRow> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back({r.int64(i, 0), r.text(i, 1), r.boolean(i, 2), r.text(i, 3)});
+    return out;
+}
+
+MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds) {
+    NewToken token = generate_token(TokenKind::user);
+    PgParam expires = expires_in_seconds > 0 ? PgParam(std::to_string(expires_in_seconds)) : std::nullopt;
+    auto r = db.exec(
+        "INSERT INTO tokens (kind, user_id, digest, display_prefix, expires_at)"
+        " VALUES ('user', $1, $2, $3, now() + make_interval(secs => $4::bigint))"
+        " RETURNING id, " + ts("expires_at"),
+        {std::to_string(user_id), pg_bytea(as_view(token.digest)), token.display_prefix, expires});
+    return {r.int64(0, 0), token.plaintext, r.text(0, 1)};
+}
+
+std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user) {
+    auto r = db.exec(
+        "SELECT t.id, t.kind, coalesce(u.name, t.project_id), t.display_prefix, " + ts("t.created_at") + ", " +
+            ts("t.expires_at") + ", " + ts("t.revoked_at") + ", " + ts("t.last_used_at") +
+            " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
+            " WHERE $1::text IS NULL OR u.name = $1 ORDER BY t.id",
+        {user});
+    std::vector<TokenRow> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
+                       r.text(i, 6), r.text(i, 7)});
+    return out;
+}
+
+bool revoke_token(PgConnection& db, std::int64_t id) {
+    auto r = db.exec("UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+                     {std::to_string(id)});
+    return r.command_tuples() == "1";
+}
+
+}  // namespace asg

@@ -1,0 +1,40 @@
+// Users and their credentials (tokens) in PostgreSQL.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/token_format.hpp"
+#include "store/pg_connection.hpp"
+
+namespace asg {
+
+struct UserRow {
+    std::int64_t id = 0;
+    std::string name;
+    bool is_admin = false;
+    std::string created;
+};
+
+struct TokenRow {
+    std::int64_t id = 0;
+    std::string kind, owner, display_prefix, created, expires, revoked, last_used;
+};
+
+UserRow add_user(PgConnection& db, const std::string& name, bool admin);  // throws on duplicates
+std::optional<UserRow> find_user(PgConnection& db, const std::string& name);
+std::vector<UserRow> list_users(PgConnection& db);
+
+struct MintedToken {
+    std::int64_t id;
+    std::string plaintext;
+    std::string expires;  // "" when it never expires
+};
+// expires_in_seconds: 0 for no expiry.
+MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds);
+std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user);
+// Returns false when no such live token exists.
+bool revoke_token(PgConnection& db, std::int64_t id);
+
+}  // namespace asg

@@ -1,0 +1,59 @@
+// Builds the tool catalog once: parses each tool's schemas and its tools/list entry.
+#include "tools/tool_registry.hpp"
+
+#include <stdexcept>
+
+namespace asg {
+
+ToolResult tool_ok(Json structured) {
+    ToolResult r;
+    r.structured = std::move(structured);
+    return r;
+}
+
+ToolResult tool_error(const std::string& code, const std::string& message) {
+    ToolResult r;
+    r.is_error = true;
+    r.error_text = message;
+    r.structured = json_own(json_pack("{s:{s:s%,s:s%}}", "error", "code", code.data(), code.size(),
+                                      "message", message.data(), message.size()));
+    return r;
+}
+
+static Json parse_schema(const char* text, const char* tool) {
+    json_error_t error;
+    Json schema = json_own(json_loads(text, 0, &error));
+    if (!schema) throw std::logic_error(std::string("bad schema in tool ") + tool + ": " + error.text);
+    return schema;
+}
+
+static std::vector<RegisteredTool> build_catalog() {
+    std::vector<ToolDef> defs;
+    add_standards_tools(defs);
+    std::vector<RegisteredTool> catalog;
+    for (const ToolDef& def : defs) {
+        RegisteredTool tool{def, parse_schema(def.input_schema, def.name),
+                            parse_schema(def.output_schema, def.name), nullptr};
+        tool.listing = json_own(json_pack(
+            "{s:s,s:s,s:s,s:O,s:O,s:{s:s,s:b,s:b,s:b,s:b}}", "name", def.name, "title", def.title,
+            "description", def.description, "inputSchema", tool.input_schema.get(), "outputSchema",
+            tool.output_schema.get(), "annotations", "title", def.title, "readOnlyHint",
+            def.read_only, "destructiveHint", def.destructive, "idempotentHint", def.idempotent,
+            "openWorldHint", 0));
+        catalog.push_back(std::move(tool));
+    }
+    return catalog;
+}
+
+const std::vector<RegisteredTool>& tool_catalog() {
+    static const std::vector<RegisteredTool> catalog = build_catalog();
+    return catalog;
+}
+
+const RegisteredTool* find_tool(std::string_view name) {
+    for (const auto& tool : tool_catalog())
+        if (name == tool.def.name) return &tool;
+    return nullptr;
+}
+
+}  // namespace asg

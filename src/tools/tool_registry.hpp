@@ -1,0 +1,23 @@
+// The catalog of MCP tools: definitions with parsed schemas, looked up by name.
+#pragma once
+#include <string_view>
+#include <vector>
+
+#include "tools/tool.hpp"
+
+namespace asg {
+
+struct RegisteredTool {
+    ToolDef def;
+    Json input_schema;
+    Json output_schema;
+    Json listing;  // the tools/list entry
+};
+
+const std::vector<RegisteredTool>& tool_catalog();
+const RegisteredTool* find_tool(std::string_view name);
+
+// Tool groups, each defined in its own file.
+void add_standards_tools(std::vector<ToolDef>& out);
+
+}  // namespace asg
