@@ -157,7 +157,8 @@ ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_asgard_main_conf_t *amcf = conf;
 
-    char  err[256];
+    char    err[256];
+    size_t  len;
 
     ngx_conf_init_value(amcf->redis_port, 6379);
     ngx_conf_init_msec_value(amcf->cache_ttl, 10000);
@@ -189,10 +190,20 @@ ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (asg_master_key_check((const char *) amcf->master_key_file.data, err, sizeof(err)) != 0) {
+    len = 4096;
+    amcf->master_key.data = ngx_pnalloc(cf->pool, len);
+    if (amcf->master_key.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (asg_master_key_load((const char *) amcf->master_key_file.data,
+                            (char *) amcf->master_key.data, &len, err, sizeof(err)) != 0)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "asgard: %s", err);
         return NGX_CONF_ERROR;
     }
+
+    amcf->master_key.len = len;
 
     if (amcf->cache_zone == NULL) {
         ngx_str_t  name = ngx_string("asgard_tokens");
@@ -448,7 +459,8 @@ ngx_http_asgard_init_process(ngx_cycle_t *cycle)
     cfg.database_url = (const char *) amcf->database_url.data;
     cfg.redis_host = (const char *) amcf->redis_host.data;
     cfg.redis_port = (int) amcf->redis_port;
-    cfg.master_key_file = (const char *) amcf->master_key_file.data;
+    cfg.master_key = (const char *) amcf->master_key.data;
+    cfg.master_key_len = amcf->master_key.len;
     cfg.session_ttl_ms = amcf->session_ttl;
     cfg.io_timeout_ms = amcf->io_timeout;
 

@@ -18,6 +18,7 @@ typedef struct {
     ngx_str_t            redis_host;
     ngx_int_t            redis_port;
     ngx_str_t            master_key_file;
+    ngx_str_t            master_key;    /* read by the master: workers may not read the file */
     ngx_str_t            thread_pool_name;
     ngx_thread_pool_t   *thread_pool;
     ngx_shm_zone_t      *cache_zone;

@@ -26,15 +26,17 @@ typedef struct {
     const char *database_url;     /* libpq connection string */
     const char *redis_host;       /* IP literal */
     int         redis_port;
-    const char *master_key_file;  /* 32+ bytes of secret material (hex or raw) */
+    const char *master_key;       /* the decoded master key (read by the master process) */
+    size_t      master_key_len;
     int64_t     session_ttl_ms;
     int64_t     io_timeout_ms;    /* PostgreSQL/Redis connect and command timeout */
 } asg_core_config_t;
 
 /* Returns 0, or -1 with a message in err. Safe to call again (a reload). */
 int asg_core_configure(const asg_core_config_t *cfg, char *err, size_t errlen) ASG_NOEXCEPT;
-/* Checks that a master key file is readable, private enough and long enough. */
-int asg_master_key_check(const char *path, char *err, size_t errlen) ASG_NOEXCEPT;
+/* Reads a master key file (64+ hex digits or 32+ raw bytes, not group/world-readable) into
+ * key (capacity *len; on return the key's length). Returns 0, or -1 with a message in err. */
+int asg_master_key_load(const char *path, char *key, size_t *len, char *err, size_t errlen) ASG_NOEXCEPT;
 
 /* ---- authentication ---- */
 

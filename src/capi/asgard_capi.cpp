@@ -30,9 +30,9 @@ extern "C" int asg_core_configure(const asg_core_config_t* cfg, char* err, size_
         if (cfg->redis_port > 0) config->redis_port = cfg->redis_port;
         if (cfg->session_ttl_ms > 0) config->session_ttl_ms = cfg->session_ttl_ms;
         if (cfg->io_timeout_ms > 0) config->io_timeout_ms = cfg->io_timeout_ms;
-        if (cfg->master_key_file == nullptr || *cfg->master_key_file == '\0')
-            throw std::runtime_error("no master key file is configured (asgard_master_key_file)");
-        config->master_key = load_master_key(cfg->master_key_file);
+        if (cfg->master_key == nullptr || cfg->master_key_len < 32)
+            throw std::runtime_error("no master key is configured (asgard_master_key_file)");
+        config->master_key.assign(cfg->master_key, cfg->master_key_len);
         set_runtime_config(std::move(config));
         return 0;
     } catch (const std::exception& e) {
@@ -44,9 +44,13 @@ extern "C" int asg_core_configure(const asg_core_config_t* cfg, char* err, size_
     }
 }
 
-extern "C" int asg_master_key_check(const char* path, char* err, size_t errlen) noexcept {
+extern "C" int asg_master_key_load(const char* path, char* key, size_t* len, char* err,
+                                   size_t errlen) noexcept {
     try {
-        load_master_key(path);
+        std::string loaded = load_master_key(path);
+        if (loaded.size() > *len) throw std::runtime_error(std::string("master key file \"") + path + "\" is too long");
+        std::memcpy(key, loaded.data(), loaded.size());
+        *len = loaded.size();
         return 0;
     } catch (const std::exception& e) {
         copy_error(err, errlen, e.what());

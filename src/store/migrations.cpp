@@ -29,7 +29,7 @@ std::vector<std::string> migrate(PgConnection& db) {
                                              m.name + ") changed after it was applied");
                 return false;
             }
-            db.exec(m.sql);
+            db.exec_script(m.sql);
             db.exec("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                     {std::to_string(m.version), std::string(m.name), checksum_of(m)});
             return true;

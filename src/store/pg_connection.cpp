@@ -28,6 +28,7 @@ PgConnection::PgConnection(const std::string& conninfo) {
             message.pop_back();
         throw PgError("cannot connect to PostgreSQL: " + message, "08001");
     }
+    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
 }
 
 PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params) {
@@ -45,6 +46,20 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
         message.pop_back();
     throw PgError(message, state ? state : "08006");
+}
+
+static std::string trimmed(std::string message) {
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return message;
+}
+
+void PgConnection::exec_script(const std::string& sql) {
+    PGresult* raw = PQexec(conn_.get(), sql.c_str());
+    PgResult result(raw);
+    ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    throw PgError(trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get())), state ? state : "08006");
 }
 
 PgConnection& thread_pg() {

@@ -42,6 +42,8 @@ class PgConnection {
 public:
     explicit PgConnection(const std::string& conninfo);
     PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {});
+    // Several statements without parameters (simple query protocol): migrations only.
+    void exec_script(const std::string& sql);
     bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
     PGconn* raw() { return conn_.get(); }
 
