@@ -86,6 +86,10 @@ typedef struct {
 /* The 401/503 answer for a failed authentication. */
 int asg_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
 
+/* Generates a new token of a kind (ASG_CRED_USER: asg_pat_..., ASG_CRED_PROJECT: asg_...) into out
+ * (NUL-terminated; 64 bytes are enough). Returns its length, or -1. */
+int asg_token_generate(int kind, char *out, size_t cap) ASG_NOEXCEPT;
+
 /* Remembers that tokens were used (batched by the glue, written from the thread pool). */
 void asg_tokens_touch(const int64_t *token_ids, size_t count) ASG_NOEXCEPT;
 

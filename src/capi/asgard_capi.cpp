@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/bearer_auth.hpp"
+#include "auth/token_format.hpp"
 #include "config/runtime_config.hpp"
 #include "mcp/http_transport.hpp"
 #include "mcp/jsonrpc.hpp"
@@ -112,6 +113,17 @@ extern "C" int asg_auth_error(asg_auth_status_t status, asg_http_error_t* out) n
                                           description + "\"";
         copy_error(out->www_authenticate, sizeof out->www_authenticate, challenge);
         return 0;
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" int asg_token_generate(int kind, char* out, size_t cap) noexcept {
+    try {
+        NewToken token = generate_token(kind == ASG_CRED_PROJECT ? TokenKind::project : TokenKind::user);
+        if (token.plaintext.size() + 1 > cap) return -1;
+        std::memcpy(out, token.plaintext.c_str(), token.plaintext.size() + 1);
+        return static_cast<int>(token.plaintext.size());
     } catch (...) {
         return -1;
     }
