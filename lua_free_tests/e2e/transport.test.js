@@ -1,0 +1,179 @@
+// Streamable HTTP transport rules of /mcp: Host and Origin checks, POST header rules, body size,
+// methods, paths, and the initialize handshake.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  assertErrorLogClean,
+  assertRpcError,
+  initializeMessage,
+  LATEST_VERSION,
+  newUserToken,
+  openSession,
+  PORT,
+  post,
+  rawRequest,
+  request,
+  SERVER_ERROR,
+  SUPPORTED_VERSIONS,
+} from './helpers.js';
+
+after(assertErrorLogClean);
+
+let token;
+before(() => {
+  ({ token } = newUserToken('e2e-transport'));
+});
+
+const initBody = () => JSON.stringify(initializeMessage());
+
+function rawHeaders(extra = {}) {
+  return {
+    'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream',
+    Authorization: `Bearer ${token}`,
+    ...extra,
+  };
+}
+
+describe('Host and Origin checks', () => {
+  test('rejects Host: evil.example with 403 forbidden_host', async () => {
+    const res = await rawRequest({ headers: rawHeaders({ Host: 'evil.example' }), body: initBody() });
+    assert.equal(res.status, 403, res.text);
+    assert.ok(res.json, `a JSON body: ${res.text}`);
+    assert.equal(res.json.error, 'forbidden_host');
+  });
+
+  test('rejects Origin: http://evil.example with 403 forbidden_origin', async () => {
+    const res = await rawRequest({ headers: rawHeaders({ Origin: 'http://evil.example' }), body: initBody() });
+    assert.equal(res.status, 403, res.text);
+    assert.ok(res.json, `a JSON body: ${res.text}`);
+    assert.equal(res.json.error, 'forbidden_origin');
+  });
+
+  test(`allows Origin: http://localhost:PORT`, async () => {
+    const res = await rawRequest({
+      headers: rawHeaders({ Host: `localhost:${PORT}`, Origin: `http://localhost:${PORT}` }),
+      body: initBody(),
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.result.serverInfo.name, 'asgard');
+  });
+
+  test(`allows Origin: http://127.0.0.1:PORT`, async () => {
+    const res = await rawRequest({ headers: rawHeaders({ Origin: `http://127.0.0.1:${PORT}` }), body: initBody() });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.result.serverInfo.name, 'asgard');
+  });
+});
+
+describe('POST /mcp header and body rules', () => {
+  test('rejects a Content-Type other than application/json with 415', async () => {
+    const res = await post(initBody(), { token, headers: { 'Content-Type': 'text/plain' } });
+    assertRpcError(res, 415, SERVER_ERROR);
+  });
+
+  test('accepts Content-Type application/json with a charset parameter', async () => {
+    const res = await post(initBody(), { token, headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+    assert.equal(res.status, 200, res.text);
+  });
+
+  test('rejects an Accept header without text/event-stream with 406', async () => {
+    const res = await post(initBody(), { token, headers: { Accept: 'application/json' } });
+    assertRpcError(res, 406, SERVER_ERROR);
+  });
+
+  test('rejects an Accept header without application/json with 406', async () => {
+    const res = await post(initBody(), { token, headers: { Accept: 'text/event-stream' } });
+    assertRpcError(res, 406, SERVER_ERROR);
+  });
+
+  test('rejects Accept: */* with 406 (both types must be listed)', async () => {
+    const res = await post(initBody(), { token, headers: { Accept: '*/*' } });
+    assertRpcError(res, 406, SERVER_ERROR);
+  });
+
+  test('rejects an unsupported MCP-Protocol-Version header with 400', async () => {
+    const res = await post(initBody(), { token, protocolVersion: '1999-01-01' });
+    assertRpcError(res, 400, SERVER_ERROR);
+    assert.match(res.json.error.message, /1999-01-01/);
+  });
+
+  test('rejects a 10 MB body (over asgard_max_body_size 1m) with 413 JSON', async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(10 * 1024 * 1024) } });
+    const res = await post(big, { token });
+    assert.equal(res.status, 413, res.text.slice(0, 200));
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.ok(res.json, `the 413 body is JSON: ${res.text.slice(0, 200)}`);
+    assert.ok(res.json.error, 'the 413 body carries an error');
+  });
+
+  test('answers GET /mcp with 405 and Allow: POST, DELETE', async () => {
+    const res = await request('GET', '/mcp', {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
+    });
+    assert.equal(res.status, 405, res.text);
+    assert.equal(res.headers.get('allow'), 'POST, DELETE');
+  });
+
+  for (const path of ['/mcpx', '/other', '/mcp/', '/']) {
+    test(`answers POST ${path} with 404`, async () => {
+      const res = await post(initBody(), { token, path });
+      assert.equal(res.status, 404, res.text);
+    });
+  }
+});
+
+describe('initialize handshake', () => {
+  for (const version of SUPPORTED_VERSIONS) {
+    test(`initialize with protocolVersion ${version} echoes ${version}`, async () => {
+      const res = await post(initializeMessage(version, 7), { token });
+      assert.equal(res.status, 200, res.text);
+      assert.ok(res.headers.get('mcp-session-id'), 'an Mcp-Session-Id header');
+      assert.equal(res.json.jsonrpc, '2.0');
+      assert.equal(res.json.id, 7);
+      assert.equal(res.json.result.protocolVersion, version);
+    });
+  }
+
+  test(`initialize with an unknown protocolVersion answers ${LATEST_VERSION}`, async () => {
+    const res = await post(initializeMessage('2024-01-01'), { token });
+    assert.equal(res.status, 200, res.text);
+    assert.ok(res.headers.get('mcp-session-id'), 'an Mcp-Session-Id header');
+    assert.equal(res.json.result.protocolVersion, LATEST_VERSION);
+  });
+
+  test('initialize returns serverInfo asgard, tools capability and instructions naming the first tools', async () => {
+    const res = await post(initializeMessage(), { token });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const { result } = res.json;
+    assert.equal(result.serverInfo.name, 'asgard');
+    assert.equal(typeof result.serverInfo.version, 'string');
+    assert.ok(result.capabilities && typeof result.capabilities.tools === 'object', 'capabilities.tools');
+    assert.equal(typeof result.instructions, 'string');
+    assert.match(result.instructions, /list_standards/);
+    assert.match(result.instructions, /seed_plan/);
+  });
+
+  test('initialize without params is rejected with -32602', async () => {
+    const res = await post({ jsonrpc: '2.0', id: 3, method: 'initialize' }, { token });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.error.code, -32602);
+    assert.equal(res.headers.get('mcp-session-id'), null, 'no session for a failed initialize');
+  });
+
+  test('notifications/initialized answers 202 with an empty body', async () => {
+    const session = await openSession(token);
+    const res = await session.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    assert.equal(res.status, 202);
+    assert.equal(res.text, '');
+  });
+
+  test('ping answers an empty result', async () => {
+    const session = await openSession(token);
+    const res = await session.send({ jsonrpc: '2.0', id: 'ping-1', method: 'ping' });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { jsonrpc: '2.0', id: 'ping-1', result: {} });
+  });
+});
