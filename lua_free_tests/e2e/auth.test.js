@@ -65,6 +65,10 @@ describe('bearer authentication on /mcp', () => {
     assertAuthError(await post(initializeMessage(), { token: craftToken() }), 'unknown_token');
   });
 
+  test('rejects a well-formed project key (asg_...) that was never issued with 401 unknown_token', async () => {
+    assertAuthError(await post(initializeMessage(), { token: craftToken('asg_') }), 'unknown_token');
+  });
+
   test('rejects a token revoked before its first use with 401 revoked_token', async () => {
     const { token, id } = newUserToken('e2e-auth-revoked');
     revokeToken(id);
@@ -79,6 +83,21 @@ describe('bearer authentication on /mcp', () => {
     // The printed expiry is truncated to the second: the real one is before printed + 1 s.
     await waitUntilPast(Date.parse(expires) + 1000);
     assertAuthError(await post(initializeMessage(), { token }), 'expired_token');
+  });
+
+  test('rejects a token that expires after its first use (while cached) with 401 expired_token', async () => {
+    const { token, expires } = newUserToken('e2e-auth-expiring', { expires: '5s' });
+    const session = await openSession(token);
+    const before = await session.send(ping());
+    assert.equal(before.status, 200, `the token works before its expiry: ${before.text}`);
+    await waitUntilPast(Date.parse(expires) + 1000);
+    assertAuthError(await session.send(ping()), 'expired_token');
+  });
+
+  test('accepts the Bearer scheme in any letter case', async () => {
+    const { token } = newUserToken('e2e-auth-case');
+    const res = await post(initializeMessage(), { headers: { Authorization: `bearer ${token}` } });
+    assert.equal(res.status, 200, res.text);
   });
 
   test('accepts a freshly issued token: initialize answers 200', async () => {

@@ -100,7 +100,7 @@ export function psql(sql) {
  * { child, send(sql), waitFor(regex), end() }: waitFor resolves once stdout has matched.
  */
 export function psqlSession() {
-  const child = spawn('psql', [...psqlArgs(), '-qAt', '-v', 'ON_ERROR_STOP=1', '-X', '-e'], {
+  const child = spawn('psql', [...psqlArgs(), '-qAt', '-v', 'ON_ERROR_STOP=1', '-X'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -107,6 +107,18 @@ describe('invalid requests', () => {
     assertRpcError(await session.send({ jsonrpc: '2.0', id: { a: 1 }, method: 'ping' }), 400, INVALID_REQUEST, null);
   });
 
+  test('rejects a fractional or boolean id with 400 -32600', async () => {
+    assertRpcError(await session.send('{"jsonrpc":"2.0","id":1.5,"method":"ping"}'), 400, INVALID_REQUEST, null);
+    assertRpcError(await session.send({ jsonrpc: '2.0', id: true, method: 'ping' }), 400, INVALID_REQUEST, null);
+  });
+
+  test('echoes string and negative integer ids', async () => {
+    const empty = await session.send({ jsonrpc: '2.0', id: '', method: 'ping' });
+    assert.deepEqual(empty.json, { jsonrpc: '2.0', id: '', result: {} });
+    const negative = await session.send({ jsonrpc: '2.0', id: -5, method: 'ping' });
+    assert.deepEqual(negative.json, { jsonrpc: '2.0', id: -5, result: {} });
+  });
+
   test('rejects a request without a method with 400 -32600', async () => {
     assertRpcError(await session.send({ jsonrpc: '2.0', id: 9 }), 400, INVALID_REQUEST, 9);
   });

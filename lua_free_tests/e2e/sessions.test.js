@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   assertErrorLogClean,
   assertRpcError,
+  createToken,
   newUserToken,
   openSession,
   post,
@@ -70,6 +71,13 @@ describe('session ids', () => {
     // The session still works for its own credential.
     const again = await a.send(ping(2));
     assert.equal(again.status, 200, again.text);
+  });
+
+  test("rejects another token of the same user using the first token's session id with 404", async () => {
+    const { user, token } = newUserToken('e2e-sessions-same-user');
+    const second = createToken(user).token;
+    const session = await openSession(token);
+    assertRpcError(await post(ping(), { token: second, sessionId: session.sessionId }), 404, SESSION_NOT_FOUND);
   });
 
   test('DELETE /mcp without Mcp-Session-Id answers 400', async () => {

@@ -108,6 +108,32 @@ describe('POST /mcp header and body rules', () => {
     assert.ok(res.json.error, 'the 413 body carries an error');
   });
 
+  test('rejects a 2 MB chunked body (no Content-Length) with 413 JSON', async () => {
+    const session = await openSession(token);
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const res = await rawRequest({
+      headers: rawHeaders({
+        'Transfer-Encoding': 'chunked',
+        'Mcp-Session-Id': session.sessionId,
+        'MCP-Protocol-Version': session.protocolVersion,
+      }),
+      body: big,
+    });
+    assert.equal(res.status, 413, res.text.slice(0, 200));
+    assert.ok(res.json && res.json.error, `the 413 body is JSON: ${res.text.slice(0, 200)}`);
+  });
+
+  test('accepts a body just under 1 MiB (buffered to a temporary file by nginx)', async () => {
+    const session = await openSession(token);
+    const message = { jsonrpc: '2.0', id: 'big', method: 'ping', params: { pad: '' } };
+    message.params.pad = 'x'.repeat(1024 * 1024 - 100 - JSON.stringify(message).length);
+    const body = JSON.stringify(message);
+    assert.ok(body.length < 1024 * 1024 && body.length > 1024 * 1024 - 200);
+    const res = await session.send(body);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { jsonrpc: '2.0', id: 'big', result: {} });
+  });
+
   test('answers GET /mcp with 405 and Allow: POST, DELETE', async () => {
     const res = await request('GET', '/mcp', {
       headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },

@@ -30,7 +30,7 @@ std::string issue_session(const SessionClaims& claims) {
     put64(payload, claims.issued_ms);
     payload.push_back(static_cast<char>(protocol_version_index(claims.protocol_version)));
     payload += random_bytes(8);
-    auto mac = hmac_sha256(config->session_key(), payload);
+    auto mac = config->session_mac->sign(payload);
     return base64url_encode(payload) + "." + base64url_encode(as_view(mac));
 }
 
@@ -45,7 +45,7 @@ SessionCheck verify_session(std::string_view session_id, std::int64_t token_id, 
         static_cast<unsigned char>(payload[0]) != kFormat)
         return SessionCheck::malformed;
     auto config = runtime_config();
-    if (!constant_time_equal(as_view(hmac_sha256(config->session_key(), payload)), mac))
+    if (!constant_time_equal(as_view(config->session_mac->sign(payload)), mac))
         return SessionCheck::forged;
     claims.token_id = get64(payload, 1);
     claims.issued_ms = get64(payload, 9);

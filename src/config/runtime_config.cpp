@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <vector>
 #include <stdexcept>
 
 #include "util/crypto.hpp"
@@ -17,12 +18,9 @@ namespace asg {
 
 namespace {
 std::mutex g_mutex;
-std::shared_ptr<const RuntimeConfig> g_config;
+std::vector<std::shared_ptr<const RuntimeConfig>> g_all;  // kept alive for readers
+std::atomic<const RuntimeConfig*> g_current{nullptr};
 }  // namespace
-
-std::string RuntimeConfig::session_key() const {
-    return std::string(as_view(hmac_sha256(master_key, "asgard/mcp-session/v1")));
-}
 
 static bool decode_hex(const std::string& text, std::string& out) {
     if (text.size() % 2 != 0) return false;
@@ -63,15 +61,17 @@ std::string load_master_key(const std::string& path) {
                              "\" is too short: it needs 64 hex digits (openssl rand -hex 32)");
 }
 
-void set_runtime_config(std::shared_ptr<const RuntimeConfig> config) {
+void set_runtime_config(std::shared_ptr<RuntimeConfig> config) {
+    config->session_mac = std::make_shared<HmacKey>(as_view(hmac_sha256(config->master_key, "asgard/mcp-session/v1")));
     std::lock_guard<std::mutex> lock(g_mutex);
-    g_config = std::move(config);
+    g_all.push_back(config);
+    g_current.store(config.get(), std::memory_order_release);
 }
 
-std::shared_ptr<const RuntimeConfig> runtime_config() {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    if (!g_config) throw std::runtime_error("asgard core is not configured");
-    return g_config;
+const RuntimeConfig* runtime_config() {
+    const RuntimeConfig* config = g_current.load(std::memory_order_acquire);
+    if (config == nullptr) throw std::runtime_error("asgard core is not configured");
+    return config;
 }
 
 std::int64_t now_ms() {

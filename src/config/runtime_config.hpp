@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "util/crypto.hpp"
+
 namespace asg {
 
 struct RuntimeConfig {
@@ -14,15 +16,16 @@ struct RuntimeConfig {
     std::int64_t session_ttl_ms = 24LL * 3600 * 1000;
     std::int64_t io_timeout_ms = 5000;
 
-    // Keys derived from the master key, one per purpose.
-    std::string session_key() const;
+    // Keys derived from the master key, one per purpose (set by set_runtime_config).
+    std::shared_ptr<const HmacKey> session_mac;
 };
 
 // Reads and validates a master key file: hex (64+ digits) or 32+ raw bytes, not world-readable.
 std::string load_master_key(const std::string& path);
 
-void set_runtime_config(std::shared_ptr<const RuntimeConfig> config);
-std::shared_ptr<const RuntimeConfig> runtime_config();  // throws when never configured
+// Installs a configuration (derives its keys). Earlier ones stay alive: readers hold plain pointers.
+void set_runtime_config(std::shared_ptr<RuntimeConfig> config);
+const RuntimeConfig* runtime_config();  // throws when never configured
 
 std::int64_t now_ms();
 

@@ -42,47 +42,57 @@ static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* par
     return jsonrpc_result(id, std::move(result));
 }
 
-static Json handle_request(DispatchContext& ctx, const json_t* id, std::string_view method,
-                           const json_t* params) {
-    if (params != nullptr && !json_is_object(params))
-        return jsonrpc_error(id, kInvalidParams, "params must be an object");
-    if (method == "initialize") {
-        if (ctx.in_batch)
-            return jsonrpc_error(id, kInvalidRequest, "initialize must not be part of a JSON-RPC batch");
-        return initialize(ctx, id, params);
-    }
-    if (method == "ping") return jsonrpc_result(id, json_own(json_object()));
-    if (method == "tools/list") {
-        std::string error;
-        Json result = tools_list(params, 50, error);
-        if (!result) return jsonrpc_error(id, kInvalidParams, error);
-        return jsonrpc_result(id, std::move(result));
-    }
-    if (method == "tools/call") return tools_call(ctx, id, params);
-    return jsonrpc_error(id, kMethodNotFound, "Method not found: " + std::string(method));
+std::string reply_to_wire(const Reply& reply) {
+    if (reply.raw_result.empty()) return json_to_string(reply.message.get());
+    return "{\"jsonrpc\":\"2.0\",\"id\":" + json_to_string(json_object_get(reply.message.get(), "id")) +
+           ",\"result\":" + reply.raw_result + "}";
 }
 
-Json dispatch_message(DispatchContext& ctx, const json_t* message) {
+static Reply handle_request(DispatchContext& ctx, const json_t* id, std::string_view method,
+                            const json_t* params) {
+    if (params != nullptr && !json_is_object(params))
+        return {jsonrpc_error(id, kInvalidParams, "params must be an object"), {}};
+    if (method == "initialize") {
+        if (ctx.in_batch)
+            return {jsonrpc_error(id, kInvalidRequest, "initialize must not be part of a JSON-RPC batch"), {}};
+        return {initialize(ctx, id, params), {}};
+    }
+    if (method == "ping") return {jsonrpc_result(id, json_own(json_object())), {}};
+    if (method == "tools/list") {
+        std::string error;
+        std::string page = tools_list(params, 50, error);
+        if (page.empty()) return {jsonrpc_error(id, kInvalidParams, error), {}};
+        return {json_own(json_pack("{s:s,s:O}", "jsonrpc", "2.0", "id", id)), std::move(page)};
+    }
+    if (method == "tools/call") return {tools_call(ctx, id, params), {}};
+    return {jsonrpc_error(id, kMethodNotFound, "Method not found: " + std::string(method)), {}};
+}
+
+static Reply error_reply(const json_t* id, int code, std::string_view message) {
+    return {jsonrpc_error(id, code, message), {}};
+}
+
+Reply dispatch_message(DispatchContext& ctx, const json_t* message) {
     if (!json_is_object(message))
-        return jsonrpc_error(nullptr, kInvalidRequest, "a JSON-RPC message must be an object");
+        return error_reply(nullptr, kInvalidRequest, "a JSON-RPC message must be an object");
     const json_t* id = json_object_get(message, "id");
     const json_t* method = json_object_get(message, "method");
     const json_t* version = json_object_get(message, "jsonrpc");
     if (!json_is_string(version) || std::string_view(json_string_value(version)) != "2.0")
-        return jsonrpc_error(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest,
+        return error_reply(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest,
                              "jsonrpc must be \"2.0\"");
     if (method == nullptr) {
         // A client's response to a server request: accepted, nothing to answer.
         bool is_response = (json_object_get(message, "result") || json_object_get(message, "error"));
-        if (is_response && (jsonrpc_id_valid(id) || json_is_null(id))) return nullptr;
-        return jsonrpc_error(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest,
+        if (is_response && (jsonrpc_id_valid(id) || json_is_null(id))) return {};
+        return error_reply(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest,
                              "a JSON-RPC request needs a method");
     }
     if (!json_is_string(method))
-        return jsonrpc_error(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest, "method must be a string");
-    if (id == nullptr) return nullptr;  // a notification: notifications/initialized, cancelled, ...
+        return error_reply(jsonrpc_id_valid(id) ? id : nullptr, kInvalidRequest, "method must be a string");
+    if (id == nullptr) return {};  // a notification: notifications/initialized, cancelled, ...
     if (!jsonrpc_id_valid(id))
-        return jsonrpc_error(nullptr, kInvalidRequest, "id must be a string or an integer");
+        return error_reply(nullptr, kInvalidRequest, "id must be a string or an integer");
     return handle_request(ctx, id, json_string_value(method), json_object_get(message, "params"));
 }
 

@@ -23,11 +23,21 @@ struct DispatchContext {
     std::string log_line;             // a server-side failure worth logging
 };
 
-// Returns the response, or nullptr for a notification or a client's response.
-Json dispatch_message(DispatchContext& ctx, const json_t* message);
+// A response: a JSON-RPC message, whose "result" may instead be already serialised text
+// (raw_result) for answers that never change, such as a tools/list page.
+struct Reply {
+    Json message;
+    std::string raw_result;
+    explicit operator bool() const { return message != nullptr; }
+};
+std::string reply_to_wire(const Reply& reply);
 
-// tools/list and tools/call (mcp/tool_methods.cpp).
-Json tools_list(const json_t* params, std::size_t page_size, std::string& error);
+// Returns the response, or an empty Reply for a notification or a client's response.
+Reply dispatch_message(DispatchContext& ctx, const json_t* message);
+
+// tools/list and tools/call (mcp/tool_methods.cpp). tools_list returns the serialised result,
+// or "" with error set for a bad cursor.
+std::string tools_list(const json_t* params, std::size_t page_size, std::string& error);
 Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params);
 
 extern const char kServerInstructions[];

@@ -28,8 +28,7 @@ void copy_text(char* dst, std::size_t size, std::string_view src) {
     dst[n] = '\0';
 }
 
-void set_json(asg_mcp_response_t& out, int status, const json_t* body) {
-    std::string text = json_to_string(body);
+void set_text(asg_mcp_response_t& out, int status, const std::string& text) {
     out.http_status = status;
     out.body = static_cast<char*>(std::malloc(text.size()));
     if (out.body == nullptr) throw std::bad_alloc();
@@ -39,7 +38,7 @@ void set_json(asg_mcp_response_t& out, int status, const json_t* body) {
 }
 
 void reply_error(asg_mcp_response_t& out, int status, int code, std::string_view message) {
-    set_json(out, status, jsonrpc_error(nullptr, code, message).get());
+    set_text(out, status, json_to_string(jsonrpc_error(nullptr, code, message).get()));
 }
 
 std::string_view trim(std::string_view s) {
@@ -198,25 +197,25 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
             return reply_error(out, 400, kInvalidRequest,
                                "Invalid Request: JSON-RPC batches are not supported in protocol version " + version);
         ctx.in_batch = true;
-        Json responses = json_own(json_array());
+        std::string responses;
         std::size_t i;
         json_t* item;
         json_array_foreach(message.get(), i, item) {
-            Json response = dispatch_message(ctx, item);
+            Reply response = dispatch_message(ctx, item);
             if (ctx.needs_io) {
                 out.needs_io = 1;
                 return;
             }
-            if (response) json_array_append(responses.get(), response.get());
+            if (response) responses += (responses.empty() ? "" : ",") + reply_to_wire(response);
         }
         copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
-        if (json_array_size(responses.get()) == 0) {
+        if (responses.empty()) {
             out.http_status = 202;
             return;
         }
-        return set_json(out, 200, responses.get());
+        return set_text(out, 200, "[" + responses + "]");
     }
-    Json response = dispatch_message(ctx, message.get());
+    Reply response = dispatch_message(ctx, message.get());
     if (ctx.needs_io) {
         out.needs_io = 1;
         return;
@@ -226,7 +225,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         out.http_status = 202;
         return;
     }
-    set_json(out, http_status_for(response.get()), response.get());
+    set_text(out, http_status_for(response.message.get()), reply_to_wire(response));
     if (!ctx.new_session_id.empty()) {
         copy_text(out.session_id, sizeof out.session_id, ctx.new_session_id);
         remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE,

@@ -1,5 +1,6 @@
 // tools/list (cursor pagination) and tools/call (argument validation, execution, result shape).
 #include <exception>
+#include <vector>
 
 #include "mcp/dispatcher.hpp"
 #include "mcp/jsonrpc.hpp"
@@ -24,23 +25,40 @@ static bool decode_cursor(std::string_view cursor, std::size_t& offset) {
     return offset <= tool_catalog().size();
 }
 
-Json tools_list(const json_t* params, std::size_t page_size, std::string& error) {
+// Every page of the catalog, serialised once: the catalog never changes while a process runs.
+static std::vector<std::string> build_pages(std::size_t page_size) {
+    const auto& catalog = tool_catalog();
+    std::vector<std::string> pages;
+    for (std::size_t offset = 0; offset == 0 || offset < catalog.size(); offset += page_size) {
+        Json tools = json_own(json_array());
+        std::size_t end = std::min(catalog.size(), offset + page_size);
+        for (std::size_t i = offset; i < end; ++i) json_array_append(tools.get(), catalog[i].listing.get());
+        Json result = json_own(json_pack("{s:O}", "tools", tools.get()));
+        if (end < catalog.size())
+            json_object_set_new(result.get(), "nextCursor", json_string(encode_cursor(end).c_str()));
+        pages.push_back(json_to_string(result.get()));
+    }
+    return pages;
+}
+
+std::string tools_list(const json_t* params, std::size_t page_size, std::string& error) {
     std::size_t offset = 0;
     const json_t* cursor = params ? json_object_get(params, "cursor") : nullptr;
     if (cursor != nullptr && !json_is_null(cursor)) {
-        if (!json_is_string(cursor) || !decode_cursor(json_string_value(cursor), offset)) {
+        if (!json_is_string(cursor) || !decode_cursor(json_string_value(cursor), offset) ||
+            offset % page_size != 0) {
             error = "invalid cursor";
-            return nullptr;
+            return "";
         }
     }
-    const auto& catalog = tool_catalog();
-    Json tools = json_own(json_array());
-    std::size_t end = std::min(catalog.size(), offset + page_size);
-    for (std::size_t i = offset; i < end; ++i) json_array_append(tools.get(), catalog[i].listing.get());
-    Json result = json_own(json_pack("{s:O}", "tools", tools.get()));
-    if (end < catalog.size())
-        json_object_set_new(result.get(), "nextCursor", json_string(encode_cursor(end).c_str()));
-    return result;
+    static const std::size_t cached_size = page_size;
+    static const std::vector<std::string> cached = build_pages(page_size);
+    if (page_size != cached_size) return build_pages(page_size).at(offset / page_size);
+    if (offset / page_size >= cached.size()) {
+        error = "invalid cursor";
+        return "";
+    }
+    return cached[offset / page_size];
 }
 
 static Json call_result(const ToolResult& r) {

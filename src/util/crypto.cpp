@@ -3,30 +3,66 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace asg {
 
+// OpenSSL 3 looks algorithms up on every implicit use; fetch them once per process instead.
+static const EVP_MD* sha256_algorithm() {
+    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md == nullptr) throw std::runtime_error("OpenSSL has no SHA256");
+    return md;
+}
+
+static EVP_MAC* hmac_algorithm() {
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) throw std::runtime_error("OpenSSL has no HMAC");
+    return mac;
+}
+
 Digest sha256(std::string_view data) {
+    struct Free {
+        void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+    };
+    thread_local std::unique_ptr<EVP_MD_CTX, Free> ctx(EVP_MD_CTX_new());
     Digest out{};
     unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1)
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), sha256_algorithm(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
         throw std::runtime_error("sha256 failed");
     return out;
 }
 
-Digest hmac_sha256(std::string_view key, std::string_view data) {
+HmacKey::HmacKey(std::string_view key) : prepared_(EVP_MAC_CTX_new(hmac_algorithm())) {
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0), OSSL_PARAM_construct_end()};
+    if (prepared_ == nullptr ||
+        EVP_MAC_init(prepared_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
+        EVP_MAC_CTX_free(prepared_);
+        throw std::runtime_error("hmac-sha256 key setup failed");
+    }
+}
+
+HmacKey::~HmacKey() { EVP_MAC_CTX_free(prepared_); }
+
+Digest HmacKey::sign(std::string_view data) const {
     Digest out{};
-    unsigned int len = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-             &len) == nullptr)
-        throw std::runtime_error("hmac-sha256 failed");
+    std::size_t len = 0;
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(prepared_);
+    bool ok = ctx != nullptr &&
+              EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+              EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1;
+    EVP_MAC_CTX_free(ctx);
+    if (!ok) throw std::runtime_error("hmac-sha256 failed");
     return out;
 }
+
+Digest hmac_sha256(std::string_view key, std::string_view data) { return HmacKey(key).sign(data); }
 
 std::string random_bytes(std::size_t count) {
     std::string out(count, '\0');

@@ -5,12 +5,27 @@
 #include <string>
 #include <string_view>
 
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+
 namespace asg {
 
 using Digest = std::array<unsigned char, 32>;
 
 Digest sha256(std::string_view data);
 Digest hmac_sha256(std::string_view key, std::string_view data);
+
+// An HMAC-SHA256 key prepared once (OpenSSL fetch and key schedule), then used from any thread.
+class HmacKey {
+public:
+    explicit HmacKey(std::string_view key);
+    ~HmacKey();
+    HmacKey(const HmacKey&) = delete;
+    HmacKey& operator=(const HmacKey&) = delete;
+    Digest sign(std::string_view data) const;
+
+private:
+    ::evp_mac_ctx_st* prepared_;
+};
 std::string random_bytes(std::size_t count);  // throws on RNG failure
 bool constant_time_equal(std::string_view a, std::string_view b);
 
