@@ -23,7 +23,7 @@ async function waitForLockWaiter(timeoutMs = 30_000) {
 }
 
 describe('the event loop never blocks', () => {
-  test('ping answers while list_standards waits on a locked standards table; list_standards then succeeds', async () => {
+  test('ping answers while list_standards waits on a locked standards table; list_standards then succeeds', { timeout: 120_000 }, async () => {
     const { token } = newUserToken('e2e-event-loop');
     const session = await openSession(token); // also caches the token
     const warm = await session.call('list_standards', {});
@@ -41,7 +41,9 @@ describe('the event loop never blocks', () => {
         .then((res) => { settled.push('list_standards'); return res; });
       await waitForLockWaiter();
 
-      const pong = await session.send({ jsonrpc: '2.0', id: 'ping-while-locked', method: 'ping' });
+      // A generous bound: a blocked event loop would never answer while the lock is held.
+      const pong = await session.send({ jsonrpc: '2.0', id: 'ping-while-locked', method: 'ping' },
+        { signal: AbortSignal.timeout(30_000) });
       settled.push('ping');
       assert.equal(pong.status, 200, pong.text);
       assert.deepEqual(pong.json.result, {});

@@ -154,9 +154,9 @@ async function readResponse(res) {
 /**
  * POSTs to /mcp with good default headers. body: an object (sent as JSON), or a string/Buffer
  * sent as is. Options: token (null: no Authorization), sessionId, protocolVersion, headers
- * (merged over the defaults; a value of undefined removes a default), path.
+ * (merged over the defaults; a value of undefined removes a default), path, signal (AbortSignal).
  */
-export async function post(body, { token, sessionId, protocolVersion, headers = {}, path = '/mcp' } = {}) {
+export async function post(body, { token, sessionId, protocolVersion, headers = {}, path = '/mcp', signal } = {}) {
   const h = { ...GOOD_HEADERS };
   if (token) h.Authorization = `Bearer ${token}`;
   if (sessionId) h['Mcp-Session-Id'] = sessionId;
@@ -166,7 +166,7 @@ export async function post(body, { token, sessionId, protocolVersion, headers = 
     if (v !== undefined) h[k] = v;
   }
   const payload = typeof body === 'string' || Buffer.isBuffer(body) || body === undefined ? body : JSON.stringify(body);
-  const res = await fetch(`${env.url}${path}`, { method: 'POST', headers: h, body: payload });
+  const res = await fetch(`${env.url}${path}`, { method: 'POST', headers: h, body: payload, signal });
   return readResponse(res);
 }
 

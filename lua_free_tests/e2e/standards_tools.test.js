@@ -40,7 +40,7 @@ function assertFull(s) {
   assertSummary(s);
   assert.equal(typeof s.author, 'string');
   assert.equal(typeof s.body, 'string');
-  assert.ok(s.body.length > 100, `${s.name} has a Markdown body`);
+  assert.match(s.body, /^# \S/, `${s.name} has a Markdown body starting with a heading`);
 }
 
 describe('list_standards', () => {
@@ -94,11 +94,14 @@ describe('get_standards', () => {
     assert.match(result.content[0].text, /999/);
   });
 
-  test('get_standards with a version beyond 32 bits is an isError result, not another version', async () => {
-    // 2^32 + 1 must not be truncated to version 1.
-    const result = await session.call('get_standards', { name: 'workflow', version: 4294967297 });
-    assert.equal(result.isError, true, `expected not_found, got ${JSON.stringify(result.structuredContent)}`);
-  });
+  for (const version of [2147483648, 4294967297]) {
+    test(`get_standards {name: "workflow", version: ${version}} is a not_found isError result naming ${version}`, async () => {
+      // The version must not be truncated to 32 bits (4294967297 would become version 1).
+      const result = await session.call('get_standards', { name: 'workflow', version });
+      assert.equal(result.isError, true, `expected not_found, got ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
+      assert.match(result.content[0].text, new RegExp(`no version ${version}\\b`));
+    });
+  }
 
   test('get_standards with version but no name is an isError result', async () => {
     const result = await session.call('get_standards', { version: 1 });
