@@ -93,6 +93,24 @@ describe('invalid requests', () => {
     assert.equal(byId.get(3).error.code, METHOD_NOT_FOUND);
   });
 
+  test('answers a 2025-03-26 batch mixing a tool call, initialize and a non-object with one response each', async () => {
+    const res = await session0326.send([
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_standards', arguments: {} } },
+      { jsonrpc: '2.0', id: 2, method: 'initialize', params: { protocolVersion: '2025-03-26' } },
+      5,
+    ]);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.length, 3);
+    assert.equal(res.json[0].id, 1);
+    assert.equal(res.json[0].result.isError, false);
+    assert.ok(Array.isArray(res.json[0].result.structuredContent.standards));
+    assert.equal(res.json[1].id, 2);
+    assert.equal(res.json[1].error.code, INVALID_REQUEST, 'initialize is not allowed in a batch');
+    assert.equal(res.json[2].id, null);
+    assert.equal(res.json[2].error.code, INVALID_REQUEST);
+    assert.equal(res.headers.get('mcp-session-id'), null, 'a batch never opens a session');
+  });
+
   test('answers a batch of only notifications under 2025-03-26 with 202', async () => {
     const res = await session0326.send([{ jsonrpc: '2.0', method: 'notifications/initialized' }]);
     assert.equal(res.status, 202, res.text);

@@ -64,6 +64,25 @@ describe('official MCP SDK client', () => {
     }
   });
 
+  test('the SDK receives a failing get_standards call as an isError result (error results do not break the outputSchema)', async () => {
+    // MCP: when a tool declares an outputSchema, any structuredContent must conform to it; the SDK
+    // validates it and throws -32602 otherwise, so a tool error would never reach the agent.
+    const { client, transport } = connectable();
+    await client.connect(transport);
+    try {
+      await client.listTools(); // the SDK learns the output schemas here
+      const unknown = await client.callTool({ name: 'get_standards', arguments: { name: 'no-such-standard' } });
+      assert.equal(unknown.isError, true);
+      assert.match(unknown.content[0].text, /no-such-standard/);
+      const invalid = await client.callTool({ name: 'get_standards', arguments: { name: 5 } });
+      assert.equal(invalid.isError, true);
+      assert.match(invalid.content[0].text, /arguments\.name/);
+      await transport.terminateSession();
+    } finally {
+      await client.close();
+    }
+  });
+
   test('a client that speaks only 2025-03-26 negotiates it and works', async () => {
     const { client, transport } = connectable();
     // Ask for 2025-03-26 in initialize, as a client built for that revision would.

@@ -14,6 +14,7 @@ int run_user(const CliSettings& settings, const Words& words);
 int run_token(const CliSettings& settings, const Words& words);
 int run_standards(const CliSettings& settings, const Words& words);
 int run_audit(const CliSettings& settings, const Words& words);
+int run_mcp(const CliSettings& settings, const Words& words);
 
 // Parses 90d, 12h, 30m, 3600s or "never" (0) into seconds.
 long long parse_duration_seconds(const std::string& text);

@@ -23,6 +23,7 @@ static const char kHelp[] =
     "  token       create, list and revoke user tokens (asg_pat_...)\n"
     "  standards   list, show and version the engineering standards\n"
     "  audit       tail the audit log and verify its hash chain\n"
+    "  mcp         serve MCP over stdio (local trust; ASGARD_PROJECT sets the default project)\n"
     "  version     print the version\n"
     "\n"
     "The database comes from --database, $ASGARD_DATABASE_URL, $ASGARD_CONFIG, ./.asgard/asgard.conf\n"
@@ -56,7 +57,8 @@ int main(int argc, char** argv) {
     using Runner = int (*)(const CliSettings&, const Words&);
     struct Entry { const char* name; Runner run; };
     static const Entry entries[] = {{"migrate", run_migrate}, {"user", run_user}, {"token", run_token},
-                                    {"standards", run_standards}, {"audit", run_audit}};
+                                    {"standards", run_standards}, {"audit", run_audit},
+                                    {"mcp", run_mcp}};
     for (const Entry& e : entries) {
         if (command != e.name) continue;
         try {

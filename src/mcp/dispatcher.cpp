@@ -33,7 +33,7 @@ static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* par
     claims.token_id = ctx.principal.token_id;
     claims.issued_ms = ctx.now;
     claims.protocol_version = version;
-    ctx.new_session_id = issue_session(claims);
+    if (ctx.issues_sessions) ctx.new_session_id = issue_session(claims);
     ctx.negotiated_version = version;
     Json result = json_own(json_pack(
         "{s:s,s:{s:{s:b}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",

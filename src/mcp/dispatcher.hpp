@@ -16,6 +16,8 @@ struct DispatchContext {
     bool allow_io = false;         // false: answer only what needs no PostgreSQL/Redis
     std::int64_t now = 0;
     bool in_batch = false;
+    bool issues_sessions = true;     // false on stdio: one process is one session
+    std::string default_project;     // stdio: $ASGARD_PROJECT
     // Outputs.
     bool needs_io = false;            // a method needed I/O while allow_io was false
     std::string new_session_id;       // set by initialize

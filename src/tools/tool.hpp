@@ -12,6 +12,7 @@ namespace asg {
 
 struct ToolContext {
     const asg_principal_t& principal;
+    std::string default_project;  // used when a project-scoped tool gets no project_id (stdio)
 };
 
 struct ToolResult {

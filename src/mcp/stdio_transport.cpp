@@ -1,0 +1,65 @@
+// The stdio transport: one message (or 2025-03-26 batch) per line; bad lines get -32700/-32600
+// with id null and the server keeps going.
+#include "mcp/stdio_transport.hpp"
+
+#include <iostream>
+#include <istream>
+#include <ostream>
+
+#include "config/runtime_config.hpp"
+#include "mcp/dispatcher.hpp"
+#include "mcp/jsonrpc.hpp"
+#include "mcp/protocol_versions.hpp"
+
+namespace asg {
+
+static void send(std::ostream& out, const std::string& line) {
+    out << line << '\n';
+    out.flush();
+}
+
+void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& principal,
+                 const StdioOptions& options) {
+    std::string version = kDefaultProtocolVersion;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        json_error_t error;
+        Json message = json_own(json_loadb(line.data(), line.size(), JSON_DECODE_ANY, &error));
+        if (!message) {
+            send(out, json_to_string(jsonrpc_error(nullptr, kParseError, std::string("Parse error: ") + error.text).get()));
+            continue;
+        }
+        DispatchContext ctx(principal);
+        ctx.protocol_version = version;
+        ctx.allow_io = true;
+        ctx.now = now_ms();
+        ctx.issues_sessions = false;
+        ctx.default_project = options.default_project;
+        if (json_is_array(message.get())) {
+            if (json_array_size(message.get()) == 0 || !protocol_allows_batches(version)) {
+                send(out, json_to_string(jsonrpc_error(nullptr, kInvalidRequest,
+                    json_array_size(message.get()) == 0 ? "Invalid Request: an empty JSON-RPC batch"
+                        : "Invalid Request: JSON-RPC batches are not supported in protocol version " + version).get()));
+                continue;
+            }
+            ctx.in_batch = true;
+            std::string responses;
+            std::size_t i;
+            json_t* item;
+            json_array_foreach(message.get(), i, item) {
+                Reply reply = dispatch_message(ctx, item);
+                if (reply) responses += (responses.empty() ? "" : ",") + reply_to_wire(reply);
+            }
+            if (!responses.empty()) send(out, "[" + responses + "]");
+        } else {
+            Reply reply = dispatch_message(ctx, message.get());
+            if (!ctx.negotiated_version.empty()) version = ctx.negotiated_version;
+            if (reply) send(out, reply_to_wire(reply));
+        }
+        if (!ctx.log_line.empty()) std::cerr << ctx.log_line << '\n';
+    }
+}
+
+}  // namespace asg
