@@ -95,11 +95,11 @@ describe('get_standards', () => {
   });
 
   for (const version of [2147483648, 4294967297]) {
-    test(`get_standards {name: "workflow", version: ${version}} is a not_found isError result naming ${version}`, async () => {
-      // The version must not be truncated to 32 bits (4294967297 would become version 1).
+    test(`get_standards {name: "workflow", version: ${version}} is an isError result naming arguments.version`, async () => {
+      // Out of the schema's range, never truncated to 32 bits (4294967297 would become version 1).
       const result = await session.call('get_standards', { name: 'workflow', version });
-      assert.equal(result.isError, true, `expected not_found, got ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
-      assert.match(result.content[0].text, new RegExp(`no version ${version}\\b`));
+      assert.equal(result.isError, true, `expected an error, got ${JSON.stringify(result.structuredContent).slice(0, 200)}`);
+      assert.match(result.content[0].text, /arguments\.version must be at most 1000000/);
     });
   }
 

@@ -66,7 +66,7 @@ void add_standards_tools(std::vector<ToolDef>& out) {
         std::string(R"({"type":"object","additionalProperties":false,"properties":{)"
                     R"("name":{"type":"string","pattern":")") + kNamePattern +
         R"(","description":"One standard by name (engineering, security, workflow, ...). Omit to get all."},)"
-        R"("version":{"type":"integer","minimum":1,"description":"A specific version of the named standard; default the latest."}}})";
+        R"("version":{"type":"integer","minimum":1,"maximum":1000000,"description":"A specific version of the named standard; default the latest."}}})";
     static const std::string get_output =
         R"({"type":"object","required":["standards"],"properties":{"standards":{"type":"array","items":)"
         R"({"type":"object","required":["name","title","version","updated","author","body"],"properties":{)"

@@ -27,13 +27,34 @@ static Json parse_schema(const char* text, const char* tool) {
     return schema;
 }
 
+// Every tool may answer with an isError result whose structuredContent is {"error": {code, message}};
+// clients validate structuredContent against outputSchema even then, so the declared schema
+// accepts either the tool's own result or that error object.
+static Json with_error_alternative(Json schema) {
+    json_t* properties = json_object_get(schema.get(), "properties");
+    if (properties == nullptr) {
+        properties = json_object();
+        json_object_set_new(schema.get(), "properties", properties);
+    }
+    json_object_set_new(properties, "error", json_pack(
+        "{s:s,s:s,s:[s,s],s:{s:{s:s,s:s},s:{s:s}}}", "type", "object", "description",
+        "Present instead of the result when isError is true", "required", "code", "message", "properties",
+        "code", "type", "string", "description", "machine-readable reason", "message", "type", "string"));
+    json_t* required = json_object_get(schema.get(), "required");
+    json_t* success = json_object();
+    if (required != nullptr) json_object_set(success, "required", required);
+    json_object_set_new(schema.get(), "anyOf", json_pack("[o,{s:[s]}]", success, "required", "error"));
+    json_object_del(schema.get(), "required");
+    return schema;
+}
+
 static std::vector<RegisteredTool> build_catalog() {
     std::vector<ToolDef> defs;
     add_standards_tools(defs);
     std::vector<RegisteredTool> catalog;
     for (const ToolDef& def : defs) {
         RegisteredTool tool{def, parse_schema(def.input_schema, def.name),
-                            parse_schema(def.output_schema, def.name), nullptr};
+                            with_error_alternative(parse_schema(def.output_schema, def.name)), nullptr};
         tool.listing = json_own(json_pack(
             "{s:s,s:s,s:s,s:O,s:O,s:{s:s,s:b,s:b,s:b,s:b}}", "name", def.name, "title", def.title,
             "description", def.description, "inputSchema", tool.input_schema.get(), "outputSchema",
