@@ -10,13 +10,15 @@ CXXFLAGS += -std=c++17 -fPIC -Wall -Wextra -Werror -Wno-unused-parameter -MMD -M
             -I$(ROOT)/src -I/usr/include/postgresql
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -I$(ROOT)/src
-LIBS     := -lpq -lhiredis -ljansson -lssl -lcrypto
+LIBS     := -lpq -lhiredis -ljansson -lcurl -lssl -lcrypto
 
 CORE_SRCS := $(shell find $(ROOT)/src -name '*.cpp' -not -path '*/cli/*' | sort)
 CLI_SRCS  := $(shell find $(ROOT)/src/cli -name '*.cpp' | sort)
 MIGRATIONS := $(sort $(wildcard $(ROOT)/src/store/migrations/*.sql))
+SEED_FILES := $(sort $(shell find $(ROOT)/src/seed_library -name '*.md'))
 
-CORE_OBJS := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CORE_SRCS)) $(OUT)/obj/migrations_embedded.o
+CORE_OBJS := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CORE_SRCS)) $(OUT)/obj/migrations_embedded.o \
+             $(OUT)/obj/seed_library_embedded.o
 CLI_OBJS  := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CLI_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard $(ROOT)/lua_free_tests/unit/test_*.c))
@@ -38,6 +40,14 @@ $(OUT)/obj/%.o: $(ROOT)/src/%.cpp
 $(OUT)/gen/migrations_embedded.cpp: $(MIGRATIONS) $(ROOT)/scripts/embed-migrations
 	@mkdir -p $(dir $@)
 	$(ROOT)/scripts/embed-migrations $(ROOT)/src/store/migrations > $@.tmp && mv $@.tmp $@
+
+$(OUT)/gen/seed_library_embedded.cpp: $(SEED_FILES) $(ROOT)/scripts/embed-seed-library
+	@mkdir -p $(dir $@)
+	$(ROOT)/scripts/embed-seed-library $(ROOT)/src/seed_library > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/seed_library_embedded.o: $(OUT)/gen/seed_library_embedded.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
 $(OUT)/obj/migrations_embedded.o: $(OUT)/gen/migrations_embedded.cpp
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
 #include "store/migrations.hpp"
+#include "store/seed_store.hpp"
 
 namespace asg::cli {
 
@@ -35,6 +36,16 @@ int run_migrate(const CliSettings& settings, const Words& words) {
         return 0;
     }
     auto applied = migrate(db);
+    // The starter seed library: files not in the database yet are added; an admin's versions stay.
+    int seeded = 0;
+    auto present = load_seed_library(db, false);
+    for (std::size_t i = 0; i < kSeedLibraryCount; ++i) {
+        SeedFile f = parse_seed_file(kSeedLibrary[i].text, kSeedLibrary[i].path);
+        bool known = false;
+        for (const auto& p : present) known = known || p.id == f.id;
+        if (!known && upsert_seed_file(db, f) == "added") ++seeded;
+    }
+    if (seeded > 0) applied.push_back("seed library: " + std::to_string(seeded) + " starter files");
     if (args.flag("json")) {
         Json list = json_own(json_array());
         for (const auto& name : applied) json_array_append_new(list.get(), json_string(name.c_str()));

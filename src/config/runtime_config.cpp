@@ -62,6 +62,7 @@ std::string load_master_key(const std::string& path) {
 }
 
 void set_runtime_config(std::shared_ptr<RuntimeConfig> config) {
+    config->secrets_key = std::string(as_view(hmac_sha256(config->master_key, "asgard/secrets/v1")));
     config->session_mac = std::make_shared<HmacKey>(as_view(hmac_sha256(config->master_key, "asgard/mcp-session/v1")));
     std::lock_guard<std::mutex> lock(g_mutex);
     g_all.push_back(config);

@@ -18,6 +18,7 @@ struct RuntimeConfig {
 
     // Keys derived from the master key, one per purpose (set by set_runtime_config).
     std::shared_ptr<const HmacKey> session_mac;
+    std::string secrets_key;  // 32 bytes: AES-256-GCM key of stored secrets
 };
 
 // Reads and validates a master key file: hex (64+ digits) or 32+ raw bytes, not world-readable.

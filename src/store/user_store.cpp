@@ -39,6 +39,16 @@ MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64
     return {r.int64(0, 0), token.plaintext, r.text(0, 1)};
 }
 
+MintedToken rotate_project_key(PgConnection& db, const std::string& project_id) {
+    NewToken token = generate_token(TokenKind::project);
+    db.exec("UPDATE tokens SET revoked_at = now() WHERE kind = 'project' AND project_id = $1 AND revoked_at IS NULL",
+            {project_id});
+    auto r = db.exec("INSERT INTO tokens (kind, project_id, digest, display_prefix) VALUES ('project', $1, $2, $3)"
+                     " RETURNING id",
+                     {project_id, pg_bytea(as_view(token.digest)), token.display_prefix});
+    return {r.int64(0, 0), token.plaintext, ""};
+}
+
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user) {
     auto r = db.exec(
         "SELECT t.id, t.kind, coalesce(u.name, t.project_id), t.display_prefix, " + ts("t.created_at") + ", " +

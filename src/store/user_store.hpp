@@ -33,6 +33,8 @@ struct MintedToken {
 };
 // expires_in_seconds: 0 for no expiry.
 MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds);
+// Mints a new project key (asg_...) and revokes the project's earlier keys, in one statement pair.
+MintedToken rotate_project_key(PgConnection& db, const std::string& project_id);
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user);
 // Returns false when no such live token exists.
 bool revoke_token(PgConnection& db, std::int64_t id);

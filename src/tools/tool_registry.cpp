@@ -50,7 +50,13 @@ static Json with_error_alternative(Json schema) {
 
 static std::vector<RegisteredTool> build_catalog() {
     std::vector<ToolDef> defs;
+    // In the order of the seed's first moves.
     add_standards_tools(defs);
+    add_document_tools(defs);
+    add_seed_tools(defs);
+    add_project_tools(defs);
+    add_service_tools(defs);
+    add_credential_tools(defs);
     std::vector<RegisteredTool> catalog;
     for (const ToolDef& def : defs) {
         RegisteredTool tool{def, parse_schema(def.input_schema, def.name),

@@ -19,5 +19,10 @@ const RegisteredTool* find_tool(std::string_view name);
 
 // Tool groups, each defined in its own file.
 void add_standards_tools(std::vector<ToolDef>& out);
+void add_document_tools(std::vector<ToolDef>& out);
+void add_seed_tools(std::vector<ToolDef>& out);
+void add_project_tools(std::vector<ToolDef>& out);
+void add_service_tools(std::vector<ToolDef>& out);
+void add_credential_tools(std::vector<ToolDef>& out);
 
 }  // namespace asg

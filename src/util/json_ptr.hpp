@@ -20,6 +20,9 @@ std::string json_to_string(const json_t* value);
 
 inline json_t* json_str(std::string_view s) { return json_stringn(s.data(), s.size()); }
 
+// Removes members whose value is null (optional fields are absent, never null); returns object.
+json_t* json_drop_nulls(json_t* object);
+
 // A borrowed string member, or an empty view when absent or not a string.
 std::string_view json_member_string(const json_t* object, const char* key);
 

@@ -1,0 +1,85 @@
+// Request transitions, each committed with its event; driver side effects are undone on failure.
+#include "provisioning/request_flow.hpp"
+
+#include "store/audit_log.hpp"
+#include "store/secret_store.hpp"
+
+namespace asg {
+
+namespace {
+
+Json secret_names_json(const Provisioned& p) {
+    Json names = json_own(json_array());
+    for (const auto& [name, value] : p.secrets) json_array_append_new(names.get(), json_string(name.c_str()));
+    return names;
+}
+
+}  // namespace
+
+FlowResult complete_provisioning(PgConnection& db, const ServiceRow& service, const ResourceRow& request,
+                                 const std::string& actor, const std::function<Provisioned()>& make) {
+    Provisioned made;
+    try {
+        made = make();
+    } catch (const std::exception& e) {
+        transition(db, request.id, "provisioning", "failed", actor, std::string(e.what()));
+        return {*find_request(db, request.id), ""};
+    }
+    try {
+        pg_transaction(db, [&] {
+            for (const auto& [name, value] : made.secrets) put_secret(db, request.project_id, name, value, actor, request.id);
+            if (!made.outputs) made.outputs = json_own(json_object());
+            if (!made.secrets.empty() && !json_object_get(made.outputs.get(), "secret"))
+                json_object_set_new(made.outputs.get(), "secrets", json_incref(secret_names_json(made).get()));
+            transition(db, request.id, "provisioning", "ready", actor, std::nullopt, json_to_string(made.outputs.get()));
+        });
+    } catch (const std::exception& e) {
+        ResourceRow partial = request;
+        partial.outputs_json = made.outputs ? json_to_string(made.outputs.get()) : "{}";
+        try {
+            deprovision(db, service, partial);
+        } catch (...) {
+        }
+        transition(db, request.id, "provisioning", "failed", actor, std::string("could not record the result: ") + e.what());
+        return {*find_request(db, request.id), ""};
+    }
+    return {*find_request(db, request.id), made.one_time_credential};
+}
+
+FlowResult submit_request(PgConnection& db, const std::string& project_id, const ServiceRow& service,
+                          const json_t* params, const std::optional<std::string>& justification,
+                          const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential) {
+    bool review = service.tier == "review";
+    ResourceRow request = pg_transaction(db, [&] {
+        ResourceRow r = insert_request(db, project_id, service, json_to_string(params), justification, "requested", actor);
+        transition(db, r.id, "requested", review ? "pending_approval" : "provisioning", actor, std::nullopt);
+        audit_append(db, {actor, credential, audit_tool, project_id, "ok",
+                          json_to_string(json_own(json_pack("{s:s,s:s}", "request", r.id.c_str(), "service",
+                                                            service.type.c_str())).get())});
+        return *find_request(db, r.id);
+    });
+    if (review) return {request, ""};
+    return complete_provisioning(db, service, request, actor,
+                                 [&] { return provision_builtin(db, service, request, params); });
+}
+
+ResourceRow release_request(PgConnection& db, const ResourceRow& request, const std::string& actor) {
+    if (request.state == "pending_approval") {
+        transition(db, request.id, "pending_approval", "cancelled", actor, std::string("released before approval"));
+        return *find_request(db, request.id);
+    }
+    if (request.state != "ready")
+        throw std::runtime_error("request " + request.id + " is " + request.state + ": only a ready or pending resource can be released");
+    auto service = find_service(db, request.service_type);
+    transition(db, request.id, "ready", "deprovisioning", actor, std::nullopt);
+    try {
+        deprovision(db, *service, request);
+    } catch (const std::exception& e) {
+        transition(db, request.id, "deprovisioning", "failed", actor, std::string("release failed: ") + e.what());
+        return *find_request(db, request.id);
+    }
+    transition(db, request.id, "deprovisioning", "deprovisioned", actor, std::nullopt);
+    return *find_request(db, request.id);
+}
+
+}  // namespace asg

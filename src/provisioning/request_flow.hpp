@@ -1,0 +1,32 @@
+// The resource request state machine, shared by the MCP tools and the asgard CLI:
+// requested -> pending_approval -> approved -> provisioning -> ready -> deprovisioning -> deprovisioned,
+// with denied, cancelled and failed. A failed driver leaves the request failed with its reason.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "provisioning/drivers.hpp"
+
+namespace asg {
+
+struct FlowResult {
+    ResourceRow request;
+    std::string one_time_credential;  // a key minted by the driver, shown once
+};
+
+// provisioning -> ready with make()'s outputs and secrets committed together, or -> failed with the
+// reason (undoing what make() did when recording fails). The request must be provisioning.
+FlowResult complete_provisioning(PgConnection& db, const ServiceRow& service, const ResourceRow& request,
+                                 const std::string& actor, const std::function<Provisioned()>& make);
+
+// Creates a request; self-service types are provisioned at once, review types wait for approval.
+FlowResult submit_request(PgConnection& db, const std::string& project_id, const ServiceRow& service,
+                          const json_t* params, const std::optional<std::string>& justification,
+                          const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential);
+// Admin decisions on a pending request (CLI, provisioning/request_review.cpp). Throw std::runtime_error with a clear message.
+FlowResult approve_request(PgConnection& db, const std::string& id, const std::string& actor);
+ResourceRow deny_request(PgConnection& db, const std::string& id, const std::string& actor, const std::string& reason);
+// Releases a ready resource (deprovisions it) or cancels a pending one.
+ResourceRow release_request(PgConnection& db, const ResourceRow& request, const std::string& actor);
+
+}  // namespace asg

@@ -1,0 +1,29 @@
+// Month-to-date cost of a project: provisioned services by price and gateway spend by model.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/pg_connection.hpp"
+
+namespace asg {
+
+struct CostLine {
+    std::string key;        // service type (with resource id) or model
+    std::string resource;   // resource id for services
+    double usd = 0;
+    long long requests = 0, input_tokens = 0, output_tokens = 0;
+};
+
+struct CostReport {
+    std::string from, to;  // RFC 3339 window
+    std::vector<CostLine> by_service, by_model;
+    double total_usd = 0;
+    std::optional<double> budget_usd;
+};
+
+// window: "month" (month to date, UTC) or "day" (today, UTC).
+CostReport project_cost(PgConnection& db, const std::string& project_id, const std::string& window);
+void set_budget(PgConnection& db, const std::string& project_id, const std::string& monthly_usd);
+
+}  // namespace asg

@@ -1,0 +1,51 @@
+// Secret rows: nonce + ciphertext only; the associated data is "project/name".
+#include "store/secret_store.hpp"
+
+#include "config/runtime_config.hpp"
+#include "util/aead.hpp"
+#include "util/crypto.hpp"
+
+namespace asg {
+
+static std::string associated(const std::string& project_id, const std::string& name) {
+    return project_id + "/" + name;
+}
+
+static std::string unhex_bytea(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 2; i + 1 < text.size(); i += 2)
+        out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+void put_secret(PgConnection& db, const std::string& project_id, const std::string& name,
+                const std::string& value, const std::string& created_by,
+                const std::optional<std::string>& source_request) {
+    Sealed sealed = aead_seal(runtime_config()->secrets_key, value, associated(project_id, name));
+    db.exec("INSERT INTO secrets (project_id, name, nonce, ciphertext, created_by, source_request)"
+            " VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (project_id, name) DO UPDATE SET nonce = EXCLUDED.nonce,"
+            " ciphertext = EXCLUDED.ciphertext, created_by = EXCLUDED.created_by,"
+            " source_request = EXCLUDED.source_request, created_at = now()",
+            {project_id, name, pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext), created_by, source_request});
+}
+
+std::optional<std::string> read_secret(PgConnection& db, const std::string& project_id, const std::string& name) {
+    auto r = db.exec("SELECT nonce, ciphertext FROM secrets WHERE project_id = $1 AND name = $2", {project_id, name});
+    if (r.rows() == 0) return std::nullopt;
+    Sealed sealed{unhex_bytea(r.text(0, 0)), unhex_bytea(r.text(0, 1))};
+    return aead_open(runtime_config()->secrets_key, sealed, associated(project_id, name));
+}
+
+std::vector<std::string> secret_names(PgConnection& db, const std::string& project_id) {
+    auto r = db.exec("SELECT name FROM secrets WHERE project_id = $1 ORDER BY name", {project_id});
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+    return out;
+}
+
+void delete_secret(PgConnection& db, const std::string& project_id, const std::string& name) {
+    db.exec("DELETE FROM secrets WHERE project_id = $1 AND name = $2", {project_id, name});
+}
+
+}  // namespace asg

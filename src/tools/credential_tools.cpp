@@ -1,0 +1,123 @@
+// Credentials and cost: gateway_credential (mint or rotate the project key), get_secret (audited
+// read), get_cost (month-to-date spend by service and by model, with the budget).
+#include "store/cost_store.hpp"
+#include "store/secret_store.hpp"
+#include "store/user_store.hpp"
+#include "tools/tool_registry.hpp"
+#include "tools/tool_support.hpp"
+
+namespace asg {
+
+static ToolResult run_gateway_credential(const ToolContext& ctx, const json_t* args) {
+    PgConnection& db = thread_pg();
+    const std::string tool = "gateway_credential";
+    ToolResult denial;
+    auto access = resolve_project(db, ctx, args, tool, denial);
+    if (!access) return denial;
+    MintedToken key = pg_transaction(db, [&] {
+        db.exec("UPDATE projects SET gateway_enabled = true, updated_at = now() WHERE id = $1", {access->project.id});
+        MintedToken minted = rotate_project_key(db, access->project.id);
+        audit_tool(db, ctx, tool, access->project.id, "ok",
+                   json_to_string(json_own(json_pack("{s:I}", "key_id", (json_int_t)minted.id)).get()));
+        return minted;
+    });
+    return tool_ok(json_own(json_pack(
+        "{s:s,s:s,s:I,s:s,s:s,s:s}", "project_id", access->project.id.c_str(), "key", key.plaintext.c_str(), "key_id",
+        (json_int_t)key.id, "prefix", key.plaintext.substr(0, 12).c_str(), "endpoint", "POST /api/gateway/chat",
+        "note", "Shown once: store it as the project's LLM key. Any earlier key of this project is revoked.")));
+}
+
+static ToolResult run_get_secret(const ToolContext& ctx, const json_t* args) {
+    PgConnection& db = thread_pg();
+    const std::string tool = "get_secret";
+    ToolResult denial;
+    auto access = resolve_project(db, ctx, args, tool, denial);
+    if (!access) return denial;
+    std::string name = *arg_string(args, "name");
+    std::string detail = json_to_string(json_own(json_pack("{s:s}", "name", name.c_str())).get());
+    // The audit row commits with the read, before the value leaves: no audit, no value.
+    std::optional<std::string> value = pg_transaction(db, [&] {
+        std::optional<std::string> v = read_secret(db, access->project.id, name);
+        audit_tool(db, ctx, tool, access->project.id, v ? "ok" : "not_found", detail);
+        return v;
+    });
+    if (!value) {
+        std::string names;
+        for (const auto& n : secret_names(db, access->project.id)) names += (names.empty() ? "" : ", ") + n;
+        return tool_error("not_found", "project " + access->project.id + " has no secret " + name +
+                                           (names.empty() ? " (it has none yet: request_resource provisions them)"
+                                                          : " (it has: " + names + ")"));
+    }
+    return tool_ok(json_own(json_pack("{s:s,s:s,s:s%}", "project_id", access->project.id.c_str(), "name", name.c_str(),
+                                      "value", value->data(), value->size())));
+}
+
+static json_t* cost_lines(const std::vector<CostLine>& lines, bool models) {
+    json_t* list = json_array();
+    for (const auto& l : lines) {
+        json_t* item = models ? json_pack("{s:s,s:f,s:I,s:I,s:I}", "model", l.key.c_str(), "usd", l.usd, "requests",
+                                          (json_int_t)l.requests, "input_tokens", (json_int_t)l.input_tokens,
+                                          "output_tokens", (json_int_t)l.output_tokens)
+                              : json_pack("{s:s,s:s,s:f}", "service", l.key.c_str(), "resource_id", l.resource.c_str(),
+                                          "usd", l.usd);
+        json_array_append_new(list, item);
+    }
+    return list;
+}
+
+static ToolResult run_get_cost(const ToolContext& ctx, const json_t* args) {
+    PgConnection& db = thread_pg();
+    ToolResult denial;
+    auto access = resolve_project(db, ctx, args, "get_cost", denial);
+    if (!access) return denial;
+    std::string window = arg_string(args, "window").value_or("month");
+    CostReport report = project_cost(db, access->project.id, window);
+    Json out = json_own(json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:o,s:o}", "project_id", access->project.id.c_str(), "window",
+                                  window.c_str(), "from", report.from.c_str(), "to", report.to.c_str(), "currency", "USD",
+                                  "total_usd", report.total_usd, "by_service", cost_lines(report.by_service, false),
+                                  "by_model", cost_lines(report.by_model, true)));
+    if (report.budget_usd) {
+        json_object_set_new(out.get(), "budget_usd", json_real(*report.budget_usd));
+        json_object_set_new(out.get(), "remaining_usd", json_real(*report.budget_usd - report.total_usd));
+    } else {
+        json_object_set_new(out.get(), "budget_usd", json_null());
+        json_object_set_new(out.get(), "remaining_usd", json_null());
+    }
+    return tool_ok(std::move(out));
+}
+
+static const char kProjectId[] =
+    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","description":"Required with a user token; omit with a project key."})";
+
+void add_credential_tools(std::vector<ToolDef>& out) {
+    static const std::string project_only = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kProjectId + "}}";
+    static const std::string secret_input = std::string(R"({"type":"object","additionalProperties":false,"required":["name"],"properties":{)") + kProjectId +
+                                            R"(,"name":{"type":"string","pattern":"^[A-Z][A-Z0-9_]{0,62}$","description":"e.g. DATABASE_URL"}}})";
+    static const std::string cost_input = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kProjectId +
+                                          R"(,"window":{"type":"string","enum":["month","day"],"description":"month to date (default) or today, UTC"}}})";
+    out.push_back({"gateway_credential", "Mint the project's LLM key",
+                   "Mints the project's key (asg_...) for the governed gateway, or rotates it (the old key is revoked). "
+                   "Shown once. Use it out-of-band: POST /api/gateway/chat with Authorization: Bearer <key>. The project "
+                   "must be registered.",
+                   project_only.c_str(),
+                   R"({"type":"object","required":["project_id","key","key_id","prefix"],"properties":{"project_id":{"type":"string"},"key":{"type":"string"},)"
+                   R"("key_id":{"type":"integer"},"prefix":{"type":"string"},"endpoint":{"type":"string"},"note":{"type":"string"}}})",
+                   false, false, false, run_gateway_credential});
+    out.push_back({"get_secret", "Read a project secret",
+                   "Returns a provisioned secret's value. Every read is audited (who, when, which secret) and the value "
+                   "is never logged. With a user token pass project_id; with a project key omit it.",
+                   secret_input.c_str(),
+                   R"({"type":"object","required":["project_id","name","value"],"properties":{"project_id":{"type":"string"},"name":{"type":"string"},"value":{"type":"string"}}})",
+                   true, false, true, run_get_secret});
+    out.push_back({"get_cost", "Read a project's cost",
+                   "Spend in the window by service (provisioned resources, pro rata of their monthly price) and by model "
+                   "(gateway calls), with the monthly budget and what remains.",
+                   cost_input.c_str(),
+                   R"({"type":"object","required":["project_id","window","currency","total_usd","by_service","by_model"],"properties":{)"
+                   R"("project_id":{"type":"string"},"window":{"type":"string"},"from":{"type":"string"},"to":{"type":"string"},"currency":{"type":"string"},)"
+                   R"("total_usd":{"type":"number"},"by_service":{"type":"array"},"by_model":{"type":"array"},)"
+                   R"("budget_usd":{"type":["number","null"]},"remaining_usd":{"type":["number","null"]}}})",
+                   true, false, true, run_get_cost});
+}
+
+}  // namespace asg

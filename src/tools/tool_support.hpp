@@ -1,0 +1,39 @@
+// What tools share: argument access, the caller's audit identity, audit rows, and the contract's
+// project authorization rules (user token vs project key).
+#pragma once
+#include <optional>
+#include <string>
+
+#include "store/pg_connection.hpp"
+#include "store/project_store.hpp"
+#include "tools/tool.hpp"
+
+namespace asg {
+
+std::optional<std::string> arg_string(const json_t* args, const char* key);
+
+bool is_project_key(const ToolContext& ctx);
+std::string actor_of(const ToolContext& ctx);  // user:alice, key:proj-2026-0001, local:operator
+void audit_tool(PgConnection& db, const ToolContext& ctx, const std::string& tool,
+                const std::optional<std::string>& project, const std::string& outcome,
+                const std::string& detail_json = "{}");
+
+// An isError result that is also audited as a denial.
+ToolResult deny(PgConnection& db, const ToolContext& ctx, const std::string& tool,
+                const std::optional<std::string>& project, const std::string& code, const std::string& message);
+
+struct ProjectAccess {
+    ProjectRow project;
+    std::string role;  // owner, manager, admin, key, local
+};
+
+// Applies the contract: a project key is locked to its project ("cross-project access denied");
+// a user token must name project_id ("project_id is required for a user token") of a project it
+// owns or manages ("not authorized for project proj-..."); an unknown project is "not registered".
+// Returns the access, or fills denial (already audited).
+std::optional<ProjectAccess> resolve_project(PgConnection& db, const ToolContext& ctx, const json_t* args,
+                                             const std::string& tool, ToolResult& denial);
+
+json_t* project_json(const ProjectRow& p);
+
+}  // namespace asg
