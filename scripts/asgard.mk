@@ -55,8 +55,9 @@ $(OUT)/obj/migrations_embedded.o: $(OUT)/gen/migrations_embedded.cpp
 
 $(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.c $(OUT)/libasgard_core.a
 	@mkdir -p $(dir $@)
-	$(CXX) -x c -std=c11 -O0 -g -Wall -Werror -I$(ROOT)/src -o $@.o -c $<
-	$(CXX) -o $@ $@.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
+	@mkdir -p $(OUT)/obj/unit
+	$(CXX) -x c -std=c11 -O0 -g -Wall -Werror -I$(ROOT)/src -o $(OUT)/obj/unit/$*.o -c $<
+	$(CXX) -o $@ $(OUT)/obj/unit/$*.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
 
 -include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 

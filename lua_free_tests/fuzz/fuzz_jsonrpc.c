@@ -13,7 +13,7 @@
 /* 1 while a known core bug answers some malformed bodies with HTTP 500 instead of 400 -32700
  * (a jansson parse-error text holding a cut UTF-8 sequence, e.g. the body "\u0\xc3\xa9" quoted):
  * a 500 is then accepted when it is the core's well-formed internal-error answer. Set to 0 once fixed. */
-#define TOLERATE_INTERNAL_ERROR 1
+#define TOLERATE_INTERNAL_ERROR 0
 
 static const char kMasterKey[32] = "fuzz-master-key-0123456789abcdef";
 static asg_principal_t g_principal;

@@ -15,6 +15,16 @@ int run_token(const CliSettings& settings, const Words& words);
 int run_standards(const CliSettings& settings, const Words& words);
 int run_audit(const CliSettings& settings, const Words& words);
 int run_mcp(const CliSettings& settings, const Words& words);
+int run_project(const CliSettings& settings, const Words& words);
+int run_key(const CliSettings& settings, const Words& words);
+int run_group(const CliSettings& settings, const Words& words);
+int run_settings(const CliSettings& settings, const Words& words);
+int run_budget(const CliSettings& settings, const Words& words);
+int run_cost(const CliSettings& settings, const Words& words);
+int run_drafts(const CliSettings& settings, const Words& words);
+int run_requests(const CliSettings& settings, const Words& words);
+int run_seed(const CliSettings& settings, const Words& words);
+int run_service(const CliSettings& settings, const Words& words);
 
 // Parses 90d, 12h, 30m, 3600s or "never" (0) into seconds.
 long long parse_duration_seconds(const std::string& text);

@@ -18,10 +18,20 @@ static const char kHelp[] =
     "usage: asgard [--database URL] COMMAND [ARGS] [--help]\n"
     "\n"
     "commands:\n"
-    "  migrate     apply pending schema migrations (idempotent)\n"
+    "  migrate     apply pending schema migrations and load the starter seed library (idempotent)\n"
     "  user        add and list users\n"
     "  token       create, list and revoke user tokens (asg_pat_...)\n"
+    "  project     list and show projects\n"
+    "  key         create (rotate), list and revoke project keys (asg_...)\n"
+    "  group       group membership\n"
+    "  settings    operator policy (projects.require_manager, projects.require_group)\n"
     "  standards   list, show and version the engineering standards\n"
+    "  drafts      review guidance and recipe drafts: approve or reject\n"
+    "  seed        the seed library: list, import DIR\n"
+    "  service     the service catalog: list, set (webhook, price, enable/disable)\n"
+    "  requests    review-tier resource requests: list, show, approve, deny\n"
+    "  budget      monthly budgets per project\n"
+    "  cost        a project's month-to-date cost\n"
     "  audit       tail the audit log and verify its hash chain\n"
     "  mcp         serve MCP over stdio (local trust; ASGARD_PROJECT sets the default project)\n"
     "  version     print the version\n"
@@ -56,9 +66,11 @@ int main(int argc, char** argv) {
     }
     using Runner = int (*)(const CliSettings&, const Words&);
     struct Entry { const char* name; Runner run; };
-    static const Entry entries[] = {{"migrate", run_migrate}, {"user", run_user}, {"token", run_token},
-                                    {"standards", run_standards}, {"audit", run_audit},
-                                    {"mcp", run_mcp}};
+    static const Entry entries[] = {
+        {"migrate", run_migrate}, {"user", run_user},         {"token", run_token},       {"project", run_project},
+        {"key", run_key},         {"group", run_group},       {"settings", run_settings}, {"standards", run_standards},
+        {"drafts", run_drafts},   {"seed", run_seed},         {"service", run_service},   {"requests", run_requests},
+        {"budget", run_budget},   {"cost", run_cost},         {"audit", run_audit},       {"mcp", run_mcp}};
     for (const Entry& e : entries) {
         if (command != e.name) continue;
         try {

@@ -185,9 +185,14 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
             return;
         }
     }
-    std::string version = !header_version.empty() ? std::string(header_version)
-                          : initialize            ? std::string(kDefaultProtocolVersion)
-                                                  : claims.protocol_version;
+    if (!initialize && !header_version.empty() && header_version != claims.protocol_version)
+        return reply_error(out, 400, kServerError,
+                           "Bad Request: MCP-Protocol-Version " + std::string(header_version) +
+                               " differs from the version this session negotiated (" + claims.protocol_version + ")");
+    // A session's requests run at the version it negotiated; initialize at the one it asks for.
+    std::string version = !initialize               ? claims.protocol_version
+                          : !header_version.empty() ? std::string(header_version)
+                                                    : std::string(kDefaultProtocolVersion);
     DispatchContext ctx(*req.principal);
     ctx.protocol_version = version;
     ctx.allow_io = req.allow_io != 0;

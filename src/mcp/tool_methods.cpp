@@ -53,12 +53,12 @@ std::string tools_list(const json_t* params, std::size_t page_size, std::string&
     }
     static const std::size_t cached_size = page_size;
     static const std::vector<std::string> cached = build_pages(page_size);
-    if (page_size != cached_size) return build_pages(page_size).at(offset / page_size);
-    if (offset / page_size >= cached.size()) {
+    const std::vector<std::string>& pages = page_size == cached_size ? cached : build_pages(page_size);
+    if (offset / page_size >= pages.size()) {
         error = "invalid cursor";
         return "";
     }
-    return cached[offset / page_size];
+    return pages[offset / page_size];
 }
 
 static Json call_result(const ToolResult& r) {

@@ -93,7 +93,7 @@ Provisioned provision_postgres(PgConnection& db, const ResourceRow& request, con
 }
 
 std::string redis_user(const ResourceRow& request, const std::string& name) {
-    return "asg:" + request.project_id + ":" + name;
+    return "asg_" + request.project_id + "_" + name;  // no ":" (it would split a redis:// URL)
 }
 
 Provisioned provision_redis(const ResourceRow& request, const json_t* params) {

@@ -11,7 +11,8 @@ ToolResult tool_ok(Json structured) {
     return r;
 }
 
-ToolResult tool_error(const std::string& code, const std::string& message) {
+ToolResult tool_error(const std::string& code, const std::string& raw_message) {
+    std::string message = utf8_sanitized(raw_message);
     ToolResult r;
     r.is_error = true;
     r.error_text = message;

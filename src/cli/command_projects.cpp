@@ -1,0 +1,255 @@
+// asgard project | key | group | settings | budget | cost: projects and their keys, people, policy and money.
+#include <cstdio>
+
+#include "cli/cli_args.hpp"
+#include "cli/cli_output.hpp"
+#include "cli/commands.hpp"
+#include "store/audit_log.hpp"
+#include "store/cost_store.hpp"
+#include "store/project_store.hpp"
+#include "store/user_store.hpp"
+
+namespace asg::cli {
+
+static const char kProjectHelp[] =
+    "usage: asgard project list [--json]\n"
+    "       asgard project show ID [--json]\n";
+static const char kKeyHelp[] =
+    "usage: asgard key create --project ID     mint (or rotate) the project's key, shown once\n"
+    "       asgard key list [--project ID] [--json]\n"
+    "       asgard key revoke ID\n";
+static const char kGroupHelp[] =
+    "usage: asgard group add GROUP USER\n"
+    "       asgard group list [--json]\n";
+static const char kSettingsHelp[] =
+    "usage: asgard settings list [--json]\n"
+    "       asgard settings set KEY VALUE\n"
+    "keys: projects.require_manager (true|false), projects.require_group (true|false)\n";
+static const char kBudgetHelp[] =
+    "usage: asgard budget set PROJECT --monthly-usd N\n"
+    "       asgard budget show PROJECT [--json]\n";
+static const char kCostHelp[] =
+    "usage: asgard cost PROJECT [--window month|day] [--json]\n";
+
+static ProjectRow need_project(PgConnection& db, const std::string& id) {
+    auto p = find_project(db, id);
+    if (!p) throw CliError("no project " + id);
+    return *p;
+}
+
+static json_t* project_to_json(const ProjectRow& p) {
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "project_id", p.id.c_str(), "name", p.name.c_str(), "description",
+                     p.description.c_str(), "owner", p.owner.c_str(), "manager", p.manager.c_str(), "group", p.group.c_str(),
+                     "gateway_enabled", p.gateway_enabled, "created", p.created.c_str());
+}
+
+int run_project(const CliSettings& settings, const Words& words) {
+    Args args(words, {}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kProjectHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "list") {
+        args.expect_positionals(1, "asgard project list [--json]");
+        auto projects = list_projects_of(db, 0, true);
+        if (args.flag("json")) {
+            Json list = json_own(json_array());
+            for (const auto& p : projects) json_array_append_new(list.get(), project_to_json(p));
+            print_json(list.get());
+        } else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& p : projects)
+                rows.push_back({p.id, p.name, p.owner, p.manager.empty() ? "-" : p.manager, p.group.empty() ? "-" : p.group,
+                                p.gateway_enabled ? "yes" : "no", p.created});
+            print_table({"ID", "NAME", "OWNER", "MANAGER", "GROUP", "GATEWAY", "CREATED"}, rows);
+        }
+        return 0;
+    }
+    if (verb == "show") {
+        args.expect_positionals(2, "asgard project show ID");
+        ProjectRow p = need_project(db, args.positional()[1]);
+        Json j = json_own(project_to_json(p));
+        if (args.flag("json")) print_json(j.get());
+        else std::printf("%s  %s\n  %s\n  owner %s, manager %s, group %s, gateway %s, created %s\n", p.id.c_str(), p.name.c_str(),
+                         p.description.c_str(), p.owner.c_str(), p.manager.empty() ? "-" : p.manager.c_str(),
+                         p.group.empty() ? "-" : p.group.c_str(), p.gateway_enabled ? "enabled" : "off", p.created.c_str());
+        return 0;
+    }
+    throw CliError("unknown subcommand 'project " + verb + "' (see asgard project --help)", 2);
+}
+
+int run_key(const CliSettings& settings, const Words& words) {
+    Args args(words, {"project"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kKeyHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "create") {
+        args.expect_positionals(1, "asgard key create --project ID");
+        auto project = args.option("project");
+        if (!project) throw CliError("--project ID is required", 2);
+        need_project(db, *project);
+        MintedToken key = pg_transaction(db, [&] {
+            db.exec("UPDATE projects SET gateway_enabled = true, updated_at = now() WHERE id = $1", {*project});
+            MintedToken k = rotate_project_key(db, *project);
+            audit_append(db, {cli_actor(), k.id, "key.create", *project, "ok", "{}"});
+            return k;
+        });
+        if (args.flag("json"))
+            print_json(json_own(json_pack("{s:I,s:s,s:s}", "id", (json_int_t)key.id, "project_id", project->c_str(), "key", key.plaintext.c_str())).get());
+        else {
+            std::printf("%s\n", key.plaintext.c_str());
+            std::fprintf(stderr, "key %lld for %s (earlier keys revoked). Shown once.\n", (long long)key.id, project->c_str());
+        }
+        return 0;
+    }
+    if (verb == "list") {
+        args.expect_positionals(1, "asgard key list [--project ID]");
+        auto project = args.option("project");
+        std::vector<std::vector<std::string>> rows;
+        Json list = json_own(json_array());
+        for (const auto& t : list_tokens(db, std::nullopt)) {
+            if (t.kind != "project" || (project && t.owner != *project)) continue;
+            rows.push_back({std::to_string(t.id), t.owner, t.display_prefix + "...", t.created, t.revoked.empty() ? "-" : t.revoked,
+                            t.last_used.empty() ? "-" : t.last_used});
+            json_array_append_new(list.get(), json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)t.id, "project_id", t.owner.c_str(),
+                                                        "prefix", t.display_prefix.c_str(), "created", t.created.c_str(),
+                                                        "revoked", t.revoked.c_str()));
+        }
+        if (args.flag("json")) print_json(list.get());
+        else print_table({"ID", "PROJECT", "PREFIX", "CREATED", "REVOKED", "LAST USED"}, rows);
+        return 0;
+    }
+    if (verb == "revoke") return run_token(settings, {"revoke", args.positional_at(1, "key ID")});
+    throw CliError("unknown subcommand 'key " + verb + "' (see asgard key --help)", 2);
+}
+
+int run_group(const CliSettings& settings, const Words& words) {
+    Args args(words, {}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kGroupHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "add") {
+        args.expect_positionals(3, "asgard group add GROUP USER");
+        auto user = find_user(db, args.positional()[2]);
+        if (!user) throw CliError("no user " + args.positional()[2]);
+        try {
+            add_group_member(db, args.positional()[1], user->id);
+        } catch (const PgError& e) {
+            if (e.sqlstate == "23514") throw CliError("invalid group name (lower-case letters, digits, '.', '_', '-')", 2);
+            throw;
+        }
+        audit_append(db, {cli_actor(), std::nullopt, "group.add", std::nullopt, "ok",
+                          json_to_string(json_own(json_pack("{s:s,s:s}", "group", args.positional()[1].c_str(), "user", user->name.c_str())).get())});
+        std::printf("%s is in group %s\n", user->name.c_str(), args.positional()[1].c_str());
+        return 0;
+    }
+    if (verb == "list") {
+        auto r = db.exec("SELECT g.group_name, u.name FROM group_members g JOIN users u ON u.id = g.user_id ORDER BY 1, 2");
+        std::vector<std::vector<std::string>> rows;
+        Json list = json_own(json_array());
+        for (int i = 0; i < r.rows(); ++i) {
+            rows.push_back({r.text(i, 0), r.text(i, 1)});
+            json_array_append_new(list.get(), json_pack("{s:s,s:s}", "group", r.text(i, 0).c_str(), "user", r.text(i, 1).c_str()));
+        }
+        if (args.flag("json")) print_json(list.get());
+        else print_table({"GROUP", "USER"}, rows);
+        return 0;
+    }
+    throw CliError("unknown subcommand 'group " + verb + "' (see asgard group --help)", 2);
+}
+
+int run_settings(const CliSettings& settings, const Words& words) {
+    Args args(words, {}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kSettingsHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "list") {
+        auto r = db.exec("SELECT key, value FROM settings ORDER BY key");
+        std::vector<std::vector<std::string>> rows;
+        Json obj = json_own(json_object());
+        for (int i = 0; i < r.rows(); ++i) {
+            rows.push_back({r.text(i, 0), r.text(i, 1)});
+            json_object_set_new(obj.get(), r.text(i, 0).c_str(), json_string(r.text(i, 1).c_str()));
+        }
+        if (args.flag("json")) print_json(obj.get());
+        else print_table({"KEY", "VALUE"}, rows);
+        return 0;
+    }
+    if (verb == "set") {
+        args.expect_positionals(3, "asgard settings set KEY VALUE");
+        const std::string& key = args.positional()[1];
+        const std::string& value = args.positional()[2];
+        if (key != "projects.require_manager" && key != "projects.require_group")
+            throw CliError("unknown setting " + key + " (see asgard settings --help)", 2);
+        if (value != "true" && value != "false") throw CliError(key + " takes true or false", 2);
+        put_setting(db, key, value);
+        audit_append(db, {cli_actor(), std::nullopt, "settings.set", std::nullopt, "ok",
+                          json_to_string(json_own(json_pack("{s:s,s:s}", "key", key.c_str(), "value", value.c_str())).get())});
+        std::printf("%s = %s\n", key.c_str(), value.c_str());
+        return 0;
+    }
+    throw CliError("unknown subcommand 'settings " + verb + "' (see asgard settings --help)", 2);
+}
+
+int run_budget(const CliSettings& settings, const Words& words) {
+    Args args(words, {"monthly-usd"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kBudgetHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "set") {
+        args.expect_positionals(2, "asgard budget set PROJECT --monthly-usd N");
+        std::string project = args.positional()[1];
+        auto amount = args.option("monthly-usd");
+        if (!amount) throw CliError("--monthly-usd N is required", 2);
+        char* end = nullptr;
+        double value = std::strtod(amount->c_str(), &end);
+        if (amount->empty() || *end != '\0' || value < 0 || value > 1e9)
+            throw CliError("--monthly-usd must be a non-negative amount in USD, e.g. 250 or 99.50", 2);
+        need_project(db, project);
+        set_budget(db, project, *amount);
+        audit_append(db, {cli_actor(), std::nullopt, "budget.set", project, "ok",
+                          json_to_string(json_own(json_pack("{s:f}", "monthly_usd", value)).get())});
+        std::printf("budget of %s: %.2f USD per month\n", project.c_str(), value);
+        return 0;
+    }
+    if (verb == "show") return run_cost(settings, {args.positional_at(1, "project"), args.flag("json") ? "--json" : "--window=month"});
+    throw CliError("unknown subcommand 'budget " + verb + "' (see asgard budget --help)", 2);
+}
+
+int run_cost(const CliSettings& settings, const Words& words) {
+    Args args(words, {"window"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kCostHelp), args.help() ? 0 : 2;
+    args.expect_positionals(1, "asgard cost PROJECT [--window month|day]");
+    std::string window = args.option("window").value_or("month");
+    if (window != "month" && window != "day") throw CliError("--window is month or day", 2);
+    PgConnection db(settings.database_url);
+    std::string project = args.positional()[0];
+    need_project(db, project);
+    CostReport r = project_cost(db, project, window);
+    if (args.flag("json")) {
+        Json lines = json_own(json_array());
+        for (const auto& l : r.by_service) json_array_append_new(lines.get(), json_pack("{s:s,s:s,s:f}", "service", l.key.c_str(), "resource_id", l.resource.c_str(), "usd", l.usd));
+        for (const auto& l : r.by_model) json_array_append_new(lines.get(), json_pack("{s:s,s:f,s:I}", "model", l.key.c_str(), "usd", l.usd, "requests", (json_int_t)l.requests));
+        Json out = json_own(json_pack("{s:s,s:s,s:s,s:f,s:O}", "project_id", project.c_str(), "from", r.from.c_str(), "to", r.to.c_str(), "total_usd", r.total_usd, "lines", lines.get()));
+        json_object_set_new(out.get(), "budget_usd", r.budget_usd ? json_real(*r.budget_usd) : json_null());
+        print_json(out.get());
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    char buf[64];
+    for (const auto& l : r.by_service) {
+        std::snprintf(buf, sizeof buf, "%.6f", l.usd);
+        rows.push_back({"service", l.key + " (" + l.resource + ")", buf});
+    }
+    for (const auto& l : r.by_model) {
+        std::snprintf(buf, sizeof buf, "%.6f", l.usd);
+        rows.push_back({"model", l.key + " (" + std::to_string(l.requests) + " requests)", buf});
+    }
+    std::printf("%s, %s to %s\n", project.c_str(), r.from.c_str(), r.to.c_str());
+    print_table({"KIND", "WHAT", "USD"}, rows);
+    std::printf("total %.6f USD", r.total_usd);
+    if (r.budget_usd) std::printf(", budget %.2f, remaining %.6f", *r.budget_usd, *r.budget_usd - r.total_usd);
+    std::printf("\n");
+    return 0;
+}
+
+}  // namespace asg::cli
