@@ -102,8 +102,6 @@ ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *h;
     asg_http_error_t  err;
 
     if (asg_auth_error(status, &err) != 0) {
@@ -111,21 +109,8 @@ ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
         return NGX_DONE;
     }
 
-    if (err.www_authenticate[0] != '\0') {
-        h = ngx_http_asgard_add_header(r, "WWW-Authenticate", err.www_authenticate);
-        if (h == NULL) {
-            asg_free(err.body);
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return NGX_DONE;
-        }
-        r->headers_out.www_authenticate = h;
-    }
-
-    rc = ngx_http_asgard_send(r, err.http_status, "application/json", err.body, err.body_len);
-    asg_free(err.body);
-
     /* The answer is sent: finish the request here and stop the phases. */
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_asgard_send_error(r, &err));
 
     return NGX_DONE;
 }
@@ -217,7 +202,7 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
 
-    if (!alcf->mcp || r != r->main) {
+    if (!(alcf->mcp || alcf->gateway || alcf->gateway_models) || r != r->main) {
         return NGX_DECLINED;
     }
 
@@ -227,7 +212,13 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
         if (ctx->auth_state == NGX_HTTP_ASGARD_AUTH_WAITING) {
             return NGX_AGAIN;
         }
-        return ngx_http_asgard_admit(r, ctx);
+        if (ctx->gateway_state == NGX_HTTP_ASGARD_GW_START) {
+            rc = ngx_http_asgard_admit(r, ctx);
+            if (rc != NGX_DECLINED || alcf->mcp) {
+                return rc;
+            }
+        }
+        return ngx_http_asgard_gateway_access(r, ctx);
     }
 
     rc = ngx_http_asgard_check_origin_and_host(r, alcf);
@@ -256,7 +247,11 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
                                   sizeof(asg_principal_t)) == NGX_OK)
     {
         ctx->auth_state = NGX_HTTP_ASGARD_AUTH_DONE;
-        return ngx_http_asgard_admit(r, ctx);
+        rc = ngx_http_asgard_admit(r, ctx);
+        if (rc != NGX_DECLINED || alcf->mcp) {
+            return rc;
+        }
+        return ngx_http_asgard_gateway_access(r, ctx);
     }
 
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_lookup_task_t));

@@ -12,6 +12,8 @@ static void ngx_http_asgard_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_asgard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_asgard_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_asgard_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_asgard_preconfiguration(ngx_conf_t *cf);
 static char *ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
@@ -94,12 +96,26 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
       0,
       NULL },
 
+    { ngx_string("asgard_gateway"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_asgard_gateway,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("asgard_gateway_models"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_asgard_gateway,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      1,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_asgard_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_asgard_preconfiguration,      /* preconfiguration */
     ngx_http_asgard_postconfiguration,     /* postconfiguration */
 
     ngx_http_asgard_create_main_conf,      /* create main configuration */
@@ -233,6 +249,8 @@ ngx_http_asgard_create_loc_conf(ngx_conf_t *cf)
     }
 
     alcf->mcp = NGX_CONF_UNSET;
+    alcf->gateway = NGX_CONF_UNSET;
+    alcf->gateway_models = NGX_CONF_UNSET;
     alcf->allowed_origins = NGX_CONF_UNSET_PTR;
     alcf->allowed_hosts = NGX_CONF_UNSET_PTR;
     alcf->max_body_size = NGX_CONF_UNSET_SIZE;
@@ -248,11 +266,20 @@ ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_asgard_loc_conf_t *conf = child;
 
     ngx_conf_merge_value(conf->mcp, prev->mcp, 0);
+    ngx_conf_merge_value(conf->gateway, prev->gateway, 0);
+    ngx_conf_merge_value(conf->gateway_models, prev->gateway_models, 0);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins, NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 1024 * 1024);
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_asgard_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_asgard_gateway_add_variables(cf);
 }
 
 
@@ -271,7 +298,7 @@ ngx_http_asgard_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_asgard_access_handler;
 
-    return NGX_OK;
+    return ngx_http_asgard_usage_filter_init(cf);
 }
 
 
@@ -398,6 +425,39 @@ ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* asgard_gateway (cmd->offset 0) and asgard_gateway_models (cmd->offset 1). */
+static char *
+ngx_http_asgard_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_asgard_loc_conf_t *alcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_asgard_module);
+    amcf->used = 1;
+    amcf->gateway_used = 1;
+
+    if (cmd->offset == 0) {
+        if (alcf->gateway != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+        alcf->gateway = 1;
+        return NGX_CONF_OK;
+    }
+
+    if (alcf->gateway_models != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+    alcf->gateway_models = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_asgard_gateway_models_handler;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -475,6 +535,10 @@ ngx_http_asgard_init_process(ngx_cycle_t *cycle)
     ngx_http_asgard_touch_timer.cancelable = 1;
     ngx_add_timer(&ngx_http_asgard_touch_timer, amcf->touch_interval);
 
+    if (amcf->gateway_used) {
+        ngx_http_asgard_gateway_timers_start(cycle);
+    }
+
     return NGX_OK;
 }
 
@@ -482,7 +546,22 @@ ngx_http_asgard_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
 {
+    char                          err[256];
+    ngx_http_asgard_main_conf_t  *amcf;
+
     if (ngx_http_asgard_touch_timer.timer_set) {
         ngx_del_timer(&ngx_http_asgard_touch_timer);
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_asgard_module);
+
+    if (amcf != NULL && amcf->gateway_used) {
+        ngx_http_asgard_gateway_timers_stop();
+
+        /* The worker is leaving: write the last spend rows now (blocking is harmless here). */
+        if (asg_gateway_flush(err, sizeof(err)) != 0) {
+            ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                          "asgard: spend rows lost at worker exit: %s", err);
+        }
     }
 }

@@ -27,10 +27,14 @@ typedef struct {
     ngx_msec_t           io_timeout;
     ngx_msec_t           touch_interval;
     ngx_flag_t           used;          /* some location runs Asgard */
+    ngx_flag_t           gateway_used;  /* some location runs the gateway */
+    ngx_int_t            request_id_index;
 } ngx_http_asgard_main_conf_t;
 
 typedef struct {
     ngx_flag_t           mcp;
+    ngx_flag_t           gateway;          /* asgard_gateway: /api/gateway/chat */
+    ngx_flag_t           gateway_models;   /* asgard_gateway_models: GET /api/gateway/models */
     ngx_array_t         *allowed_origins;  /* of ngx_str_t; NULL: same host or localhost */
     ngx_array_t         *allowed_hosts;    /* of ngx_str_t; NULL: server_name or localhost */
     size_t               max_body_size;
@@ -42,11 +46,22 @@ typedef enum {
     NGX_HTTP_ASGARD_AUTH_DONE
 } ngx_http_asgard_auth_state_e;
 
+typedef enum {
+    NGX_HTTP_ASGARD_GW_START = 0,
+    NGX_HTTP_ASGARD_GW_READING_BODY,
+    NGX_HTTP_ASGARD_GW_RESERVING,
+    NGX_HTTP_ASGARD_GW_PROXYING
+} ngx_http_asgard_gateway_state_e;
+
 typedef struct {
-    ngx_http_asgard_auth_state_e  auth_state;
-    u_char                        digest[32];
-    asg_principal_t               principal;
-    ngx_str_t                     body;
+    ngx_http_asgard_auth_state_e     auth_state;
+    u_char                           digest[32];
+    asg_principal_t                  principal;
+    ngx_str_t                        body;
+    ngx_http_asgard_gateway_state_e  gateway_state;
+    asg_gateway_call_t              *call;
+    asg_gateway_verdict_t           *verdict;  /* headers to add to the proxied answer */
+    unsigned                         response_started:1;
 } ngx_http_asgard_ctx_t;
 
 extern ngx_module_t  ngx_http_asgard_module;
@@ -55,6 +70,17 @@ extern ngx_module_t  ngx_http_asgard_module;
 ngx_int_t ngx_http_asgard_access_handler(ngx_http_request_t *r);
 void ngx_http_asgard_note_token_use(int64_t token_id);
 void ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle);
+
+/* ngx_http_asgard_gateway.c */
+ngx_int_t ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
+ngx_int_t ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_asgard_gateway_add_variables(ngx_conf_t *cf);
+void ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle);
+void ngx_http_asgard_gateway_timers_stop(void);
+
+/* ngx_http_asgard_usage_filter.c */
+ngx_int_t ngx_http_asgard_usage_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_asgard_request_id(ngx_http_request_t *r, ngx_str_t *id);
 
 /* ngx_http_asgard_mcp.c */
 ngx_int_t ngx_http_asgard_mcp_handler(ngx_http_request_t *r);
@@ -71,6 +97,7 @@ void ngx_http_asgard_cache_put(ngx_shm_zone_t *zone, const u_char key[32],
     const void *value, size_t len, ngx_msec_t ttl);
 
 /* ngx_http_asgard_respond.c */
+ngx_int_t ngx_http_asgard_send_error(ngx_http_request_t *r, asg_http_error_t *err);
 ngx_int_t ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *content_type, const char *body, size_t len);
 ngx_table_elt_t *ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name,

@@ -109,6 +109,31 @@ ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status, const char *conte
 }
 
 
+/* Sends an answer built by the core, with its WWW-Authenticate when it has one. */
+ngx_int_t
+ngx_http_asgard_send_error(ngx_http_request_t *r, asg_http_error_t *err)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    if (err->www_authenticate[0] != '\0') {
+        h = ngx_http_asgard_add_header(r, "WWW-Authenticate", err->www_authenticate);
+        if (h == NULL) {
+            asg_free(err->body);
+            return NGX_ERROR;
+        }
+        r->headers_out.www_authenticate = h;
+    }
+
+    rc = ngx_http_asgard_send(r, err->http_status ? err->http_status : 500, "application/json",
+                              err->body, err->body_len);
+    asg_free(err->body);
+    err->body = NULL;
+
+    return rc;
+}
+
+
 int64_t
 ngx_http_asgard_now_ms(void)
 {

@@ -134,6 +134,54 @@ void asg_mcp_handle(const asg_mcp_request_t *req, asg_mcp_response_t *out) ASG_N
 /* The shared-cache key of a session id header value. */
 void asg_session_cache_key(const char *session_id, size_t len, unsigned char key[32]) ASG_NOEXCEPT;
 
+/* ---- the governed LLM gateway (/api/gateway/chat) ---- */
+
+typedef struct asg_gateway_call_s asg_gateway_call_t;
+
+typedef struct {
+    int      status;            /* 0: go on; else the HTTP status of the answer in body */
+    char    *body;              /* OpenAI-style error JSON; release with asg_free */
+    size_t   body_len;
+    char     retry_after[16];   /* "" or seconds, for 429 */
+    int      nheaders;
+    char     header_names[8][40];
+    char     header_values[8][40];
+    int      needs_io;          /* run asg_gateway_reserve on the thread pool next */
+} asg_gateway_verdict_t;
+
+/* Phase A on the event loop: governance and the body rewrite. Returns the call (free with
+ * asg_gateway_call_free), or NULL when out of memory. */
+asg_gateway_call_t *asg_gateway_decide(const asg_principal_t *p, const char *request_id,
+                                       const char *body, size_t len, int64_t now_ms,
+                                       asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* Phase B on the thread pool: rate limits and the budget reservation (Redis). */
+void asg_gateway_reserve(asg_gateway_call_t *call, int64_t now_ms, asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* What the proxy needs: the rewritten body, the upstream URL, the provider key and host, the id. */
+asg_str_t asg_gateway_call_field(asg_gateway_call_t *call, int field) ASG_NOEXCEPT;
+#define ASG_GATEWAY_BODY          0
+#define ASG_GATEWAY_UPSTREAM_URL  1
+#define ASG_GATEWAY_PROVIDER_KEY  2
+#define ASG_GATEWAY_PROVIDER_HOST 3
+/* The provider's answer as it streams: its status and content type once, then each chunk. */
+void asg_gateway_response_start(asg_gateway_call_t *call, int status, const char *content_type,
+                                size_t len) ASG_NOEXCEPT;
+void asg_gateway_response_data(asg_gateway_call_t *call, const char *data, size_t len) ASG_NOEXCEPT;
+/* After the call, on the thread pool: settle the reservation and queue spend and audit rows. */
+void asg_gateway_settle(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
+void asg_gateway_call_free(asg_gateway_call_t *call) ASG_NOEXCEPT;
+
+/* Thread pool, from timers: reload the configuration snapshot when it changed; write batched
+ * spend and audit rows. Return 0, or -1 with a message in err. */
+int asg_gateway_refresh(char *err, size_t errlen) ASG_NOEXCEPT;
+int asg_gateway_flush(char *err, size_t errlen) ASG_NOEXCEPT;
+/* GET /api/gateway/models for a principal: 200 with the list, or an error. */
+void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error_t *out) ASG_NOEXCEPT;
+/* The 403 answer when a user token calls the gateway. */
+void asg_gateway_user_token_error(asg_http_error_t *out) ASG_NOEXCEPT;
+
+/* A fresh request id (32 hex digits + NUL). */
+void asg_request_id(char out[33]) ASG_NOEXCEPT;
+
 void asg_free(void *p) ASG_NOEXCEPT;
 
 #ifdef __cplusplus

@@ -24,7 +24,10 @@ static const char kGroupHelp[] =
 static const char kSettingsHelp[] =
     "usage: asgard settings list [--json]\n"
     "       asgard settings set KEY VALUE\n"
-    "keys: projects.require_manager (true|false), projects.require_group (true|false)\n";
+    "keys: projects.require_manager (true|false), projects.require_group (true|false),\n"
+    "      gateway.default_data_class (public|internal|confidential|restricted|none: a request\n"
+    "      without data_class gets 400), gateway.rate_limit_fail_open (true|false: serve when Redis\n"
+    "      is down, without rate limits; budgets never fail open)\n";
 static const char kBudgetHelp[] =
     "usage: asgard budget set PROJECT --monthly-usd N\n"
     "       asgard budget show PROJECT [--json]\n";
@@ -178,10 +181,15 @@ int run_settings(const CliSettings& settings, const Words& words) {
         args.expect_positionals(3, "asgard settings set KEY VALUE");
         const std::string& key = args.positional()[1];
         const std::string& value = args.positional()[2];
-        if (key != "projects.require_manager" && key != "projects.require_group")
+        if (key == "gateway.default_data_class") {
+            if (value != "" && value != "none" && value != "public" && value != "internal" && value != "confidential" && value != "restricted")
+                throw CliError(key + " takes public, internal, confidential, restricted or none", 2);
+        } else if (key == "projects.require_manager" || key == "projects.require_group" || key == "gateway.rate_limit_fail_open") {
+            if (value != "true" && value != "false") throw CliError(key + " takes true or false", 2);
+        } else {
             throw CliError("unknown setting " + key + " (see asgard settings --help)", 2);
-        if (value != "true" && value != "false") throw CliError(key + " takes true or false", 2);
-        put_setting(db, key, value);
+        }
+        put_setting(db, key, value == "none" ? "" : value);
         audit_append(db, {cli_actor(), std::nullopt, "settings.set", std::nullopt, "ok",
                           json_to_string(json_own(json_pack("{s:s,s:s}", "key", key.c_str(), "value", value.c_str())).get())});
         std::printf("%s = %s\n", key.c_str(), value.c_str());

@@ -30,6 +30,11 @@ static const char kHelp[] =
     "  seed        the seed library: list, import DIR\n"
     "  service     the service catalog: list, set (webhook, price, enable/disable)\n"
     "  requests    review-tier resource requests: list, show, approve, deny\n"
+    "  provider    LLM providers of the gateway (upstream, encrypted key)\n"
+    "  model       the gateway's model catalog (alias, provider model, prices, data classes)\n"
+    "  killswitch  stop gateway traffic: global, per project or per model\n"
+    "  ratelimit   requests and tokens per minute per key\n"
+    "  guardrail   detectors and operator patterns: block, redact or allow per data class\n"
     "  budget      monthly budgets per project\n"
     "  cost        a project's month-to-date cost\n"
     "  audit       tail the audit log and verify its hash chain\n"
@@ -70,7 +75,9 @@ int main(int argc, char** argv) {
         {"migrate", run_migrate}, {"user", run_user},         {"token", run_token},       {"project", run_project},
         {"key", run_key},         {"group", run_group},       {"settings", run_settings}, {"standards", run_standards},
         {"drafts", run_drafts},   {"seed", run_seed},         {"service", run_service},   {"requests", run_requests},
-        {"budget", run_budget},   {"cost", run_cost},         {"audit", run_audit},       {"mcp", run_mcp}};
+        {"budget", run_budget},   {"cost", run_cost},         {"audit", run_audit},       {"mcp", run_mcp},
+        {"provider", run_provider}, {"model", run_model},     {"killswitch", run_killswitch},
+        {"ratelimit", run_ratelimit}, {"guardrail", run_guardrail}};
     for (const Entry& e : entries) {
         if (command != e.name) continue;
         try {

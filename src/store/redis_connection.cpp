@@ -32,6 +32,29 @@ RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
     return reply;
 }
 
+std::vector<RedisReply> RedisConnection::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    for (const auto& argv : commands) {
+        std::vector<const char*> args;
+        std::vector<size_t> lens;
+        for (const auto& a : argv) {
+            args.push_back(a.data());
+            lens.push_back(a.size());
+        }
+        if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(args.size()), args.data(), lens.data()) != REDIS_OK)
+            throw RedisError(std::string("Redis command failed: ") + ctx_->errstr);
+    }
+    std::vector<RedisReply> replies;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        void* raw = nullptr;
+        if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr)
+            throw RedisError(std::string("Redis command failed: ") + ctx_->errstr);
+        replies.emplace_back(static_cast<redisReply*>(raw));
+        if (replies.back()->type == REDIS_REPLY_ERROR)
+            throw RedisError(std::string("Redis error: ") + std::string(replies.back()->str, replies.back()->len));
+    }
+    return replies;
+}
+
 RedisConnection& thread_redis() {
     thread_local std::unique_ptr<RedisConnection> connection;
     if (!connection || !connection->healthy()) {

@@ -29,6 +29,8 @@ class RedisConnection {
 public:
     RedisConnection(const std::string& host, int port, long timeout_ms);
     RedisReply command(const std::vector<std::string>& argv);
+    // Sends every command, then reads every reply: one round trip.
+    std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
     bool healthy() const { return ctx_ && ctx_->err == 0; }
 
 private:

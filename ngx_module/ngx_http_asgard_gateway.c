@@ -1,0 +1,610 @@
+/* The governed gateway's access phase: after authentication, read the body, run governance on the
+ * event loop, reserve rate limits and budget on the thread pool, then hand the rewritten request to
+ * nginx's own proxy through variables. Also GET /api/gateway/models, the settle-after-the-call
+ * task, and the timers that refresh the configuration snapshot and flush spend rows. */
+#include "ngx_http_asgard_module.h"
+
+
+typedef struct {
+    ngx_http_request_t     *request;
+    asg_gateway_call_t     *call;
+    asg_gateway_verdict_t   verdict;
+} ngx_http_asgard_reserve_task_t;
+
+typedef struct {
+    ngx_pool_t             *pool;
+    asg_gateway_call_t     *call;
+    int                     aborted;
+} ngx_http_asgard_settle_task_t;
+
+typedef struct {
+    ngx_http_request_t     *request;
+    asg_gateway_call_t     *call;
+} ngx_http_asgard_call_holder_t;
+
+
+static ngx_int_t
+ngx_http_asgard_send_verdict(ngx_http_request_t *r, asg_gateway_verdict_t *v)
+{
+    int               i;
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    for (i = 0; i < v->nheaders; i++) {
+        if (ngx_http_asgard_add_header(r, v->header_names[i], v->header_values[i]) == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (v->retry_after[0] != '\0') {
+        h = ngx_http_asgard_add_header(r, "Retry-After", v->retry_after);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_asgard_send(r, v->status, "application/json", v->body, v->body_len);
+    asg_free(v->body);
+    v->body = NULL;
+
+    return rc;
+}
+
+
+/* Answers the request now and stops the phases. */
+static ngx_int_t
+ngx_http_asgard_gateway_finish(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_finalize_request(r, rc);
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_asgard_settle_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_asgard_settle_task_t  *t = data;
+
+    asg_gateway_settle(t->call, t->aborted);
+}
+
+
+static void
+ngx_http_asgard_settle_done(ngx_event_t *ev)
+{
+    ngx_http_asgard_settle_task_t  *t = ev->data;
+
+    asg_gateway_call_free(t->call);
+    ngx_destroy_pool(t->pool);
+}
+
+
+/* Runs when the request's pool goes: the call is settled on the thread pool, then freed. */
+static void
+ngx_http_asgard_call_cleanup(void *data)
+{
+    ngx_http_asgard_call_holder_t  *holder = data;
+
+    ngx_pool_t                     *pool;
+    ngx_http_request_t             *r;
+    ngx_thread_task_t              *task;
+    ngx_http_asgard_main_conf_t    *amcf;
+    ngx_http_asgard_settle_task_t  *t;
+
+    r = holder->request;
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+
+    pool = ngx_create_pool(512, ngx_cycle->log);
+    if (pool == NULL) {
+        goto inline_settle;
+    }
+
+    task = ngx_thread_task_alloc(pool, sizeof(ngx_http_asgard_settle_task_t));
+    if (task == NULL) {
+        ngx_destroy_pool(pool);
+        goto inline_settle;
+    }
+
+    t = task->ctx;
+    t->pool = pool;
+    t->call = holder->call;
+    t->aborted = r->connection->error || r->headers_out.status == 499;
+
+    task->handler = ngx_http_asgard_settle_thread;
+    task->event.handler = ngx_http_asgard_settle_done;
+    task->event.data = t;
+    task->event.log = ngx_cycle->log;
+
+    if (ngx_thread_task_post(amcf->thread_pool, task) == NGX_OK) {
+        return;
+    }
+
+    ngx_destroy_pool(pool);
+
+inline_settle:
+
+    /* No thread to settle on: release the reservation by expiry instead of blocking here. */
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "asgard: could not queue the settlement of a gateway call");
+    asg_gateway_call_free(holder->call);
+}
+
+
+static void
+ngx_http_asgard_reserve_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_asgard_reserve_task_t  *t = data;
+
+    asg_gateway_reserve(t->call, ngx_http_asgard_now_ms(), &t->verdict);
+}
+
+
+static void
+ngx_http_asgard_reserve_done(ngx_event_t *ev)
+{
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r;
+    ngx_http_asgard_ctx_t           *ctx;
+    ngx_http_asgard_reserve_task_t  *t;
+
+    t = ev->data;
+    r = t->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
+    ctx->verdict = &t->verdict;
+
+    if (r->done) {
+        c->write->handler(c->write);
+
+    } else {
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static void
+ngx_http_asgard_gateway_body_read(ngx_http_request_t *r)
+{
+    ngx_http_asgard_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+    ctx->gateway_state = NGX_HTTP_ASGARD_GW_RESERVING;
+    ctx->body.len = 0;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+static ngx_int_t
+ngx_http_asgard_gateway_collect_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    size_t        len;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    body->len = 0;
+    body->data = (u_char *) "";
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos) : (size_t) (b->last - b->pos);
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    body->len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos, b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NGX_ERROR;
+            }
+            p += n;
+        } else {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static const char ngx_http_asgard_gw_too_large[] =
+    "{\"error\":{\"message\":\"the request body exceeds asgard_max_body_size\","
+    "\"type\":\"invalid_request_error\",\"code\":\"body_too_large\"}}";
+
+static const char ngx_http_asgard_gw_method[] =
+    "{\"error\":{\"message\":\"use POST for /api/gateway/chat\","
+    "\"type\":\"invalid_request_error\",\"code\":\"method_not_allowed\"}}";
+
+
+/* Called by the access handler once the caller is authenticated. */
+ngx_int_t
+ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+{
+    ngx_int_t                        rc;
+    ngx_str_t                        body, id;
+    ngx_pool_cleanup_t              *cln;
+    ngx_thread_task_t               *task;
+    asg_http_error_t                 err;
+    asg_gateway_verdict_t            verdict;
+    ngx_http_asgard_loc_conf_t      *alcf;
+    ngx_http_asgard_main_conf_t     *amcf;
+    ngx_http_asgard_reserve_task_t  *t;
+    ngx_http_asgard_call_holder_t   *holder;
+    char                             request_id[33];
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+
+    if (ctx->principal.kind != ASG_CRED_PROJECT && alcf->gateway) {
+        asg_gateway_user_token_error(&err);
+        return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_error(r, &err));
+    }
+
+    if (!alcf->gateway) {
+        return NGX_DECLINED;   /* the models list: answered by its content handler */
+    }
+
+    switch (ctx->gateway_state) {
+
+    case NGX_HTTP_ASGARD_GW_START:
+
+        if (r->method != NGX_HTTP_POST) {
+            ngx_http_asgard_add_header(r, "Allow", "POST");
+            return ngx_http_asgard_gateway_finish(r,
+                       ngx_http_asgard_send(r, NGX_HTTP_NOT_ALLOWED, "application/json",
+                                            ngx_http_asgard_gw_method,
+                                            sizeof(ngx_http_asgard_gw_method) - 1));
+        }
+
+        if (r->headers_in.content_length_n > (off_t) alcf->max_body_size) {
+            return ngx_http_asgard_gateway_finish(r,
+                       ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                            "application/json", ngx_http_asgard_gw_too_large,
+                                            sizeof(ngx_http_asgard_gw_too_large) - 1));
+        }
+
+        ctx->gateway_state = NGX_HTTP_ASGARD_GW_READING_BODY;
+        r->request_body_in_single_buf = 1;
+
+        rc = ngx_http_read_client_request_body(r, ngx_http_asgard_gateway_body_read);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        ngx_http_finalize_request(r, NGX_DONE);
+        return NGX_DONE;
+
+    case NGX_HTTP_ASGARD_GW_READING_BODY:
+        return NGX_AGAIN;
+
+    case NGX_HTTP_ASGARD_GW_RESERVING:
+
+        if (ctx->call != NULL) {
+            return NGX_AGAIN;     /* the reservation task is running */
+        }
+
+        if (ngx_http_asgard_gateway_collect_body(r, &body) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (body.len > alcf->max_body_size) {
+            return ngx_http_asgard_gateway_finish(r,
+                       ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                            "application/json", ngx_http_asgard_gw_too_large,
+                                            sizeof(ngx_http_asgard_gw_too_large) - 1));
+        }
+
+        if (ngx_http_asgard_request_id(r, &id) != NGX_OK || id.len != 32) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ngx_memcpy(request_id, id.data, 32);
+        request_id[32] = '\0';
+
+        holder = NULL;
+        cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_asgard_call_holder_t));
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->call = asg_gateway_decide(&ctx->principal, request_id, (const char *) body.data,
+                                       body.len, ngx_http_asgard_now_ms(), &verdict);
+        if (ctx->call == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        holder = cln->data;
+        holder->request = r;
+        holder->call = ctx->call;
+        cln->handler = ngx_http_asgard_call_cleanup;
+
+        if (verdict.status != 0) {
+            return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_verdict(r, &verdict));
+        }
+
+        amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+
+        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_reserve_task_t));
+        if (task == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        t = task->ctx;
+        t->request = r;
+        t->call = ctx->call;
+
+        task->handler = ngx_http_asgard_reserve_thread;
+        task->event.handler = ngx_http_asgard_reserve_done;
+        task->event.data = t;
+
+        if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+        r->main->blocked++;
+        r->aio = 1;
+
+        return NGX_AGAIN;
+
+    case NGX_HTTP_ASGARD_GW_PROXYING:
+
+        if (ctx->verdict != NULL && ctx->verdict->status != 0) {
+            return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_verdict(r, ctx->verdict));
+        }
+
+        return NGX_DECLINED;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
+{
+    asg_http_error_t        out;
+    ngx_http_asgard_ctx_t  *ctx;
+
+    if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+    if (ctx == NULL || ctx->auth_state != NGX_HTTP_ASGARD_AUTH_DONE) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    asg_gateway_models(&ctx->principal, ngx_http_asgard_now_ms(), &out);
+
+    return ngx_http_asgard_send_error(r, &out);
+}
+
+
+/* ---- variables for the proxy: $asgard_body, $asgard_upstream_url, $asgard_provider_key,
+ *      $asgard_provider_host ---- */
+
+static ngx_int_t
+ngx_http_asgard_call_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data)
+{
+    asg_str_t               s;
+    ngx_http_asgard_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+
+    if (ctx == NULL || ctx->call == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = asg_gateway_call_field(ctx->call, (int) data);
+
+    v->data = (u_char *) s.data;
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_variable_t  ngx_http_asgard_gateway_vars[] = {
+
+    { ngx_string("asgard_body"), NULL, ngx_http_asgard_call_variable,
+      ASG_GATEWAY_BODY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("asgard_upstream_url"), NULL, ngx_http_asgard_call_variable,
+      ASG_GATEWAY_UPSTREAM_URL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("asgard_provider_key"), NULL, ngx_http_asgard_call_variable,
+      ASG_GATEWAY_PROVIDER_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("asgard_provider_host"), NULL, ngx_http_asgard_call_variable,
+      ASG_GATEWAY_PROVIDER_HOST, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_asgard_gateway_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_asgard_gateway_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* ---- timers: configuration refresh (every 300 ms) and spend flush (every second) ---- */
+
+typedef struct {
+    ngx_pool_t  *pool;
+    int          flush;
+    int          failed;
+    char         error[256];
+} ngx_http_asgard_gw_timer_task_t;
+
+static ngx_event_t  ngx_http_asgard_refresh_timer;
+static ngx_event_t  ngx_http_asgard_flush_timer;
+static ngx_uint_t   ngx_http_asgard_refresh_busy;
+static ngx_uint_t   ngx_http_asgard_flush_busy;
+static time_t       ngx_http_asgard_last_refresh_error;
+
+
+static void
+ngx_http_asgard_gw_timer_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_asgard_gw_timer_task_t  *t = data;
+
+    t->failed = t->flush ? asg_gateway_flush(t->error, sizeof(t->error))
+                         : asg_gateway_refresh(t->error, sizeof(t->error));
+}
+
+
+static void
+ngx_http_asgard_gw_timer_done(ngx_event_t *ev)
+{
+    ngx_http_asgard_gw_timer_task_t  *t = ev->data;
+
+    if (t->flush) {
+        ngx_http_asgard_flush_busy = 0;
+        if (t->failed) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "asgard: writing gateway spend failed (kept for the next try): %s",
+                          t->error);
+        }
+
+    } else {
+        ngx_http_asgard_refresh_busy = 0;
+        if (t->failed && ngx_time() - ngx_http_asgard_last_refresh_error >= 10) {
+            ngx_http_asgard_last_refresh_error = ngx_time();
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "asgard: refreshing the gateway configuration failed: %s", t->error);
+        }
+    }
+
+    ngx_destroy_pool(t->pool);
+}
+
+
+static void
+ngx_http_asgard_gw_post(int flush)
+{
+    ngx_pool_t                       *pool;
+    ngx_thread_task_t                *task;
+    ngx_http_asgard_main_conf_t      *amcf;
+    ngx_http_asgard_gw_timer_task_t  *t;
+
+    if (flush ? ngx_http_asgard_flush_busy : ngx_http_asgard_refresh_busy) {
+        return;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_asgard_module);
+
+    pool = ngx_create_pool(512, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    task = ngx_thread_task_alloc(pool, sizeof(ngx_http_asgard_gw_timer_task_t));
+    if (task == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    t = task->ctx;
+    t->pool = pool;
+    t->flush = flush;
+
+    task->handler = ngx_http_asgard_gw_timer_thread;
+    task->event.handler = ngx_http_asgard_gw_timer_done;
+    task->event.data = t;
+    task->event.log = ngx_cycle->log;
+
+    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    if (flush) {
+        ngx_http_asgard_flush_busy = 1;
+    } else {
+        ngx_http_asgard_refresh_busy = 1;
+    }
+}
+
+
+static void
+ngx_http_asgard_gw_timer_handler(ngx_event_t *ev)
+{
+    int  flush = (ev == &ngx_http_asgard_flush_timer);
+
+    ngx_http_asgard_gw_post(flush);
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, flush ? 1000 : 300);
+    }
+}
+
+
+void
+ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
+{
+    ngx_http_asgard_refresh_timer.handler = ngx_http_asgard_gw_timer_handler;
+    ngx_http_asgard_refresh_timer.log = cycle->log;
+    ngx_http_asgard_refresh_timer.cancelable = 1;
+
+    ngx_http_asgard_flush_timer.handler = ngx_http_asgard_gw_timer_handler;
+    ngx_http_asgard_flush_timer.log = cycle->log;
+    ngx_http_asgard_flush_timer.cancelable = 1;
+
+    ngx_http_asgard_gw_post(0);
+
+    ngx_add_timer(&ngx_http_asgard_refresh_timer, 300);
+    ngx_add_timer(&ngx_http_asgard_flush_timer, 1000);
+}
+
+
+void
+ngx_http_asgard_gateway_timers_stop(void)
+{
+    if (ngx_http_asgard_refresh_timer.timer_set) {
+        ngx_del_timer(&ngx_http_asgard_refresh_timer);
+    }
+
+    if (ngx_http_asgard_flush_timer.timer_set) {
+        ngx_del_timer(&ngx_http_asgard_flush_timer);
+    }
+}

@@ -1,0 +1,198 @@
+// The gateway's part of the C boundary (asgard.h): noexcept wrappers over gateway/.
+#include <cstdlib>
+#include <cstring>
+
+#include "asgard.h"
+#include "config/runtime_config.hpp"
+#include "gateway/gateway_call.hpp"
+#include "gateway/openai_errors.hpp"
+#include "util/crypto.hpp"
+
+using namespace asg;
+
+struct asg_gateway_call_s {
+    GatewayCall call;
+};
+
+static void copy_to(char* dst, std::size_t size, const std::string& src) {
+    std::size_t n = std::min(size - 1, src.size());
+    std::memcpy(dst, src.data(), n);
+    dst[n] = '\0';
+}
+
+static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
+    out->status = v.status;
+    if (v.status != 0) {
+        out->body = static_cast<char*>(std::malloc(v.body.size()));
+        if (out->body) {
+            std::memcpy(out->body, v.body.data(), v.body.size());
+            out->body_len = v.body.size();
+        }
+    }
+    copy_to(out->retry_after, sizeof out->retry_after, v.retry_after);
+    out->nheaders = 0;
+    for (const auto& [name, value] : v.headers) {
+        if (out->nheaders == 8) break;
+        copy_to(out->header_names[out->nheaders], sizeof out->header_names[0], name);
+        copy_to(out->header_values[out->nheaders], sizeof out->header_values[0], value);
+        out->nheaders++;
+    }
+}
+
+static void internal_error(asg_gateway_verdict_t* out, const char* what) {
+    std::string body = "{\"error\":{\"message\":\"internal error in the gateway\",\"type\":\"server_error\",\"code\":\"internal\"}}";
+    (void)what;
+    out->status = 500;
+    out->body = static_cast<char*>(std::malloc(body.size()));
+    if (out->body) {
+        std::memcpy(out->body, body.data(), body.size());
+        out->body_len = body.size();
+    }
+}
+
+extern "C" void asg_request_id(char out[33]) noexcept {
+    try {
+        copy_to(out, 33, to_hex(random_bytes(16)));
+    } catch (...) {
+        copy_to(out, 33, "00000000000000000000000000000000");
+    }
+}
+
+extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, const char* request_id, const char* body,
+                                                  size_t len, int64_t now, asg_gateway_verdict_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    asg_gateway_call_t* handle = nullptr;
+    try {
+        handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : "")};
+        Verdict v;
+        handle->call.decide(std::string(body ? body : "", len), now, v);
+        fill(out, v);
+        out->needs_io = v.status == 0;
+        return handle;
+    } catch (const std::exception& e) {
+        internal_error(out, e.what());
+        return handle;
+    } catch (...) {
+        internal_error(out, "unknown");
+        return handle;
+    }
+}
+
+extern "C" void asg_gateway_reserve(asg_gateway_call_t* call, int64_t now, asg_gateway_verdict_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        Verdict v;
+        call->call.reserve(now, v);
+        fill(out, v);
+    } catch (const std::exception& e) {
+        internal_error(out, e.what());
+    } catch (...) {
+        internal_error(out, "unknown");
+    }
+}
+
+extern "C" asg_str_t asg_gateway_call_field(asg_gateway_call_t* call, int field) noexcept {
+    const std::string* s = nullptr;
+    switch (field) {
+        case ASG_GATEWAY_BODY: s = &call->call.body(); break;
+        case ASG_GATEWAY_UPSTREAM_URL: s = &call->call.upstream_url(); break;
+        case ASG_GATEWAY_PROVIDER_KEY: s = &call->call.provider_key(); break;
+        case ASG_GATEWAY_PROVIDER_HOST: s = &call->call.provider_host(); break;
+        default: return {nullptr, 0};
+    }
+    return {s->data(), s->size()};
+}
+
+extern "C" void asg_gateway_response_start(asg_gateway_call_t* call, int status, const char* content_type,
+                                           size_t len) noexcept {
+    try {
+        call->call.meter().start(status, std::string(content_type ? content_type : "", len));
+    } catch (...) {
+    }
+}
+
+extern "C" void asg_gateway_response_data(asg_gateway_call_t* call, const char* data, size_t len) noexcept {
+    try {
+        call->call.meter().feed(data, len);
+    } catch (...) {
+    }
+}
+
+extern "C" void asg_gateway_settle(asg_gateway_call_t* call, int client_aborted) noexcept {
+    try {
+        call->call.settle(client_aborted != 0);
+    } catch (...) {
+    }
+}
+
+extern "C" void asg_gateway_call_free(asg_gateway_call_t* call) noexcept { delete call; }
+
+extern "C" int asg_gateway_refresh(char* err, size_t errlen) noexcept {
+    try {
+        std::string error;
+        if (refresh_gateway_snapshot(error)) return 0;
+        copy_to(err, errlen, error);
+        return -1;
+    } catch (const std::exception& e) {
+        copy_to(err, errlen, e.what());
+        return -1;
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" int asg_gateway_flush(char* err, size_t errlen) noexcept {
+    try {
+        std::string error = flush_gateway_spend();
+        if (error.empty()) return 0;
+        copy_to(err, errlen, error);
+        return -1;
+    } catch (...) {
+        copy_to(err, errlen, "unknown error");
+        return -1;
+    }
+}
+
+static void set_body(asg_http_error_t* out, int status, const std::string& body) {
+    out->http_status = status;
+    out->body = static_cast<char*>(std::malloc(body.size()));
+    if (out->body) {
+        std::memcpy(out->body, body.data(), body.size());
+        out->body_len = body.size();
+    }
+}
+
+extern "C" void asg_gateway_models(const asg_principal_t* p, int64_t now, asg_http_error_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        auto s = current_gateway_snapshot();
+        if (!s || now - s->loaded_ms > 10000)
+            return set_body(out, 503, openai_error("the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
+                                                   "service_unavailable", "config_unavailable"));
+        Json data = json_own(json_array());
+        for (const auto& [alias, m] : s->models) {
+            if (!s->providers.count(m.provider)) continue;
+            Json classes = json_own(json_array());
+            for (const auto& c : m.data_classes) json_array_append_new(classes.get(), json_string(c.c_str()));
+            json_array_append_new(data.get(), json_pack("{s:s,s:s,s:s,s:O,s:{s:f,s:f},s:I,s:b}", "id", alias.c_str(), "object",
+                                                        "model", "owned_by", m.provider.c_str(), "data_classes", classes.get(),
+                                                        "price_usd_per_mtok", "input", m.price_in, "output", m.price_out,
+                                                        "max_output_tokens", (json_int_t)m.max_output_tokens, "killed",
+                                                        s->kill_models.count(alias) > 0 || s->kill_global ||
+                                                            s->kill_projects.count(p->project_id) > 0));
+        }
+        set_body(out, 200, json_to_string(json_own(json_pack("{s:s,s:O}", "object", "list", "data", data.get())).get()));
+    } catch (...) {
+        set_body(out, 500, openai_error("internal error in the gateway", "server_error", "internal"));
+    }
+}
+
+extern "C" void asg_gateway_user_token_error(asg_http_error_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        set_body(out, 403, openai_error("a user token never calls a service: mint the project key with gateway_credential",
+                                        "permission_error", "user_token_not_allowed"));
+    } catch (...) {
+        out->http_status = 403;
+    }
+}

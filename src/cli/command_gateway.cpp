@@ -1,0 +1,311 @@
+// asgard provider | model | killswitch | ratelimit | guardrail: the gateway's catalog and controls.
+#include <regex.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/cli_args.hpp"
+#include "cli/cli_output.hpp"
+#include "cli/commands.hpp"
+#include "config/runtime_config.hpp"
+#include "store/audit_log.hpp"
+#include "util/aead.hpp"
+
+namespace asg::cli {
+
+static const char kProviderHelp[] =
+    "usage: asgard provider add NAME --upstream UPSTREAM --key-file F [--tls] [--host HOST] [--path PATH]\n"
+    "       asgard provider list [--json]\n"
+    "       asgard provider remove NAME\n"
+    "UPSTREAM names an nginx upstream{} block (see conf.examples/production.conf). The key is stored\n"
+    "encrypted under the master key and never reaches a client. --host is the Host header and TLS\n"
+    "name sent to the provider (default: the upstream name); --path defaults to /v1/chat/completions.\n";
+static const char kModelHelp[] =
+    "usage: asgard model add ALIAS --provider P --upstream-model M --price-in USD_PER_MTOK --price-out USD_PER_MTOK\n"
+    "                        --data-classes public,internal[,confidential,restricted] [--max-output-tokens N]\n"
+    "       asgard model list [--json]\n"
+    "       asgard model remove ALIAS\n";
+static const char kKillHelp[] =
+    "usage: asgard killswitch on|off [--project P | --model M] [--reason TEXT]\n"
+    "       asgard killswitch status [--json]\n"
+    "Without --project or --model the switch is global. Every node obeys within a second.\n";
+static const char kRateHelp[] =
+    "usage: asgard ratelimit set [--project P] --rpm N --tpm N   (no --project: the default of every key)\n"
+    "       asgard ratelimit list [--json]\n";
+static const char kGuardHelp[] =
+    "usage: asgard guardrail list [--json]\n"
+    "       asgard guardrail set --data-class public|internal|confidential|restricted\n"
+    "                            --detector secrets|email|card|patterns --action block|redact|allow\n"
+    "       asgard guardrail pattern add NAME REGEX       (POSIX extended, case-insensitive)\n"
+    "       asgard guardrail pattern remove NAME\n";
+
+static void need_master_key(const CliSettings& settings) {
+    if (settings.master_key_file.empty())
+        throw CliError("this needs the master key: set master_key_file in the config file (.asgard/asgard.conf or /etc/asgard/asgard.conf)");
+    auto config = std::make_shared<RuntimeConfig>();
+    config->database_url = settings.database_url;
+    config->master_key = load_master_key(settings.master_key_file);
+    set_runtime_config(config);
+}
+
+static std::string read_key_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CliError("cannot read " + path);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::string key = buffer.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (key.empty()) throw CliError(path + " is empty");
+    if (key.find('\n') != std::string::npos) throw CliError(path + " must hold one line: the provider's API key");
+    return key;
+}
+
+static void audit(PgConnection& db, const std::string& tool, const std::string& detail) {
+    audit_append(db, {cli_actor(), std::nullopt, tool, std::nullopt, "ok", detail});
+}
+
+static void rows_out(const Args& args, PgConnection& db, const std::string& sql, const std::vector<std::string>& headers) {
+    auto r = db.exec(sql);
+    if (args.flag("json")) {
+        Json list = json_own(json_array());
+        for (int i = 0; i < r.rows(); ++i) {
+            json_t* o = json_object();
+            for (std::size_t c = 0; c < headers.size(); ++c) json_object_set_new(o, headers[c].c_str(), json_string(r.text(i, static_cast<int>(c)).c_str()));
+            json_array_append_new(list.get(), o);
+        }
+        print_json(list.get());
+        return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+        std::vector<std::string> row;
+        for (std::size_t c = 0; c < headers.size(); ++c) row.push_back(r.text(i, static_cast<int>(c)));
+        rows.push_back(row);
+    }
+    std::vector<std::string> upper;
+    for (auto h : headers) {
+        for (auto& ch : h) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        upper.push_back(h);
+    }
+    print_table(upper, rows);
+}
+
+static std::string number_arg(const Args& args, const char* name, bool integer) {
+    auto v = args.option(name);
+    if (!v) throw CliError(std::string("--") + name + " is required", 2);
+    char* end = nullptr;
+    double d = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end || d < 0 || (integer && (d != static_cast<long long>(d) || d < 1)) || d > 1e12)
+        throw CliError(std::string("--") + name + (integer ? " must be a positive whole number" : " must be a non-negative number"), 2);
+    return *v;
+}
+
+int run_provider(const CliSettings& settings, const Words& words) {
+    Args args(words, {"upstream", "key-file", "host", "path"}, {"tls", "json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kProviderHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "add") {
+        args.expect_positionals(2, "asgard provider add NAME --upstream UPSTREAM --key-file F");
+        std::string name = args.positional()[1];
+        auto upstream = args.option("upstream");
+        auto key_file = args.option("key-file");
+        if (!upstream || !key_file) throw CliError("--upstream and --key-file are required", 2);
+        need_master_key(settings);
+        std::string key = read_key_file(*key_file);
+        Sealed sealed = aead_seal(runtime_config()->secrets_key, key, "provider/" + name);
+        try {
+            db.exec("INSERT INTO providers (name, upstream, tls, host, path, key_nonce, key_ciphertext)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET upstream = EXCLUDED.upstream,"
+                    " tls = EXCLUDED.tls, host = EXCLUDED.host, path = EXCLUDED.path, key_nonce = EXCLUDED.key_nonce,"
+                    " key_ciphertext = EXCLUDED.key_ciphertext",
+                    {name, *upstream, args.flag("tls") ? "true" : "false", args.option("host").value_or(*upstream),
+                     args.option("path").value_or("/v1/chat/completions"), pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext)});
+        } catch (const PgError& e) {
+            if (e.sqlstate == "23514") throw CliError("invalid provider: name is lower-case letters, digits, '_' and '-'; upstream an nginx upstream name; path starts with /", 2);
+            throw;
+        }
+        audit(db, "provider.add", json_to_string(json_own(json_pack("{s:s,s:s}", "name", name.c_str(), "upstream", upstream->c_str())).get()));
+        std::printf("provider %s -> %s://%s%s (key stored encrypted)\n", name.c_str(), args.flag("tls") ? "https" : "http",
+                    upstream->c_str(), args.option("path").value_or("/v1/chat/completions").c_str());
+        return 0;
+    }
+    if (verb == "list") {
+        rows_out(args, db, "SELECT name, upstream, CASE WHEN tls THEN 'https' ELSE 'http' END, host, path FROM providers ORDER BY name",
+                 {"name", "upstream", "scheme", "host", "path"});
+        return 0;
+    }
+    if (verb == "remove") {
+        args.expect_positionals(2, "asgard provider remove NAME");
+        auto used = db.exec("SELECT string_agg(alias, ', ') FROM models WHERE provider = $1", {args.positional()[1]});
+        if (!used.is_null(0, 0)) throw CliError("models still use provider " + args.positional()[1] + ": " + used.text(0, 0));
+        auto r = db.exec("DELETE FROM providers WHERE name = $1", {args.positional()[1]});
+        if (r.command_tuples() != "1") throw CliError("no provider " + args.positional()[1]);
+        audit(db, "provider.remove", json_to_string(json_own(json_pack("{s:s}", "name", args.positional()[1].c_str())).get()));
+        std::printf("provider %s removed\n", args.positional()[1].c_str());
+        return 0;
+    }
+    throw CliError("unknown subcommand 'provider " + verb + "' (see asgard provider --help)", 2);
+}
+
+int run_model(const CliSettings& settings, const Words& words) {
+    Args args(words, {"provider", "upstream-model", "price-in", "price-out", "data-classes", "max-output-tokens"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kModelHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "add") {
+        args.expect_positionals(2, "asgard model add ALIAS --provider P --upstream-model M --price-in X --price-out Y --data-classes C");
+        std::string alias = args.positional()[1];
+        auto provider = args.option("provider");
+        auto upstream_model = args.option("upstream-model");
+        auto classes = args.option("data-classes");
+        if (!provider || !upstream_model || !classes) throw CliError("--provider, --upstream-model and --data-classes are required", 2);
+        std::string price_in = number_arg(args, "price-in", false), price_out = number_arg(args, "price-out", false);
+        std::string max_out = args.option("max-output-tokens") ? number_arg(args, "max-output-tokens", true) : "4096";
+        try {
+            db.exec("INSERT INTO models (alias, provider, upstream_model, price_in, price_out, data_classes, max_output_tokens)"
+                    " VALUES ($1, $2, $3, $4::numeric, $5::numeric, string_to_array($6, ','), $7::int)"
+                    " ON CONFLICT (alias) DO UPDATE SET provider = EXCLUDED.provider, upstream_model = EXCLUDED.upstream_model,"
+                    " price_in = EXCLUDED.price_in, price_out = EXCLUDED.price_out, data_classes = EXCLUDED.data_classes,"
+                    " max_output_tokens = EXCLUDED.max_output_tokens",
+                    {alias, *provider, *upstream_model, price_in, price_out, *classes, max_out});
+        } catch (const PgError& e) {
+            if (e.sqlstate == "23503") throw CliError("no provider " + *provider + " (add it with asgard provider add)");
+            if (e.sqlstate == "23514") throw CliError("invalid model: data classes are public, internal, confidential, restricted; the alias is letters, digits and :/._-", 2);
+            throw;
+        }
+        audit(db, "model.add", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "alias", alias.c_str(), "provider", provider->c_str(),
+                                                                 "upstream_model", upstream_model->c_str())).get()));
+        std::printf("model %s -> %s/%s (in %s, out %s USD per million tokens; %s)\n", alias.c_str(), provider->c_str(),
+                    upstream_model->c_str(), price_in.c_str(), price_out.c_str(), classes->c_str());
+        return 0;
+    }
+    if (verb == "list") {
+        rows_out(args, db, "SELECT alias, provider, upstream_model, price_in::text, price_out::text, array_to_string(data_classes, ','),"
+                           " max_output_tokens::text FROM models ORDER BY alias",
+                 {"alias", "provider", "upstream_model", "price_in", "price_out", "data_classes", "max_output_tokens"});
+        return 0;
+    }
+    if (verb == "remove") {
+        args.expect_positionals(2, "asgard model remove ALIAS");
+        auto r = db.exec("DELETE FROM models WHERE alias = $1", {args.positional()[1]});
+        if (r.command_tuples() != "1") throw CliError("no model " + args.positional()[1]);
+        audit(db, "model.remove", json_to_string(json_own(json_pack("{s:s}", "alias", args.positional()[1].c_str())).get()));
+        std::printf("model %s removed\n", args.positional()[1].c_str());
+        return 0;
+    }
+    throw CliError("unknown subcommand 'model " + verb + "' (see asgard model --help)", 2);
+}
+
+int run_killswitch(const CliSettings& settings, const Words& words) {
+    Args args(words, {"project", "model", "reason"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kKillHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "status") {
+        rows_out(args, db, "SELECT scope, target, coalesce(reason, ''), set_by, to_char(set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                           " FROM kill_switches ORDER BY scope, target",
+                 {"scope", "target", "reason", "set_by", "set_at"});
+        return 0;
+    }
+    if (verb != "on" && verb != "off") throw CliError("unknown subcommand 'killswitch " + verb + "' (see asgard killswitch --help)", 2);
+    args.expect_positionals(1, "asgard killswitch on|off [--project P | --model M]");
+    auto project = args.option("project");
+    auto model = args.option("model");
+    if (project && model) throw CliError("--project or --model, not both", 2);
+    std::string scope = project ? "project" : model ? "model" : "global";
+    std::string target = project ? *project : model ? *model : "";
+    if (verb == "on")
+        db.exec("INSERT INTO kill_switches (scope, target, reason, set_by) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (scope, target) DO UPDATE SET reason = EXCLUDED.reason, set_by = EXCLUDED.set_by, set_at = now()",
+                {scope, target, args.option("reason"), cli_actor()});
+    else
+        db.exec("DELETE FROM kill_switches WHERE scope = $1 AND target = $2", {scope, target});
+    audit(db, "killswitch." + verb, json_to_string(json_own(json_pack("{s:s,s:s}", "scope", scope.c_str(), "target", target.c_str())).get()));
+    std::printf("kill switch %s: %s%s\n", verb.c_str(), scope.c_str(), target.empty() ? "" : (" " + target).c_str());
+    return 0;
+}
+
+int run_ratelimit(const CliSettings& settings, const Words& words) {
+    Args args(words, {"project", "rpm", "tpm"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kRateHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "list") {
+        rows_out(args, db, "SELECT CASE WHEN project_id = '' THEN '(default)' ELSE project_id END, rpm::text, tpm::text FROM rate_limits ORDER BY 1",
+                 {"project", "rpm", "tpm"});
+        return 0;
+    }
+    if (verb == "set") {
+        args.expect_positionals(1, "asgard ratelimit set [--project P] --rpm N --tpm N");
+        std::string rpm = number_arg(args, "rpm", true), tpm = number_arg(args, "tpm", true);
+        std::string project = args.option("project").value_or("");
+        db.exec("INSERT INTO rate_limits (project_id, rpm, tpm) VALUES ($1, $2::int, $3::int)"
+                " ON CONFLICT (project_id) DO UPDATE SET rpm = EXCLUDED.rpm, tpm = EXCLUDED.tpm",
+                {project, rpm, tpm});
+        audit(db, "ratelimit.set", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "project", project.c_str(), "rpm", rpm.c_str(), "tpm", tpm.c_str())).get()));
+        std::printf("rate limit %s: %s requests and %s tokens per minute per key\n", project.empty() ? "(default)" : project.c_str(), rpm.c_str(), tpm.c_str());
+        return 0;
+    }
+    throw CliError("unknown subcommand 'ratelimit " + verb + "' (see asgard ratelimit --help)", 2);
+}
+
+int run_guardrail(const CliSettings& settings, const Words& words) {
+    Args args(words, {"data-class", "detector", "action"}, {"json"});
+    if (args.help() || args.positional().empty()) return std::printf("%s", kGuardHelp), args.help() ? 0 : 2;
+    std::string verb = args.positional()[0];
+    PgConnection db(settings.database_url);
+    if (verb == "list") {
+        rows_out(args, db, "SELECT 'rule', data_class || '/' || detector, action FROM guardrail_rules"
+                           " UNION ALL SELECT 'pattern', name, pattern FROM guardrail_patterns ORDER BY 1, 2",
+                 {"kind", "what", "action"});
+        return 0;
+    }
+    if (verb == "set") {
+        args.expect_positionals(1, "asgard guardrail set --data-class C --detector D --action A");
+        auto c = args.option("data-class"), d = args.option("detector"), a = args.option("action");
+        if (!c || !d || !a) throw CliError("--data-class, --detector and --action are required", 2);
+        try {
+            db.exec("INSERT INTO guardrail_rules (data_class, detector, action) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (data_class, detector) DO UPDATE SET action = EXCLUDED.action", {*c, *d, *a});
+        } catch (const PgError& e) {
+            if (e.sqlstate == "23514") throw CliError("see asgard guardrail --help for the data classes, detectors and actions", 2);
+            throw;
+        }
+        audit(db, "guardrail.set", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "data_class", c->c_str(), "detector", d->c_str(), "action", a->c_str())).get()));
+        std::printf("guardrail %s/%s: %s\n", c->c_str(), d->c_str(), a->c_str());
+        return 0;
+    }
+    if (verb == "pattern") {
+        std::string sub = args.positional_at(1, "add or remove");
+        if (sub == "add") {
+            args.expect_positionals(4, "asgard guardrail pattern add NAME REGEX");
+            regex_t re;
+            if (regcomp(&re, args.positional()[3].c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
+                throw CliError("not a valid POSIX extended regular expression: " + args.positional()[3], 2);
+            regfree(&re);
+            try {
+                db.exec("INSERT INTO guardrail_patterns (name, pattern) VALUES ($1, $2)"
+                        " ON CONFLICT (name) DO UPDATE SET pattern = EXCLUDED.pattern", {args.positional()[2], args.positional()[3]});
+            } catch (const PgError& e) {
+                if (e.sqlstate == "23514") throw CliError("pattern names are lower-case letters, digits, '_' and '-'", 2);
+                throw;
+            }
+            audit(db, "guardrail.pattern.add", json_to_string(json_own(json_pack("{s:s}", "name", args.positional()[2].c_str())).get()));
+            std::printf("pattern %s added\n", args.positional()[2].c_str());
+            return 0;
+        }
+        if (sub == "remove") {
+            args.expect_positionals(3, "asgard guardrail pattern remove NAME");
+            auto r = db.exec("DELETE FROM guardrail_patterns WHERE name = $1", {args.positional()[2]});
+            if (r.command_tuples() != "1") throw CliError("no pattern " + args.positional()[2]);
+            audit(db, "guardrail.pattern.remove", json_to_string(json_own(json_pack("{s:s}", "name", args.positional()[2].c_str())).get()));
+            std::printf("pattern %s removed\n", args.positional()[2].c_str());
+            return 0;
+        }
+    }
+    throw CliError("unknown subcommand 'guardrail " + verb + "' (see asgard guardrail --help)", 2);
+}
+
+}  // namespace asg::cli

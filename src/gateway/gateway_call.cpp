@@ -1,0 +1,344 @@
+// The gateway call's governance, reservation and settlement.
+#include "gateway/gateway_call.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+
+#include "config/runtime_config.hpp"
+#include "gateway/guardrails.hpp"
+#include "gateway/openai_errors.hpp"
+#include "store/audit_log.hpp"
+#include "store/redis_connection.hpp"
+
+namespace asg {
+
+namespace {
+
+const char* kDataClasses[] = {"public", "internal", "confidential", "restricted"};
+// Fields of Asgard's own, stripped before the body reaches the provider.
+const char* kAsgardFields[] = {"data_class", "asgard"};
+
+bool known_data_class(const std::string& c) {
+    for (const char* k : kDataClasses)
+        if (c == k) return true;
+    return false;
+}
+
+struct SpendRow {
+    std::string day, project, model, request_id, actor, data_class, outcome;
+    std::int64_t token_id, input_tokens, output_tokens, cost_micro;
+    int status;
+    bool spend;  // false: a rejected call, audited only
+};
+
+std::mutex g_spend_mutex;
+std::vector<SpendRow> g_spend;
+
+std::string month_of(std::int64_t now) {
+    std::time_t t = static_cast<std::time_t>(now / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m", &tm);
+    return buf;
+}
+
+std::string day_of(std::int64_t now) {
+    std::time_t t = static_cast<std::time_t>(now / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+std::int64_t cost_micro(const ModelEntry& m, std::int64_t in, std::int64_t out) {
+    return static_cast<std::int64_t>(std::ceil(in * m.price_in + out * m.price_out));  // USD/Mtok * tok = micro-USD
+}
+
+std::string usd(std::int64_t micro) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(micro) / 1e6);
+    return buf;
+}
+
+}  // namespace
+
+GatewayCall::GatewayCall(const asg_principal_t& principal, std::string request_id)
+    : principal_(principal), request_id_(std::move(request_id)) {}
+
+void GatewayCall::reject(Verdict& v, int status, const std::string& message, const std::string& type,
+                         const std::string& code) {
+    v.status = status;
+    v.body = openai_error(message, type, code);
+    rejected_status_ = status;
+    rejected_code_ = code;
+}
+
+void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
+    snapshot_ = current_gateway_snapshot();
+    if (!snapshot_ || now - snapshot_->loaded_ms > 10000)
+        return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
+                      "service_unavailable", "config_unavailable");
+    const GatewaySnapshot& s = *snapshot_;
+    std::string project = principal_.project_id;
+    json_error_t error;
+    Json doc = json_own(json_loadb(raw.data(), raw.size(), 0, &error));
+    if (!json_is_object(doc.get()))
+        return reject(v, 400, std::string("the request body is not a JSON object: ") + error.text, "invalid_request_error",
+                      "invalid_json");
+    // Kill switch first: global, project, then model.
+    if (s.kill_global)
+        return reject(v, 503, "the gateway is switched off for all calls" + (s.kill_global_reason.empty() ? "" : ": " + s.kill_global_reason),
+                      "service_unavailable", "kill_switch");
+    if (auto it = s.kill_projects.find(project); it != s.kill_projects.end())
+        return reject(v, 503, "the gateway is switched off for project " + project + (it->second.empty() ? "" : ": " + it->second),
+                      "service_unavailable", "kill_switch");
+    std::string alias(json_member_string(doc.get(), "model"));
+    if (alias.empty()) return reject(v, 400, "model is required (a string such as model:default/gpt-5)", "invalid_request_error", "missing_model");
+    if (auto it = s.kill_models.find(alias); it != s.kill_models.end())
+        return reject(v, 503, "the gateway is switched off for model " + alias + (it->second.empty() ? "" : ": " + it->second),
+                      "service_unavailable", "kill_switch");
+    auto model = s.models.find(alias);
+    if (model == s.models.end() || s.providers.count(model->second.provider) == 0) {
+        std::string names;
+        for (const auto& [name, m] : s.models)
+            if (s.providers.count(m.provider)) names += (names.empty() ? "" : ", ") + name;
+        return reject(v, 404, "unknown model '" + alias + "'; this key may use: " + (names.empty() ? "(none configured)" : names),
+                      "not_found_error", "model_not_found");
+    }
+    model_ = model->second;
+    provider_ = s.providers.at(model_.provider);
+    json_t* messages = json_object_get(doc.get(), "messages");
+    if (!json_is_array(messages) || json_array_size(messages) == 0)
+        return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
+    // data_class: the request's, else the operator's default, else a 400.
+    json_t* dc = json_object_get(doc.get(), "data_class");
+    if (dc != nullptr && !json_is_string(dc))
+        return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+    data_class_ = dc ? json_string_value(dc) : s.default_data_class;
+    if (data_class_.empty())
+        return reject(v, 400, "data_class is required (public, internal, confidential or restricted)", "invalid_request_error", "missing_data_class");
+    if (!known_data_class(data_class_))
+        return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+    if (model_.data_classes.count(data_class_) == 0) {
+        std::string allowed;
+        for (const auto& c : model_.data_classes) allowed += (allowed.empty() ? "" : ", ") + c;
+        return reject(v, 403, "data_class " + data_class_ + " is not allowed for model " + alias + " (allowed: " + allowed + ")",
+                      "permission_error", "data_class_not_allowed");
+    }
+    // Guardrails over every text the provider would see; block or redact per data class.
+    std::int64_t chars = 0;
+    std::size_t i;
+    json_t* message;
+    json_array_foreach(messages, i, message) {
+        if (!json_is_object(message) || !json_is_string(json_object_get(message, "role")))
+            return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
+        std::vector<json_t*> texts;
+        json_t* content = json_object_get(message, "content");
+        if (json_is_string(content)) texts.push_back(content);
+        std::size_t k;
+        json_t* part;
+        json_array_foreach(content, k, part) {
+            json_t* t = json_object_get(part, "text");
+            if (json_is_string(t)) texts.push_back(t);
+        }
+        for (json_t* t : texts) {
+            std::string text(json_string_value(t), json_string_length(t));
+            chars += static_cast<std::int64_t>(text.size());
+            auto findings = scan_text(text, s.patterns);
+            std::vector<Finding> to_redact;
+            for (const auto& f : findings) {
+                std::string action = s.guardrail_action(data_class_, f.detector);
+                if (action == "block")
+                    return reject(v, 400, "the prompt contains a " + f.kind + " (guardrail " + f.detector + ", data_class " +
+                                          data_class_ + "): remove it", "invalid_request_error", "guardrail_blocked");
+                if (action == "redact") {
+                    to_redact.push_back(f);
+                    redacted_.push_back(f.detector);
+                }
+            }
+            if (!to_redact.empty()) {
+                std::string clean = redact(text, to_redact);
+                json_string_setn(t, clean.data(), clean.size());
+            }
+        }
+        chars += 8;
+    }
+    // Rewrite for the provider: its model name, usage on streams, no Asgard fields.
+    for (const char* field : kAsgardFields) json_object_del(doc.get(), field);
+    json_object_set_new(doc.get(), "model", json_string(model_.upstream_model.c_str()));
+    stream_ = json_is_true(json_object_get(doc.get(), "stream"));
+    if (stream_) {
+        json_t* options = json_object_get(doc.get(), "stream_options");
+        if (!json_is_object(options)) {
+            options = json_object();
+            json_object_set_new(doc.get(), "stream_options", options);
+        }
+        json_object_set_new(options, "include_usage", json_true());
+    }
+    json_t* max = json_object_get(doc.get(), "max_completion_tokens");
+    if (!json_is_integer(max)) max = json_object_get(doc.get(), "max_tokens");
+    max_output_ = json_is_integer(max) && json_integer_value(max) > 0
+                      ? std::min<std::int64_t>(json_integer_value(max), model_.max_output_tokens)
+                      : model_.max_output_tokens;
+    est_input_ = chars / 4 + 1;
+    worst_micro_ = cost_micro(model_, est_input_, max_output_);
+    body_ = json_to_string(doc.get());
+    decided_ = true;
+}
+
+void GatewayCall::reserve(std::int64_t now, Verdict& v) {
+    const GatewaySnapshot& s = *snapshot_;
+    std::string project = principal_.project_id;
+    RateLimit limit = s.limit_for(project);
+    minute_ = now / 60000;
+    month_ = month_of(now);
+    std::string id = std::to_string(principal_.token_id);
+    std::string rkey = "asgard:rl:r:" + id + ":" + std::to_string(minute_);
+    std::string tkey = "asgard:rl:t:" + id + ":" + std::to_string(minute_);
+    std::string reset = std::to_string(60 - (now / 1000) % 60);
+    auto budget = s.budgets_micro_usd.find(project);
+    try {
+        RedisConnection& redis = thread_redis();
+        try {
+            auto replies = redis.pipeline({{"INCR", rkey}, {"PEXPIRE", rkey, "120000"},
+                                           {"INCRBY", tkey, std::to_string(est_input_ + max_output_)},
+                                           {"PEXPIRE", tkey, "120000"}});
+            reserved_rate_ = true;
+            std::int64_t used_r = replies[0]->integer, used_t = replies[2]->integer;
+            v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
+                         {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
+                         {"x-ratelimit-limit-tokens", std::to_string(limit.tpm)},
+                         {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
+                         {"x-ratelimit-reset-requests", reset + "s"},
+                         {"x-ratelimit-reset-tokens", reset + "s"}};
+            if (used_r > limit.rpm || used_t > limit.tpm) {
+                redis.pipeline({{"DECR", rkey}, {"DECRBY", tkey, std::to_string(est_input_ + max_output_)}});
+                reserved_rate_ = false;
+                v.retry_after = reset;
+                return reject(v, 429, used_r > limit.rpm
+                                          ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
+                                          : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
+                              "rate_limit_error", used_r > limit.rpm ? "rate_limit_requests" : "rate_limit_tokens");
+            }
+        } catch (const RedisError&) {
+            if (!s.rate_limit_fail_open) throw;
+            reserved_rate_ = false;
+        }
+        if (budget != s.budgets_micro_usd.end()) {
+            std::string bkey = "asgard:budget:" + project + ":" + month_;
+            auto exists = redis.command({"EXISTS", bkey});
+            if (exists->integer == 0) {
+                // Redis holds spend + reservations; after a loss it starts again from PostgreSQL's record.
+                auto spent = thread_pg().exec(
+                    "SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
+                    " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+                    {project});
+                redis.command({"SET", bkey, std::to_string(spent.int64(0, 0)), "NX", "EX", "3456000"});
+            }
+            auto total = redis.command({"INCRBY", bkey, std::to_string(worst_micro_)});
+            if (total->integer > budget->second) {
+                redis.command({"DECRBY", bkey, std::to_string(worst_micro_)});
+                if (reserved_rate_) {
+                    redis.command({"DECR", rkey});
+                    redis.command({"DECRBY", tkey, std::to_string(est_input_ + max_output_)});
+                    reserved_rate_ = false;
+                }
+                std::int64_t remaining = std::max<std::int64_t>(0, budget->second - (total->integer - worst_micro_));
+                v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
+                return reject(v, 402, "the monthly budget of project " + project + " does not cover this call (worst case " +
+                                          usd(worst_micro_) + " USD, remaining " + usd(remaining) + " USD)",
+                              "insufficient_quota", "budget_exceeded");
+            }
+            reserved_budget_ = true;
+        }
+        proceeded_ = true;
+    } catch (const RedisError& e) {
+        return reject(v, 503, "the gateway's counter store (Redis) is unavailable; try again shortly", "service_unavailable",
+                      "redis_unavailable");
+    } catch (const PgError& e) {
+        return reject(v, 503, "the gateway's spend store (PostgreSQL) is unavailable; try again shortly",
+                      "service_unavailable", "database_unavailable");
+    }
+}
+
+void GatewayCall::settle(bool client_aborted) {
+    if (!proceeded_) {
+        std::lock_guard<std::mutex> lock(g_spend_mutex);
+        if (g_spend.size() < 100000)
+            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
+                               std::string("key:") + principal_.project_id, data_class_, "denied:" + rejected_code_,
+                               principal_.token_id, 0, 0, 0, rejected_status_, false});
+        return;
+    }
+    meter_.finish();
+    std::int64_t in = est_input_, out = 0;
+    int status = meter_.http_status();
+    if (meter_.has_usage()) {
+        in = meter_.prompt_tokens();
+        out = meter_.completion_tokens();
+    } else if (meter_.malformed()) {
+        out = max_output_;  // unknown usage: charge the reserved worst case
+    } else if (status >= 200 && status < 300) {
+        out = (meter_.streamed_chars() + 3) / 4;  // interrupted stream: what was generated
+    } else {
+        in = 0;  // the provider did not serve the call
+    }
+    std::int64_t cost = cost_micro(model_, in, out);
+    std::string project = principal_.project_id;
+    try {
+        RedisConnection& redis = thread_redis();
+        if (reserved_budget_)
+            redis.command({"DECRBY", "asgard:budget:" + project + ":" + month_, std::to_string(worst_micro_ - cost)});
+        if (reserved_rate_)
+            redis.command({"DECRBY", "asgard:rl:t:" + std::to_string(principal_.token_id) + ":" + std::to_string(minute_),
+                           std::to_string(est_input_ + max_output_ - in - out)});
+    } catch (const std::exception&) {
+        // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
+    }
+    std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
+    std::lock_guard<std::mutex> lock(g_spend_mutex);
+    if (g_spend.size() < 100000)
+        g_spend.push_back({day_of(now_ms()), project, model_.alias, request_id_, std::string("key:") + project, data_class_,
+                           outcome, principal_.token_id, in, out, cost, status, true});
+}
+
+std::string flush_gateway_spend() {
+    std::vector<SpendRow> rows;
+    {
+        std::lock_guard<std::mutex> lock(g_spend_mutex);
+        rows.swap(g_spend);
+    }
+    if (rows.empty()) return "";
+    try {
+        PgConnection& db = thread_pg();
+        pg_transaction(db, [&] {
+            for (const auto& r : rows) {
+                if (r.spend)
+                db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
+                        " VALUES ($1::date, $2, $3, $4, 1, $5, $6, $7::numeric / 1000000)"
+                        " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + 1,"
+                        " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
+                        " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
+                        {r.day, r.project, std::to_string(r.token_id), r.model, std::to_string(r.input_tokens),
+                         std::to_string(r.output_tokens), std::to_string(r.cost_micro)});
+                std::string detail = json_to_string(json_own(json_pack(
+                    "{s:s,s:s?,s:s?,s:i,s:I,s:I,s:s}", "request_id", r.request_id.c_str(), "model",
+                    r.model.empty() ? nullptr : r.model.c_str(), "data_class", r.data_class.empty() ? nullptr :
+                    r.data_class.c_str(), "status", r.status, "input_tokens", (json_int_t)r.input_tokens, "output_tokens",
+                    (json_int_t)r.output_tokens, "cost_usd", usd(r.cost_micro).c_str())).get());
+                audit_append(db, {r.actor, r.token_id, "gateway.chat", r.project, r.outcome, detail});
+            }
+        });
+        return "";
+    } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(g_spend_mutex);
+        if (g_spend.size() + rows.size() <= 100000) g_spend.insert(g_spend.begin(), rows.begin(), rows.end());
+        return e.what();
+    }
+}
+
+}  // namespace asg

@@ -1,0 +1,63 @@
+// One call through the governed gateway: the governance decision on the event loop (kill switch,
+// model, data_class, guardrails, body rewrite), the Redis reservation on the thread pool (rate
+// limits, budget), usage metering while the answer streams, and settlement afterwards.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asgard.h"
+#include "gateway/gateway_snapshot.hpp"
+#include "gateway/usage_meter.hpp"
+
+namespace asg {
+
+struct Verdict {
+    int status = 0;  // 0: go on; otherwise the HTTP status of the rejection
+    std::string body;
+    std::string retry_after;
+    std::vector<std::pair<std::string, std::string>> headers;  // x-ratelimit-*, ...
+};
+
+class GatewayCall {
+public:
+    GatewayCall(const asg_principal_t& principal, std::string request_id);
+
+    // Phase A (no I/O). Fills verdict on rejection.
+    void decide(const std::string& body, std::int64_t now, Verdict& verdict);
+    // Phase B (Redis, maybe PostgreSQL): rate limits and the budget reservation.
+    void reserve(std::int64_t now, Verdict& verdict);
+    // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
+    void settle(bool client_aborted);
+
+    UsageMeter& meter() { return meter_; }
+    const std::string& body() const { return body_; }
+    const std::string& upstream_url() const { return provider_.url; }
+    const std::string& provider_key() const { return provider_.key; }
+    const std::string& provider_host() const { return provider_.host; }
+    const std::string& request_id() const { return request_id_; }
+    bool decided() const { return decided_; }
+    bool proceeded() const { return proceeded_; }
+
+private:
+    void reject(Verdict& v, int status, const std::string& message, const std::string& type, const std::string& code);
+
+    asg_principal_t principal_;
+    std::string request_id_;
+    std::shared_ptr<const GatewaySnapshot> snapshot_;
+    ModelEntry model_;
+    ProviderEntry provider_;
+    std::string body_, data_class_, month_;
+    std::vector<std::string> redacted_;
+    bool decided_ = false, reserved_rate_ = false, reserved_budget_ = false, stream_ = false, proceeded_ = false;
+    int rejected_status_ = 0;
+    std::string rejected_code_;
+    std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0, minute_ = 0;
+    UsageMeter meter_;
+};
+
+// Per-worker batch of spend and audit rows, written by flush_gateway_spend() from a timer.
+std::string flush_gateway_spend();  // "" or the error (rows are kept for the next flush)
+
+}  // namespace asg

@@ -1,0 +1,138 @@
+// Reading the gateway configuration tables into a snapshot, and swapping it atomically.
+#include "gateway/gateway_snapshot.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "config/runtime_config.hpp"
+#include "util/aead.hpp"
+
+namespace asg {
+
+namespace {
+std::mutex g_mutex;
+std::shared_ptr<const GatewaySnapshot> g_snapshot;
+
+std::string unhex(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 2; i + 1 < text.size(); i += 2)
+        out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+std::set<std::string> parse_text_array(const std::string& text) {
+    std::set<std::string> out;
+    std::string item;
+    for (char c : text) {
+        if (c == '{' || c == '}' || c == '"') continue;
+        if (c == ',') {
+            out.insert(item);
+            item.clear();
+        } else {
+            item += c;
+        }
+    }
+    if (!item.empty()) out.insert(item);
+    return out;
+}
+}  // namespace
+
+RateLimit GatewaySnapshot::limit_for(const std::string& project) const {
+    auto it = project_limits.find(project);
+    return it == project_limits.end() ? default_limit : it->second;
+}
+
+std::string GatewaySnapshot::guardrail_action(const std::string& data_class, const std::string& detector) const {
+    auto it = guardrail_actions.find(data_class + "/" + detector);
+    return it == guardrail_actions.end() ? "block" : it->second;
+}
+
+std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
+    auto s = std::make_shared<GatewaySnapshot>();
+    s->loaded_ms = now_ms();
+    s->version = db.exec("SELECT version FROM gateway_state").int64(0, 0);
+    auto providers = db.exec("SELECT name, upstream, tls, host, path, key_nonce, key_ciphertext FROM providers");
+    for (int i = 0; i < providers.rows(); ++i) {
+        ProviderEntry p;
+        p.name = providers.text(i, 0);
+        p.url = std::string(providers.boolean(i, 2) ? "https://" : "http://") + providers.text(i, 1) + providers.text(i, 4);
+        p.host = providers.text(i, 3);
+        Sealed sealed{unhex(providers.text(i, 5)), unhex(providers.text(i, 6))};
+        p.key = aead_open(runtime_config()->secrets_key, sealed, "provider/" + p.name);
+        s->providers[p.name] = p;
+    }
+    auto models = db.exec("SELECT alias, provider, upstream_model, price_in::float8, price_out::float8,"
+                          " data_classes::text, max_output_tokens FROM models");
+    for (int i = 0; i < models.rows(); ++i) {
+        ModelEntry m{models.text(i, 0), models.text(i, 1), models.text(i, 2),
+                     std::atof(models.text(i, 3).c_str()), std::atof(models.text(i, 4).c_str()),
+                     parse_text_array(models.text(i, 5)), models.int64(i, 6)};
+        s->models[m.alias] = m;
+    }
+    auto kills = db.exec("SELECT scope, target, coalesce(reason, '') FROM kill_switches");
+    for (int i = 0; i < kills.rows(); ++i) {
+        std::string scope = kills.text(i, 0);
+        if (scope == "global") {
+            s->kill_global = true;
+            s->kill_global_reason = kills.text(i, 2);
+        } else if (scope == "project") {
+            s->kill_projects[kills.text(i, 1)] = kills.text(i, 2);
+        } else {
+            s->kill_models[kills.text(i, 1)] = kills.text(i, 2);
+        }
+    }
+    auto limits = db.exec("SELECT project_id, rpm, tpm FROM rate_limits");
+    for (int i = 0; i < limits.rows(); ++i) {
+        RateLimit l{limits.int64(i, 1), limits.int64(i, 2)};
+        if (limits.text(i, 0).empty()) s->default_limit = l;
+        else s->project_limits[limits.text(i, 0)] = l;
+    }
+    auto rules = db.exec("SELECT data_class, detector, action FROM guardrail_rules");
+    for (int i = 0; i < rules.rows(); ++i) s->guardrail_actions[rules.text(i, 0) + "/" + rules.text(i, 1)] = rules.text(i, 2);
+    auto patterns = db.exec("SELECT name, pattern FROM guardrail_patterns ORDER BY name");
+    for (int i = 0; i < patterns.rows(); ++i) {
+        auto re = std::shared_ptr<regex_t>(new regex_t, [](regex_t* r) {
+            regfree(r);
+            delete r;
+        });
+        if (regcomp(re.get(), patterns.text(i, 1).c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) continue;
+        s->patterns.push_back({patterns.text(i, 0), re});
+    }
+    auto settings = db.exec("SELECT key, value FROM settings WHERE key LIKE 'gateway.%'");
+    for (int i = 0; i < settings.rows(); ++i) {
+        if (settings.text(i, 0) == "gateway.default_data_class") s->default_data_class = settings.text(i, 1);
+        if (settings.text(i, 0) == "gateway.rate_limit_fail_open") s->rate_limit_fail_open = settings.text(i, 1) == "true";
+    }
+    auto budgets = db.exec("SELECT project_id, (monthly_usd * 1000000)::bigint FROM budgets");
+    for (int i = 0; i < budgets.rows(); ++i) s->budgets_micro_usd[budgets.text(i, 0)] = budgets.int64(i, 1);
+    return s;
+}
+
+std::shared_ptr<const GatewaySnapshot> current_gateway_snapshot() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return g_snapshot;
+}
+
+bool refresh_gateway_snapshot(std::string& error) {
+    try {
+        PgConnection& db = thread_pg();
+        auto current = current_gateway_snapshot();
+        std::int64_t version = db.exec("SELECT version FROM gateway_state").int64(0, 0);
+        std::shared_ptr<const GatewaySnapshot> next;
+        if (current && current->version == version) {
+            auto confirmed = std::make_shared<GatewaySnapshot>(*current);
+            confirmed->loaded_ms = now_ms();
+            next = confirmed;
+        } else {
+            next = load_gateway_snapshot(db);
+        }
+        std::lock_guard<std::mutex> lock(g_mutex);
+        g_snapshot = next;
+        return true;
+    } catch (const std::exception& e) {
+        error = e.what();
+        return false;
+    }
+}
+
+}  // namespace asg

@@ -1,0 +1,66 @@
+// The gateway's configuration as one immutable snapshot per worker, reloaded from PostgreSQL when
+// the gateway_state version changes (polled every few hundred milliseconds from the thread pool).
+#pragma once
+#include <regex.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/pg_connection.hpp"
+
+namespace asg {
+
+struct ModelEntry {
+    std::string alias, provider, upstream_model;
+    double price_in = 0, price_out = 0;  // USD per million tokens
+    std::set<std::string> data_classes;
+    std::int64_t max_output_tokens = 4096;
+};
+
+struct ProviderEntry {
+    std::string name, url, host, key;  // url: scheme://upstream/path; key decrypted
+};
+
+struct CompiledPattern {
+    std::string name;
+    std::shared_ptr<regex_t> regex;
+};
+
+struct RateLimit {
+    std::int64_t rpm = 600, tpm = 1000000;
+};
+
+struct GatewaySnapshot {
+    std::int64_t version = 0;
+    std::int64_t loaded_ms = 0;  // when this snapshot was last confirmed current
+    std::map<std::string, ModelEntry> models;
+    std::map<std::string, ProviderEntry> providers;
+    bool kill_global = false;
+    std::string kill_global_reason;
+    std::map<std::string, std::string> kill_projects, kill_models;  // target -> reason
+    RateLimit default_limit;
+    std::map<std::string, RateLimit> project_limits;
+    std::map<std::string, std::string> guardrail_actions;  // "class/detector" -> block|redact|allow
+    std::vector<CompiledPattern> patterns;
+    std::string default_data_class;
+    bool rate_limit_fail_open = false;
+    std::map<std::string, std::int64_t> budgets_micro_usd;  // project -> monthly budget
+
+    RateLimit limit_for(const std::string& project) const;
+    std::string guardrail_action(const std::string& data_class, const std::string& detector) const;
+};
+
+// Loads a full snapshot (blocking PostgreSQL).
+std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db);
+
+// The worker's current snapshot (nullptr before the first load).
+std::shared_ptr<const GatewaySnapshot> current_gateway_snapshot();
+// Checks the version and reloads when it changed (blocking; thread pool). Returns false when
+// PostgreSQL could not be read (the old snapshot stays, ageing).
+bool refresh_gateway_snapshot(std::string& error);
+
+}  // namespace asg

@@ -1,0 +1,145 @@
+// Hand-written scanners (linear, no backtracking) for the built-in detectors; POSIX regex for
+// operator patterns.
+#include "gateway/guardrails.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace asg {
+
+namespace {
+
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_base62(char c) { return is_alnum(c); }
+
+std::size_t run_of(const std::string& s, std::size_t at, bool (*pred)(char)) {
+    std::size_t n = 0;
+    while (at + n < s.size() && pred(s[at + n])) ++n;
+    return n;
+}
+
+bool key_char(char c) { return is_alnum(c) || c == '-' || c == '_'; }
+bool upper_or_digit(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+void scan_secrets(const std::string& s, std::vector<Finding>& out) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        bool boundary = i == 0 || !key_char(s[i - 1]);
+        if (!boundary) continue;
+        if (s.compare(i, 4, "asg_") == 0) {
+            std::size_t start = i + 4 + (s.compare(i, 8, "asg_pat_") == 0 ? 4 : 0);
+            std::size_t n = run_of(s, start, is_base62);
+            if (n >= 36) out.push_back({"secrets", "Asgard credential", i, start + n});
+        } else if (s.compare(i, 3, "sk-") == 0) {
+            std::size_t n = run_of(s, i + 3, key_char);
+            if (n >= 20) out.push_back({"secrets", "API secret key (sk-)", i, i + 3 + n});
+        } else if ((s.compare(i, 4, "AKIA") == 0 || s.compare(i, 4, "ASIA") == 0)) {
+            std::size_t n = run_of(s, i + 4, upper_or_digit);
+            if (n == 16) out.push_back({"secrets", "AWS access key", i, i + 20});
+        } else if (s.compare(i, 11, "-----BEGIN ") == 0) {
+            std::size_t header_end = s.find("-----", i + 11);
+            if (header_end != std::string::npos && header_end - i < 80 &&
+                s.compare(header_end - 11, 11, "PRIVATE KEY") == 0) {
+                std::size_t footer = s.find("-----END ", header_end);
+                std::size_t end = footer == std::string::npos ? s.size() : s.find("-----", footer + 9);
+                end = end == std::string::npos ? s.size() : end + 5;
+                out.push_back({"secrets", "private key", i, end});
+                i = end - 1;
+            }
+        }
+    }
+}
+
+bool email_local(char c) { return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
+bool domain_char(char c) { return is_alnum(c) || c == '.' || c == '-'; }
+
+void scan_emails(const std::string& s, std::vector<Finding>& out) {
+    for (std::size_t at = s.find('@'); at != std::string::npos; at = s.find('@', at + 1)) {
+        std::size_t begin = at;
+        while (begin > 0 && email_local(s[begin - 1])) --begin;
+        std::size_t end = at + 1;
+        while (end < s.size() && domain_char(s[end])) ++end;
+        while (end > at + 1 && (s[end - 1] == '.' || s[end - 1] == '-')) --end;
+        std::string domain = s.substr(at + 1, end - at - 1);
+        std::size_t dot = domain.rfind('.');
+        bool ok = begin < at && dot != std::string::npos && dot > 0 && domain.size() - dot - 1 >= 2;
+        if (ok) out.push_back({"email", "e-mail address", begin, end});
+    }
+}
+
+void scan_cards(const std::string& s, std::vector<Finding>& out) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (!std::isdigit(static_cast<unsigned char>(s[i])) || (i > 0 && is_alnum(s[i - 1]))) {
+            ++i;
+            continue;
+        }
+        std::string digits;
+        std::size_t j = i, last_digit = i;
+        while (j < s.size() && digits.size() <= 19) {
+            char c = s[j];
+            if (std::isdigit(static_cast<unsigned char>(c))) {
+                digits += c;
+                last_digit = j;
+            } else if ((c == ' ' || c == '-') && j + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[j + 1]))) {
+            } else {
+                break;
+            }
+            ++j;
+        }
+        bool bounded = last_digit + 1 >= s.size() || !is_alnum(s[last_digit + 1]);
+        if (digits.size() >= 13 && digits.size() <= 19 && bounded && luhn_valid(digits)) {
+            out.push_back({"card", "payment card number", i, last_digit + 1});
+            i = last_digit + 1;
+        } else {
+            i = j > i ? j : i + 1;
+        }
+    }
+}
+
+}  // namespace
+
+bool luhn_valid(const std::string& digits) {
+    int sum = 0;
+    bool twice = false;
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+        int d = *it - '0';
+        if (twice) {
+            d *= 2;
+            if (d > 9) d -= 9;
+        }
+        sum += d;
+        twice = !twice;
+    }
+    return !digits.empty() && sum % 10 == 0;
+}
+
+std::vector<Finding> scan_text(const std::string& text, const std::vector<CompiledPattern>& patterns) {
+    std::vector<Finding> out;
+    scan_secrets(text, out);
+    scan_emails(text, out);
+    scan_cards(text, out);
+    for (const auto& p : patterns) {
+        regmatch_t match;
+        // REG_NOSUB patterns report only whether they match; the whole text is then the finding.
+        if (regexec(p.regex.get(), text.c_str(), 0, &match, 0) == 0)
+            out.push_back({"patterns", p.name, 0, text.size()});
+    }
+    return out;
+}
+
+std::string redact(const std::string& text, const std::vector<Finding>& findings) {
+    std::vector<Finding> sorted = findings;
+    std::sort(sorted.begin(), sorted.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
+    std::string out;
+    std::size_t at = 0;
+    for (const auto& f : sorted) {
+        if (f.begin < at) continue;  // overlapping finding
+        out.append(text, at, f.begin - at);
+        out += "[REDACTED:" + f.detector + "]";
+        at = f.end;
+    }
+    out.append(text, at, std::string::npos);
+    return out;
+}
+
+}  // namespace asg

@@ -1,0 +1,24 @@
+// Guardrail detectors over prompt text: secrets (Asgard keys, sk- keys, AWS keys, private keys),
+// e-mail addresses, card numbers (Luhn) and operator patterns; each finding can be redacted.
+#pragma once
+#include <regex.h>
+
+#include <string>
+#include <vector>
+
+#include "gateway/gateway_snapshot.hpp"
+
+namespace asg {
+
+struct Finding {
+    std::string detector;  // secrets, email, card, patterns
+    std::string kind;      // e.g. "AWS access key", or the pattern's name
+    std::size_t begin = 0, end = 0;
+};
+
+std::vector<Finding> scan_text(const std::string& text, const std::vector<CompiledPattern>& patterns);
+bool luhn_valid(const std::string& digits);
+// Replaces each finding of the given detectors with "[REDACTED:<detector>]".
+std::string redact(const std::string& text, const std::vector<Finding>& findings);
+
+}  // namespace asg

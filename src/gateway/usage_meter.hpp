@@ -1,0 +1,32 @@
+// Reads token usage from a provider's answer as it streams past: the JSON body's "usage", or the
+// SSE chunk carrying it (stream_options.include_usage); counts streamed content as a fallback.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace asg {
+
+class UsageMeter {
+public:
+    void start(int http_status, const std::string& content_type);
+    void feed(const char* data, std::size_t len);
+    void finish();
+
+    bool has_usage() const { return has_usage_; }
+    std::int64_t prompt_tokens() const { return prompt_tokens_; }
+    std::int64_t completion_tokens() const { return completion_tokens_; }
+    std::int64_t streamed_chars() const { return streamed_chars_; }
+    bool malformed() const { return malformed_; }
+    int http_status() const { return status_; }
+
+private:
+    void take_usage(const char* json, std::size_t len);
+    void sse_line(const std::string& line);
+
+    int status_ = 0;
+    bool sse_ = false, has_usage_ = false, malformed_ = false, overflow_ = false;
+    std::string buffer_;
+    std::int64_t prompt_tokens_ = 0, completion_tokens_ = 0, streamed_chars_ = 0;
+};
+
+}  // namespace asg
