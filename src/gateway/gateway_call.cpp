@@ -4,7 +4,11 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <time.h>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <tuple>
 
 #include "config/runtime_config.hpp"
 #include "gateway/guardrails.hpp"
@@ -153,7 +157,7 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
             for (const auto& f : findings) {
                 std::string action = s.guardrail_action(data_class_, f.detector);
                 if (action == "block")
-                    return reject(v, 400, "the prompt contains a " + f.kind + " (guardrail " + f.detector + ", data_class " +
+                    return reject(v, 400, "the prompt contains " + f.kind + " (guardrail " + f.detector + ", data_class " +
                                           data_class_ + "): remove it", "invalid_request_error", "guardrail_blocked");
                 if (action == "redact") {
                     to_redact.push_back(f);
@@ -190,6 +194,36 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     decided_ = true;
 }
 
+namespace {
+
+// Makes the month's budget counter hold PostgreSQL's record of the month's spend, exactly once:
+// the initializer (holding a short lock) adds the baseline, then publishes the epoch key; until
+// the epoch exists every reservation backs out and waits here.
+void initialize_budget_counter(RedisConnection& redis, const std::string& project, const std::string& bkey) {
+    std::string ekey = bkey + ":epoch", lock = bkey + ":init";
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        auto epoch = redis.command({"GET", ekey});
+        if (epoch->type != REDIS_REPLY_NIL) return;
+        auto locked = redis.command({"SET", lock, "1", "NX", "PX", "5000"});
+        if (locked->type == REDIS_REPLY_STATUS) {
+            auto spent = thread_pg().exec(
+                "SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
+                " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+                {project});
+            redis.pipeline({{"INCRBY", bkey, std::to_string(spent.int64(0, 0))},
+                            {"EXPIRE", bkey, "3456000"},
+                            {"SET", ekey, "1", "EX", "3456000"},
+                            {"DEL", lock}});
+            return;
+        }
+        struct timespec pause {0, 2000000};
+        nanosleep(&pause, nullptr);
+    }
+    throw RedisError("the budget counter of " + project + " could not be initialized");
+}
+
+}  // namespace
+
 void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     const GatewaySnapshot& s = *snapshot_;
     std::string project = principal_.project_id;
@@ -199,61 +233,72 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     std::string id = std::to_string(principal_.token_id);
     std::string rkey = "asgard:rl:r:" + id + ":" + std::to_string(minute_);
     std::string tkey = "asgard:rl:t:" + id + ":" + std::to_string(minute_);
+    std::string bkey = "asgard:budget:" + project + ":" + month_;
     std::string reset = std::to_string(60 - (now / 1000) % 60);
+    std::string tokens = std::to_string(est_input_ + max_output_);
+    std::string worst = std::to_string(worst_micro_);
     auto budget = s.budgets_micro_usd.find(project);
+    bool has_budget = budget != s.budgets_micro_usd.end();
+    // One round trip: the rate counters, and the budget reservation made atomic with the check
+    // that the counter is initialized (MULTI/EXEC); rolled back only when the call is refused.
+    std::vector<std::vector<std::string>> commands = {
+        {"INCR", rkey}, {"PEXPIRE", rkey, "120000"}, {"INCRBY", tkey, tokens}, {"PEXPIRE", tkey, "120000"}};
+    if (has_budget) commands.insert(commands.end(), {{"MULTI"}, {"GET", bkey + ":epoch"}, {"INCRBY", bkey, worst}, {"EXEC"}});
     try {
         RedisConnection& redis = thread_redis();
+        std::vector<RedisReply> replies;
         try {
-            auto replies = redis.pipeline({{"INCR", rkey}, {"PEXPIRE", rkey, "120000"},
-                                           {"INCRBY", tkey, std::to_string(est_input_ + max_output_)},
-                                           {"PEXPIRE", tkey, "120000"}});
+            replies = redis.pipeline(commands);
             reserved_rate_ = true;
-            std::int64_t used_r = replies[0]->integer, used_t = replies[2]->integer;
-            v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
-                         {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
-                         {"x-ratelimit-limit-tokens", std::to_string(limit.tpm)},
-                         {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
-                         {"x-ratelimit-reset-requests", reset + "s"},
-                         {"x-ratelimit-reset-tokens", reset + "s"}};
-            if (used_r > limit.rpm || used_t > limit.tpm) {
-                redis.pipeline({{"DECR", rkey}, {"DECRBY", tkey, std::to_string(est_input_ + max_output_)}});
-                reserved_rate_ = false;
-                v.retry_after = reset;
-                return reject(v, 429, used_r > limit.rpm
-                                          ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
-                                          : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
-                              "rate_limit_error", used_r > limit.rpm ? "rate_limit_requests" : "rate_limit_tokens");
-            }
         } catch (const RedisError&) {
-            if (!s.rate_limit_fail_open) throw;
-            reserved_rate_ = false;
+            if (!s.rate_limit_fail_open || has_budget) throw;
+            proceeded_ = true;  // rate limits fail open by the operator's setting; no budget to guard
+            return;
         }
-        if (budget != s.budgets_micro_usd.end()) {
-            std::string bkey = "asgard:budget:" + project + ":" + month_;
-            auto exists = redis.command({"EXISTS", bkey});
-            if (exists->integer == 0) {
-                // Redis holds spend + reservations; after a loss it starts again from PostgreSQL's record.
-                auto spent = thread_pg().exec(
-                    "SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
-                    " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
-                    {project});
-                redis.command({"SET", bkey, std::to_string(spent.int64(0, 0)), "NX", "EX", "3456000"});
-            }
-            auto total = redis.command({"INCRBY", bkey, std::to_string(worst_micro_)});
-            if (total->integer > budget->second) {
-                redis.command({"DECRBY", bkey, std::to_string(worst_micro_)});
-                if (reserved_rate_) {
-                    redis.command({"DECR", rkey});
-                    redis.command({"DECRBY", tkey, std::to_string(est_input_ + max_output_)});
-                    reserved_rate_ = false;
-                }
-                std::int64_t remaining = std::max<std::int64_t>(0, budget->second - (total->integer - worst_micro_));
-                v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
-                return reject(v, 402, "the monthly budget of project " + project + " does not cover this call (worst case " +
-                                          usd(worst_micro_) + " USD, remaining " + usd(remaining) + " USD)",
-                              "insufficient_quota", "budget_exceeded");
+        std::int64_t total = 0;
+        if (has_budget) {
+            const redisReply* exec = replies.back().operator->();
+            bool initialized = exec->type == REDIS_REPLY_ARRAY && exec->elements == 2 && exec->element[0]->type != REDIS_REPLY_NIL;
+            total = exec->type == REDIS_REPLY_ARRAY && exec->elements == 2 ? exec->element[1]->integer : 0;
+            if (!initialized) {
+                redis.command({"DECRBY", bkey, worst});
+                initialize_budget_counter(redis, project, bkey);
+                auto again = redis.pipeline({{"MULTI"}, {"GET", bkey + ":epoch"}, {"INCRBY", bkey, worst}, {"EXEC"}});
+                const redisReply* e = again.back().operator->();
+                if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type == REDIS_REPLY_NIL)
+                    throw RedisError("the budget counter vanished while reserving");
+                total = e->element[1]->integer;
             }
             reserved_budget_ = true;
+        }
+        std::int64_t used_r = replies[0]->integer, used_t = replies[2]->integer;
+        v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
+                     {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
+                     {"x-ratelimit-limit-tokens", std::to_string(limit.tpm)},
+                     {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
+                     {"x-ratelimit-reset-requests", reset + "s"},
+                     {"x-ratelimit-reset-tokens", reset + "s"}};
+        bool over_rate = used_r > limit.rpm || used_t > limit.tpm;
+        bool over_budget = has_budget && total > budget->second;
+        if (over_rate || over_budget) {
+            std::vector<std::vector<std::string>> undo = {{"DECR", rkey}, {"DECRBY", tkey, tokens}};
+            if (has_budget) undo.push_back({"DECRBY", bkey, worst});
+            redis.pipeline(undo);
+            reserved_rate_ = reserved_budget_ = false;
+        }
+        if (over_rate) {
+            v.retry_after = reset;
+            return reject(v, 429, used_r > limit.rpm
+                                      ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
+                                      : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
+                          "rate_limit_error", used_r > limit.rpm ? "rate_limit_requests" : "rate_limit_tokens");
+        }
+        if (over_budget) {
+            std::int64_t remaining = std::max<std::int64_t>(0, budget->second - (total - worst_micro_));
+            v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
+            return reject(v, 402, "the monthly budget of project " + project + " does not cover this call (worst case " +
+                                      usd(worst_micro_) + " USD, remaining " + usd(remaining) + " USD)",
+                          "insufficient_quota", "budget_exceeded");
         }
         proceeded_ = true;
     } catch (const RedisError& e) {
@@ -290,12 +335,13 @@ void GatewayCall::settle(bool client_aborted) {
     std::int64_t cost = cost_micro(model_, in, out);
     std::string project = principal_.project_id;
     try {
-        RedisConnection& redis = thread_redis();
+        std::vector<std::vector<std::string>> commands;
         if (reserved_budget_)
-            redis.command({"DECRBY", "asgard:budget:" + project + ":" + month_, std::to_string(worst_micro_ - cost)});
+            commands.push_back({"DECRBY", "asgard:budget:" + project + ":" + month_, std::to_string(worst_micro_ - cost)});
         if (reserved_rate_)
-            redis.command({"DECRBY", "asgard:rl:t:" + std::to_string(principal_.token_id) + ":" + std::to_string(minute_),
-                           std::to_string(est_input_ + max_output_ - in - out)});
+            commands.push_back({"DECRBY", "asgard:rl:t:" + std::to_string(principal_.token_id) + ":" + std::to_string(minute_),
+                                std::to_string(est_input_ + max_output_ - in - out)});
+        if (!commands.empty()) thread_redis().pipeline(commands);
     } catch (const std::exception&) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
     }
@@ -306,6 +352,25 @@ void GatewayCall::settle(bool client_aborted) {
                            outcome, principal_.token_id, in, out, cost, status, true});
 }
 
+// Text form of a PostgreSQL array of strings (NULL elements as NULL).
+static std::string pg_text_array(const std::vector<std::optional<std::string>>& items) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ",";
+        if (!items[i]) {
+            out += "NULL";
+            continue;
+        }
+        out += "\"";
+        for (char c : *items[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += "\"";
+    }
+    return out + "}";
+}
+
 std::string flush_gateway_spend() {
     std::vector<SpendRow> rows;
     {
@@ -314,24 +379,44 @@ std::string flush_gateway_spend() {
     }
     if (rows.empty()) return "";
     try {
+        // Spend: one upsert per (day, project, key, model) of the batch.
+        struct Sum {
+            std::int64_t requests = 0, in = 0, out = 0, micro = 0;
+        };
+        std::map<std::tuple<std::string, std::string, std::int64_t, std::string>, Sum> sums;
+        std::vector<std::optional<std::string>> actors, credentials, tools, projects, outcomes, details;
+        for (const auto& r : rows) {
+            if (r.spend) {
+                Sum& sum = sums[{r.day, r.project, r.token_id, r.model}];
+                sum.requests += 1;
+                sum.in += r.input_tokens;
+                sum.out += r.output_tokens;
+                sum.micro += r.cost_micro;
+            }
+            actors.push_back(r.actor);
+            credentials.push_back(std::to_string(r.token_id));
+            tools.push_back(std::string("gateway.chat"));
+            projects.push_back(r.project);
+            outcomes.push_back(r.outcome);
+            details.push_back(json_to_string(json_own(json_pack(
+                "{s:s,s:s?,s:s?,s:i,s:I,s:I,s:s}", "request_id", r.request_id.c_str(), "model",
+                r.model.empty() ? nullptr : r.model.c_str(), "data_class", r.data_class.empty() ? nullptr : r.data_class.c_str(),
+                "status", r.status, "input_tokens", (json_int_t)r.input_tokens, "output_tokens", (json_int_t)r.output_tokens,
+                "cost_usd", usd(r.cost_micro).c_str())).get()));
+        }
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
-            for (const auto& r : rows) {
-                if (r.spend)
+            for (const auto& [key, sum] : sums)
                 db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
-                        " VALUES ($1::date, $2, $3, $4, 1, $5, $6, $7::numeric / 1000000)"
-                        " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + 1,"
+                        " VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8::numeric / 1000000)"
+                        " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + EXCLUDED.requests,"
                         " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
                         " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
-                        {r.day, r.project, std::to_string(r.token_id), r.model, std::to_string(r.input_tokens),
-                         std::to_string(r.output_tokens), std::to_string(r.cost_micro)});
-                std::string detail = json_to_string(json_own(json_pack(
-                    "{s:s,s:s?,s:s?,s:i,s:I,s:I,s:s}", "request_id", r.request_id.c_str(), "model",
-                    r.model.empty() ? nullptr : r.model.c_str(), "data_class", r.data_class.empty() ? nullptr :
-                    r.data_class.c_str(), "status", r.status, "input_tokens", (json_int_t)r.input_tokens, "output_tokens",
-                    (json_int_t)r.output_tokens, "cost_usd", usd(r.cost_micro).c_str())).get());
-                audit_append(db, {r.actor, r.token_id, "gateway.chat", r.project, r.outcome, detail});
-            }
+                        {std::get<0>(key), std::get<1>(key), std::to_string(std::get<2>(key)), std::get<3>(key),
+                         std::to_string(sum.requests), std::to_string(sum.in), std::to_string(sum.out), std::to_string(sum.micro)});
+            db.exec("SELECT asgard_audit_append_many($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[])",
+                    {pg_text_array(actors), pg_text_array(credentials), pg_text_array(tools), pg_text_array(projects),
+                     pg_text_array(outcomes), pg_text_array(details)});
         });
         return "";
     } catch (const std::exception& e) {

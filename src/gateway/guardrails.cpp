@@ -28,13 +28,13 @@ void scan_secrets(const std::string& s, std::vector<Finding>& out) {
         if (s.compare(i, 4, "asg_") == 0) {
             std::size_t start = i + 4 + (s.compare(i, 8, "asg_pat_") == 0 ? 4 : 0);
             std::size_t n = run_of(s, start, is_base62);
-            if (n >= 36) out.push_back({"secrets", "Asgard credential", i, start + n});
+            if (n >= 36) out.push_back({"secrets", "an Asgard credential", i, start + n});
         } else if (s.compare(i, 3, "sk-") == 0) {
             std::size_t n = run_of(s, i + 3, key_char);
-            if (n >= 20) out.push_back({"secrets", "API secret key (sk-)", i, i + 3 + n});
+            if (n >= 20) out.push_back({"secrets", "an API secret key (sk-...)", i, i + 3 + n});
         } else if ((s.compare(i, 4, "AKIA") == 0 || s.compare(i, 4, "ASIA") == 0)) {
             std::size_t n = run_of(s, i + 4, upper_or_digit);
-            if (n == 16) out.push_back({"secrets", "AWS access key", i, i + 20});
+            if (n == 16) out.push_back({"secrets", "an AWS access key", i, i + 20});
         } else if (s.compare(i, 11, "-----BEGIN ") == 0) {
             std::size_t header_end = s.find("-----", i + 11);
             if (header_end != std::string::npos && header_end - i < 80 &&
@@ -42,7 +42,7 @@ void scan_secrets(const std::string& s, std::vector<Finding>& out) {
                 std::size_t footer = s.find("-----END ", header_end);
                 std::size_t end = footer == std::string::npos ? s.size() : s.find("-----", footer + 9);
                 end = end == std::string::npos ? s.size() : end + 5;
-                out.push_back({"secrets", "private key", i, end});
+                out.push_back({"secrets", "a private key", i, end});
                 i = end - 1;
             }
         }
@@ -62,7 +62,7 @@ void scan_emails(const std::string& s, std::vector<Finding>& out) {
         std::string domain = s.substr(at + 1, end - at - 1);
         std::size_t dot = domain.rfind('.');
         bool ok = begin < at && dot != std::string::npos && dot > 0 && domain.size() - dot - 1 >= 2;
-        if (ok) out.push_back({"email", "e-mail address", begin, end});
+        if (ok) out.push_back({"email", "an e-mail address", begin, end});
     }
 }
 
@@ -88,7 +88,7 @@ void scan_cards(const std::string& s, std::vector<Finding>& out) {
         }
         bool bounded = last_digit + 1 >= s.size() || !is_alnum(s[last_digit + 1]);
         if (digits.size() >= 13 && digits.size() <= 19 && bounded && luhn_valid(digits)) {
-            out.push_back({"card", "payment card number", i, last_digit + 1});
+            out.push_back({"card", "a payment card number", i, last_digit + 1});
             i = last_digit + 1;
         } else {
             i = j > i ? j : i + 1;
@@ -122,7 +122,7 @@ std::vector<Finding> scan_text(const std::string& text, const std::vector<Compil
         regmatch_t match;
         // REG_NOSUB patterns report only whether they match; the whole text is then the finding.
         if (regexec(p.regex.get(), text.c_str(), 0, &match, 0) == 0)
-            out.push_back({"patterns", p.name, 0, text.size()});
+            out.push_back({"patterns", "text matching pattern " + p.name, 0, text.size()});
     }
     return out;
 }

@@ -12,7 +12,7 @@ namespace asg {
 
 struct Finding {
     std::string detector;  // secrets, email, card, patterns
-    std::string kind;      // e.g. "AWS access key", or the pattern's name
+    std::string kind;      // with its article, e.g. "an AWS access key"; for patterns "pattern NAME"
     std::size_t begin = 0, end = 0;
 };
 

@@ -94,3 +94,25 @@ CREATE TRIGGER settings_bump AFTER INSERT OR UPDATE OR DELETE ON settings
     FOR EACH STATEMENT EXECUTE FUNCTION asgard_gateway_bump();
 CREATE TRIGGER budgets_bump AFTER INSERT OR UPDATE OR DELETE ON budgets
     FOR EACH STATEMENT EXECUTE FUNCTION asgard_gateway_bump();
+
+-- Appends many audit rows in one call (the gateway's batches): one lock, the chain computed in order.
+CREATE FUNCTION asgard_audit_append_many(p_actor text[], p_credential_id bigint[], p_tool text[],
+                                         p_project_id text[], p_outcome text[], p_detail jsonb[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_prev bytea;
+    v_at   timestamptz;
+    i      integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('asgard.audit_log'));
+    SELECT row_hash INTO v_prev FROM audit_log ORDER BY id DESC LIMIT 1;
+    v_prev := coalesce(v_prev, '\x'::bytea);
+    FOR i IN 1 .. coalesce(array_length(p_actor, 1), 0) LOOP
+        v_at := clock_timestamp();
+        INSERT INTO audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)
+        VALUES (v_at, p_actor[i], p_credential_id[i], p_tool[i], p_project_id[i], p_outcome[i], p_detail[i], v_prev,
+                asgard_audit_row_hash(v_prev, v_at, p_actor[i], p_credential_id[i], p_tool[i], p_project_id[i],
+                                      p_outcome[i], p_detail[i]))
+        RETURNING row_hash INTO v_prev;
+    END LOOP;
+END $$;

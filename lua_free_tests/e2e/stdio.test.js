@@ -1,0 +1,204 @@
+// asgard mcp: MCP over stdio with the same tools, acting as the local operator user (an admin,
+// created on first use), with ASGARD_PROJECT as the default project of project-scoped tools.
+// stdout carries only protocol messages; a garbage line gets -32700 with id null and the server
+// keeps going.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+import { assertErrorLogClean, env, LATEST_VERSION, newUserToken, openSession, PARSE_ERROR } from './helpers.js';
+import { assertOk, assertToolError, auditRows, configFile, lastAuditId, listAllTools, registerProject } from './control_helpers.js';
+
+after(assertErrorLogClean);
+
+const stdioEnv = (extra = {}) => {
+  const e = { ...process.env, ASGARD_CONFIG: configFile(), ...extra };
+  delete e.ASGARD_USER; // the default local user: "operator"
+  if (!('ASGARD_PROJECT' in extra)) delete e.ASGARD_PROJECT;
+  return e;
+};
+
+/** An SDK client over `asgard mcp`; collects stderr and transport errors (non-protocol stdout). */
+async function stdioClient(extraEnv = {}) {
+  const transport = new StdioClientTransport({ command: env.bin, args: ['mcp'], env: stdioEnv(extraEnv), stderr: 'pipe' });
+  const errors = [];
+  let stderr = '';
+  transport.stderr.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'asgard-e2e-stdio', version: '1.0.0' });
+  client.onerror = (e) => errors.push(e);
+  await client.connect(transport);
+  return {
+    client,
+    errors,
+    get stderr() { return stderr; },
+    call: (name, args) => client.callTool({ name, arguments: args }),
+    close: () => client.close(),
+  };
+}
+
+let operatorProject; // registered over stdio by the operator
+
+before(async () => {
+  const s = await stdioClient();
+  try {
+    await listAllTools(s.client);
+    operatorProject = (await registerProject(s.client, { name: 'stdio project', description: 'registered by the local operator' })).project_id;
+  } finally {
+    await s.close();
+  }
+});
+
+describe('asgard mcp with the SDK StdioClientTransport', () => {
+  test('initialize, tools/list, and project-scoped calls without project_id under ASGARD_PROJECT', async () => {
+    const s = await stdioClient({ ASGARD_PROJECT: operatorProject });
+    try {
+      assert.equal(s.client.getServerVersion().name, 'asgard');
+      assert.ok(s.client.getServerCapabilities().tools);
+      const tools = await listAllTools(s.client);
+      assert.equal(tools.length, 23);
+      for (const name of ['register_project', 'get_project', 'get_cost', 'get_secret', 'seed_plan']) {
+        assert.ok(tools.some((t) => t.name === name), `tools/list has ${name}`);
+      }
+
+      const project = assertOk(await s.call('get_project', {}), 'get_project').project;
+      assert.equal(project.project_id, operatorProject);
+      assert.equal(project.owner, 'operator');
+      assert.equal(project.your_role, 'owner');
+
+      const cost = assertOk(await s.call('get_cost', {}), 'get_cost');
+      assert.equal(cost.project_id, operatorProject);
+      assert.equal(cost.currency, 'USD');
+
+      const { resource } = assertOk(await s.call('request_resource', { service: 'secret', params: { name: `STDIO_${Date.now()}` } }));
+      assert.equal(resource.project_id, operatorProject);
+      assert.equal(resource.state, 'ready');
+      const secret = assertOk(await s.call('get_secret', { name: resource.outputs.secret }));
+      assert.match(secret.value, /^[0-9A-Za-z]{32}$/);
+
+      const who = assertOk(await s.call('whoami', {}));
+      assert.equal(who.user, 'operator');
+      assert.equal(who.admin, true);
+      assert.equal(who.credential.kind, 'local');
+      assert.ok(who.projects.some((p) => p.project_id === operatorProject && p.role === 'owner'));
+
+      await s.client.ping();
+      assert.deepEqual(s.errors, [], 'stdout carried only protocol messages');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('stdio calls are audited as local:operator without a credential', async () => {
+    const since = lastAuditId();
+    const s = await stdioClient({ ASGARD_PROJECT: operatorProject });
+    try {
+      assertOk(await s.call('gateway_credential', {}));
+    } finally {
+      await s.close();
+    }
+    const rows = auditRows(`id > ${since} AND tool = 'gateway_credential'`);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].actor, 'local:operator');
+    assert.equal(rows[0].credential_id, null);
+    assert.equal(rows[0].project_id, operatorProject);
+    assert.equal(rows[0].outcome, 'ok');
+  });
+
+  test('without ASGARD_PROJECT a project-scoped call needs project_id', async () => {
+    const s = await stdioClient();
+    try {
+      assertToolError(await s.call('get_project', {}), 'project_id_required', 'project_id is required for a user token');
+      assert.equal(assertOk(await s.call('get_project', { project_id: operatorProject })).project.project_id, operatorProject);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('the operator is an admin: it may act on a project it does not own', async () => {
+    const { token } = newUserToken('e2e-stdio-owner');
+    const theirs = (await registerProject(await openSession(token), { name: 'not the operator\'s', description: 'x' })).project_id;
+    const s = await stdioClient({ ASGARD_PROJECT: theirs });
+    try {
+      const project = assertOk(await s.call('get_project', {})).project;
+      assert.equal(project.project_id, theirs);
+      assert.notEqual(project.owner, 'operator');
+      assert.equal(assertOk(await s.call('get_cost', {})).project_id, theirs);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('asgard mcp spawned directly', () => {
+  /** Spawns asgard mcp; lines() resolves once stdout has n complete lines. */
+  function spawnMcp() {
+    const child = spawn(env.bin, ['mcp'], { env: stdioEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const waiters = [];
+    const check = () => {
+      const lines = out.split('\n').slice(0, -1);
+      for (const w of [...waiters]) if (lines.length >= w.n) { waiters.splice(waiters.indexOf(w), 1); w.resolve(lines); }
+    };
+    child.stdout.on('data', (d) => { out += d; check(); });
+    child.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w.reject(new Error(`asgard mcp exited (${code ?? signal}) before ${w.n} lines: ${err}`));
+      resolve({ code, signal });
+    }));
+    return {
+      child,
+      write: (text) => child.stdin.write(text),
+      lines: (n) => new Promise((resolve, reject) => { waiters.push({ n, resolve, reject }); check(); }),
+      exited,
+      get stderr() { return err; },
+    };
+  }
+
+  test('a garbage line gets -32700 with id null, then a ping is answered: the server did not exit', async () => {
+    const mcp = spawnMcp();
+    try {
+      mcp.write('this is not json\n');
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' })}\n`);
+      const lines = await mcp.lines(2);
+      const [parseError, pong] = lines.map((l) => JSON.parse(l));
+      assert.equal(parseError.jsonrpc, '2.0');
+      assert.equal(parseError.id, null);
+      assert.equal(parseError.error.code, PARSE_ERROR);
+      assert.deepEqual(pong, { jsonrpc: '2.0', id: 7, result: {} });
+      assert.equal(mcp.child.exitCode, null, 'still running');
+
+      // A full handshake still works on the same process.
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'initialize', params: { protocolVersion: LATEST_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'whoami', arguments: {} } })}\n`);
+      const all = (await mcp.lines(4)).map((l) => JSON.parse(l));
+      assert.equal(all[2].id, 8);
+      assert.equal(all[2].result.protocolVersion, LATEST_VERSION);
+      assert.equal(all[3].id, 9, 'a notification gets no answer');
+      assert.equal(all[3].result.structuredContent.credential.kind, 'local');
+    } finally {
+      mcp.child.stdin.end();
+    }
+    const { code } = await mcp.exited;
+    assert.equal(code, 0, `asgard mcp exits 0 at the end of its input: ${mcp.stderr}`);
+  });
+
+  test('an empty line is ignored and an empty batch is -32600 with id null', async () => {
+    const mcp = spawnMcp();
+    try {
+      mcp.write('\n   \n[]\n');
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'p', method: 'ping' })}\n`);
+      const [first, second] = (await mcp.lines(2)).map((l) => JSON.parse(l));
+      assert.equal(first.id, null);
+      assert.equal(first.error.code, -32600);
+      assert.equal(second.id, 'p');
+    } finally {
+      mcp.child.stdin.end();
+    }
+    assert.equal((await mcp.exited).code, 0);
+  });
+});
