@@ -154,6 +154,32 @@ typedef struct {
 asg_gateway_call_t *asg_gateway_decide(const asg_principal_t *p, const char *request_id,
                                        const char *body, size_t len, int64_t now_ms,
                                        asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* Redis commands for the glue's asynchronous connection (pointers stay valid until the next
+ * call on the same asg_gateway_call_t, or its free). */
+#define ASG_REDIS_MAX_COMMANDS 12
+#define ASG_REDIS_MAX_ARGS     6
+typedef struct {
+    int         count;
+    int         argc[ASG_REDIS_MAX_COMMANDS];
+    const char *argv[ASG_REDIS_MAX_COMMANDS][ASG_REDIS_MAX_ARGS];
+    size_t      argvlen[ASG_REDIS_MAX_COMMANDS][ASG_REDIS_MAX_ARGS];
+} asg_redis_commands_t;
+
+/* Phase B, asynchronous form (no I/O in the core): the reservation as one MULTI..EXEC; the glue
+ * sends it and hands back EXEC's reply (a hiredis redisReply*, NULL on failure). The verdict has
+ * needs_io set when the synchronous asg_gateway_reserve must run instead (Redis unavailable, or
+ * the month's budget counter not initialized yet). Afterwards asg_gateway_followup_commands gives
+ * the commands to send without waiting (undoing a refused reservation), if any. */
+void asg_gateway_reserve_commands(asg_gateway_call_t *call, int64_t now_ms,
+                                  asg_redis_commands_t *out) ASG_NOEXCEPT;
+void asg_gateway_reserve_reply(asg_gateway_call_t *call, const void *exec_reply,
+                               asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+void asg_gateway_followup_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* Settlement without I/O: computes the cost, queues the spend and audit rows, and gives the
+ * counter adjustments to send without waiting. */
+void asg_gateway_settle_commands(asg_gateway_call_t *call, int client_aborted,
+                                 asg_redis_commands_t *out) ASG_NOEXCEPT;
+
 /* Phase B on the thread pool: rate limits and the budget reservation (Redis). */
 void asg_gateway_reserve(asg_gateway_call_t *call, int64_t now_ms, asg_gateway_verdict_t *out) ASG_NOEXCEPT;
 /* What the proxy needs: the rewritten body, the upstream URL, the provider key and host, the id. */

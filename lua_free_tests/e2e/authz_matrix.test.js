@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { addUser, asgard, assertErrorLogClean, createToken, newUserToken, openSession, uniqueName } from './helpers.js';
+import { addUser, asgard, assertErrorLogClean, createToken, openSession, uniqueName } from './helpers.js';
 import {
   assertOk,
   assertToolError,

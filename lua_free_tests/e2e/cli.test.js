@@ -2,7 +2,7 @@
 // failure exits non-zero with one "asgard: ..." line on stderr (2 for usage errors); --help exits
 // 0 for every command and subcommand; --json output parses as JSON.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -78,10 +78,16 @@ describe('help and dispatch', () => {
     assert.match(assertCliOk(cli(['--version'])), /^asgard \d+\.\d+\.\d+/);
   });
 
-  test('no database configured is an error naming how to configure one', () => {
-    const run = cli(['user', 'list'], { extraEnv: { ASGARD_DATABASE_URL: '', ASGARD_CONFIG: '' } });
-    // Without any source the command fails cleanly (unless a system-wide config exists).
-    if (run.code !== 0) assertCliFails(run, 1, /database/);
+  test('no database configured, or an unreadable ASGARD_CONFIG, is an error naming how to configure one', () => {
+    const missing = join(dir, 'missing.conf');
+    assertCliFails(cli(['user', 'list'], { extraEnv: { ASGARD_CONFIG: missing } }), 1, /cannot read ASGARD_CONFIG/);
+    if (!existsSync('/etc/asgard/asgard.conf')) {
+      const run = cli(['user', 'list'], { cwd: dir, extraEnv: { ASGARD_DATABASE_URL: '', ASGARD_CONFIG: '' } });
+      assertCliFails(run, 1, /no database configured/);
+    }
+    const bad = join(dir, 'bad.conf');
+    writeFileSync(bad, 'database_url = postgresql://nowhere\nfrobnicate = 1\n');
+    assertCliFails(cli(['user', 'list'], { extraEnv: { ASGARD_CONFIG: bad, ASGARD_DATABASE_URL: '' } }), 1, /unknown setting frobnicate/);
   });
 });
 

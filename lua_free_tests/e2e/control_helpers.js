@@ -28,9 +28,10 @@ export function cliEnv(extra = {}) {
 }
 
 /** Runs the asgard CLI synchronously: { code, stdout, stderr }. Never throws on a non-zero exit. */
-export function cli(args, { input, extraEnv } = {}) {
+export function cli(args, { input, extraEnv, cwd } = {}) {
   const r = spawnSync(env.bin, args, {
     env: cliEnv(extraEnv),
+    cwd,
     encoding: 'utf8',
     input: input ?? '',
     timeout: 120_000,

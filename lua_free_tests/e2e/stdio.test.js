@@ -9,14 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-import { assertErrorLogClean, env, LATEST_VERSION, newUserToken, openSession, PARSE_ERROR } from './helpers.js';
-import { assertOk, assertToolError, auditRows, configFile, lastAuditId, listAllTools, registerProject } from './control_helpers.js';
+import { assertErrorLogClean, env, LATEST_VERSION, newUserToken, openSession, PARSE_ERROR, uniqueName } from './helpers.js';
+import { assertOk, assertToolError, auditRows, cliJson, configFile, lastAuditId, listAllTools, registerProject } from './control_helpers.js';
 
 after(assertErrorLogClean);
 
 const stdioEnv = (extra = {}) => {
   const e = { ...process.env, ASGARD_CONFIG: configFile(), ...extra };
-  delete e.ASGARD_USER; // the default local user: "operator"
+  if (!('ASGARD_USER' in extra)) delete e.ASGARD_USER; // the default local user: "operator"
   if (!('ASGARD_PROJECT' in extra)) delete e.ASGARD_PROJECT;
   return e;
 };
@@ -89,6 +89,24 @@ describe('asgard mcp with the SDK StdioClientTransport', () => {
     } finally {
       await s.close();
     }
+  });
+
+  test('the local user is created as an admin on first use, saying so on stderr', async () => {
+    const name = uniqueName('e2e-stdio-local');
+    const s = await stdioClient({ ASGARD_USER: name });
+    try {
+      const who = assertOk(await s.call('whoami', {}));
+      assert.equal(who.user, name);
+      assert.equal(who.admin, true);
+      assert.equal(who.credential.kind, 'local');
+      assert.match(s.stderr, new RegExp(`created the local operator user ${name}`));
+      assert.deepEqual(s.errors, []);
+    } finally {
+      await s.close();
+    }
+    const users = cliJson(['user', 'list', '--json']);
+    assert.equal(users.find((u) => u.name === name)?.admin, true);
+    assert.equal(users.find((u) => u.name === 'operator')?.admin, true, 'the default local user is "operator", an admin');
   });
 
   test('stdio calls are audited as local:operator without a credential', async () => {

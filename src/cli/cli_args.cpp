@@ -11,11 +11,12 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
             flags_.insert("help");
             continue;
         }
-        if (a.rfind("--", 0) != 0 || a == "--") {
+        bool short_option = a.size() == 2 && a[0] == '-' && value_options.count(a.substr(1)) > 0;  // -n N
+        if (!short_option && (a.rfind("--", 0) != 0 || a == "--")) {
             positional_.push_back(a);
             continue;
         }
-        std::string name = a.substr(2), value;
+        std::string name = a.substr(short_option ? 1 : 2), value;
         bool inline_value = false;
         if (auto eq = name.find('='); eq != std::string::npos) {
             value = name.substr(eq + 1);

@@ -63,6 +63,8 @@ int run_drafts(const CliSettings& settings, const Words& words) {
         }
         return 0;
     }
+    if (verb != "show" && verb != "approve" && verb != "reject")
+        throw CliError("unknown subcommand 'drafts " + verb + "' (see asgard drafts --help)", 2);
     DraftRef ref = parse_ref(args.positional_at(1, "KIND/NAME@VERSION"));
     if (verb == "show") {
         auto doc = get_document(db, ref.kind, ref.name, ref.version, 0, true);
@@ -127,6 +129,8 @@ int run_requests(const CliSettings& settings, const Words& words) {
         }
         return 0;
     }
+    if (verb != "show" && verb != "approve" && verb != "deny")
+        throw CliError("unknown subcommand 'requests " + verb + "' (see asgard requests --help)", 2);
     std::string id = args.positional_at(1, "request ID");
     if (verb == "show") {
         auto r = find_request(db, id);

@@ -194,6 +194,94 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     decided_ = true;
 }
 
+
+void GatewayCall::prepare_keys(std::int64_t now) {
+    const GatewaySnapshot& s = *snapshot_;
+    std::string project = principal_.project_id;
+    minute_ = now / 60000;
+    month_ = month_of(now);
+    std::string id = std::to_string(principal_.token_id);
+    keys_.rate = "asgard:rl:r:" + id + ":" + std::to_string(minute_);
+    keys_.tokens = "asgard:rl:t:" + id + ":" + std::to_string(minute_);
+    keys_.budget = "asgard:budget:" + project + ":" + month_;
+    keys_.tokens_reserved = std::to_string(est_input_ + max_output_);
+    keys_.worst = std::to_string(worst_micro_);
+    keys_.limit = s.limit_for(project);
+    keys_.reset = std::to_string(60 - (now / 1000) % 60);
+    auto budget = s.budgets_micro_usd.find(project);
+    keys_.has_budget = budget != s.budgets_micro_usd.end();
+    keys_.budget_micro = keys_.has_budget ? budget->second : 0;
+}
+
+// Decides on the counters after the reservation; fills followup_ with the undo of a refusal.
+bool GatewayCall::evaluate(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v) {
+    const RateLimit& limit = keys_.limit;
+    v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
+                 {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
+                 {"x-ratelimit-limit-tokens", std::to_string(limit.tpm)},
+                 {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
+                 {"x-ratelimit-reset-requests", keys_.reset + "s"},
+                 {"x-ratelimit-reset-tokens", keys_.reset + "s"}};
+    bool over_rate = used_r > limit.rpm || used_t > limit.tpm;
+    bool over_budget = keys_.has_budget && total > keys_.budget_micro;
+    followup_.clear();
+    if (over_rate || over_budget) {
+        followup_ = {{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}};
+        if (keys_.has_budget) followup_.push_back({"DECRBY", keys_.budget, keys_.worst});
+        reserved_rate_ = reserved_budget_ = false;
+    }
+    if (over_rate) {
+        v.retry_after = keys_.reset;
+        reject(v, 429, used_r > limit.rpm
+                           ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
+                           : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
+               "rate_limit_error", used_r > limit.rpm ? "rate_limit_requests" : "rate_limit_tokens");
+        return false;
+    }
+    if (over_budget) {
+        std::int64_t remaining = std::max<std::int64_t>(0, keys_.budget_micro - (total - worst_micro_));
+        v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
+        reject(v, 402, "the monthly budget of project " + std::string(principal_.project_id) +
+                           " does not cover this call (worst case " + usd(worst_micro_) + " USD, remaining " + usd(remaining) +
+                           " USD)",
+               "insufficient_quota", "budget_exceeded");
+        return false;
+    }
+    proceeded_ = true;
+    return true;
+}
+
+const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::int64_t now) {
+    prepare_keys(now);
+    commands_ = {{"MULTI"},
+                 {"INCR", keys_.rate},
+                 {"PEXPIRE", keys_.rate, "120000"},
+                 {"INCRBY", keys_.tokens, keys_.tokens_reserved},
+                 {"PEXPIRE", keys_.tokens, "120000"}};
+    if (keys_.has_budget) commands_.insert(commands_.end(), {{"GET", keys_.budget + ":epoch"}, {"INCRBY", keys_.budget, keys_.worst}});
+    commands_.push_back({"EXEC"});
+    return commands_;
+}
+
+bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
+    std::size_t expected = keys_.has_budget ? 6 : 4;
+    if (exec == nullptr || exec->type != REDIS_REPLY_ARRAY || exec->elements != expected) return false;
+    reserved_rate_ = true;
+    std::int64_t total = 0;
+    if (keys_.has_budget) {
+        if (exec->element[4]->type == REDIS_REPLY_NIL) {
+            // The month's counter is not initialized: undo, and let the synchronous path do it.
+            followup_ = {{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}, {"DECRBY", keys_.budget, keys_.worst}};
+            reserved_rate_ = false;
+            return false;
+        }
+        total = exec->element[5]->integer;
+        reserved_budget_ = true;
+    }
+    evaluate(exec->element[0]->integer, exec->element[2]->integer, total, v);
+    return true;
+}
+
 namespace {
 
 // Makes the month's budget counter hold PostgreSQL's record of the month's spend, exactly once:
@@ -226,101 +314,50 @@ void initialize_budget_counter(RedisConnection& redis, const std::string& projec
 
 void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     const GatewaySnapshot& s = *snapshot_;
-    std::string project = principal_.project_id;
-    RateLimit limit = s.limit_for(project);
-    minute_ = now / 60000;
-    month_ = month_of(now);
-    std::string id = std::to_string(principal_.token_id);
-    std::string rkey = "asgard:rl:r:" + id + ":" + std::to_string(minute_);
-    std::string tkey = "asgard:rl:t:" + id + ":" + std::to_string(minute_);
-    std::string bkey = "asgard:budget:" + project + ":" + month_;
-    std::string reset = std::to_string(60 - (now / 1000) % 60);
-    std::string tokens = std::to_string(est_input_ + max_output_);
-    std::string worst = std::to_string(worst_micro_);
-    auto budget = s.budgets_micro_usd.find(project);
-    bool has_budget = budget != s.budgets_micro_usd.end();
-    // One round trip: the rate counters, and the budget reservation made atomic with the check
-    // that the counter is initialized (MULTI/EXEC); rolled back only when the call is refused.
-    std::vector<std::vector<std::string>> commands = {
-        {"INCR", rkey}, {"PEXPIRE", rkey, "120000"}, {"INCRBY", tkey, tokens}, {"PEXPIRE", tkey, "120000"}};
-    if (has_budget) commands.insert(commands.end(), {{"MULTI"}, {"GET", bkey + ":epoch"}, {"INCRBY", bkey, worst}, {"EXEC"}});
     try {
         RedisConnection& redis = thread_redis();
+        if (!followup_.empty()) {  // an asynchronous attempt left counters to undo
+            redis.pipeline(followup_);
+            followup_.clear();
+        }
+        reserved_rate_ = reserved_budget_ = false;
         std::vector<RedisReply> replies;
         try {
-            replies = redis.pipeline(commands);
-            reserved_rate_ = true;
+            replies = redis.pipeline(reserve_commands(now));
         } catch (const RedisError&) {
-            if (!s.rate_limit_fail_open || has_budget) throw;
+            if (!s.rate_limit_fail_open || keys_.has_budget) throw;
             proceeded_ = true;  // rate limits fail open by the operator's setting; no budget to guard
             return;
         }
-        std::int64_t total = 0;
-        if (has_budget) {
-            const redisReply* exec = replies.back().operator->();
-            bool initialized = exec->type == REDIS_REPLY_ARRAY && exec->elements == 2 && exec->element[0]->type != REDIS_REPLY_NIL;
-            total = exec->type == REDIS_REPLY_ARRAY && exec->elements == 2 ? exec->element[1]->integer : 0;
-            if (!initialized) {
-                redis.command({"DECRBY", bkey, worst});
-                initialize_budget_counter(redis, project, bkey);
-                auto again = redis.pipeline({{"MULTI"}, {"GET", bkey + ":epoch"}, {"INCRBY", bkey, worst}, {"EXEC"}});
-                const redisReply* e = again.back().operator->();
-                if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type == REDIS_REPLY_NIL)
-                    throw RedisError("the budget counter vanished while reserving");
-                total = e->element[1]->integer;
-            }
-            reserved_budget_ = true;
+        const redisReply* exec = replies.back().operator->();
+        if (keys_.has_budget && exec->type == REDIS_REPLY_ARRAY && exec->elements == 6 &&
+            exec->element[4]->type == REDIS_REPLY_NIL) {
+            redis.pipeline({{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}, {"DECRBY", keys_.budget, keys_.worst}});
+            initialize_budget_counter(redis, principal_.project_id, keys_.budget);
+            replies = redis.pipeline(reserve_commands(now));
+            exec = replies.back().operator->();
+            if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 6 || exec->element[4]->type == REDIS_REPLY_NIL)
+                throw RedisError("the budget counter vanished while reserving");
         }
-        std::int64_t used_r = replies[0]->integer, used_t = replies[2]->integer;
-        v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
-                     {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
-                     {"x-ratelimit-limit-tokens", std::to_string(limit.tpm)},
-                     {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
-                     {"x-ratelimit-reset-requests", reset + "s"},
-                     {"x-ratelimit-reset-tokens", reset + "s"}};
-        bool over_rate = used_r > limit.rpm || used_t > limit.tpm;
-        bool over_budget = has_budget && total > budget->second;
-        if (over_rate || over_budget) {
-            std::vector<std::vector<std::string>> undo = {{"DECR", rkey}, {"DECRBY", tkey, tokens}};
-            if (has_budget) undo.push_back({"DECRBY", bkey, worst});
-            redis.pipeline(undo);
-            reserved_rate_ = reserved_budget_ = false;
+        if (!reserve_reply(exec, v)) throw RedisError("unexpected reply to the reservation");
+        if (!followup_.empty()) {
+            redis.pipeline(followup_);
+            followup_.clear();
         }
-        if (over_rate) {
-            v.retry_after = reset;
-            return reject(v, 429, used_r > limit.rpm
-                                      ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
-                                      : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
-                          "rate_limit_error", used_r > limit.rpm ? "rate_limit_requests" : "rate_limit_tokens");
-        }
-        if (over_budget) {
-            std::int64_t remaining = std::max<std::int64_t>(0, budget->second - (total - worst_micro_));
-            v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
-            return reject(v, 402, "the monthly budget of project " + project + " does not cover this call (worst case " +
-                                      usd(worst_micro_) + " USD, remaining " + usd(remaining) + " USD)",
-                          "insufficient_quota", "budget_exceeded");
-        }
-        proceeded_ = true;
-    } catch (const RedisError& e) {
+    } catch (const RedisError&) {
         return reject(v, 503, "the gateway's counter store (Redis) is unavailable; try again shortly", "service_unavailable",
                       "redis_unavailable");
-    } catch (const PgError& e) {
+    } catch (const PgError&) {
         return reject(v, 503, "the gateway's spend store (PostgreSQL) is unavailable; try again shortly",
                       "service_unavailable", "database_unavailable");
     }
 }
 
-void GatewayCall::settle(bool client_aborted) {
-    if (!proceeded_) {
-        std::lock_guard<std::mutex> lock(g_spend_mutex);
-        if (g_spend.size() < 100000)
-            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
-                               std::string("key:") + principal_.project_id, data_class_, "denied:" + rejected_code_,
-                               principal_.token_id, 0, 0, 0, rejected_status_, false});
-        return;
-    }
+std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted) {
+    (void)client_aborted;
     meter_.finish();
-    std::int64_t in = est_input_, out = 0;
+    in = est_input_;
+    out = 0;
     int status = meter_.http_status();
     if (meter_.has_usage()) {
         in = meter_.prompt_tokens();
@@ -332,24 +369,53 @@ void GatewayCall::settle(bool client_aborted) {
     } else {
         in = 0;  // the provider did not serve the call
     }
-    std::int64_t cost = cost_micro(model_, in, out);
-    std::string project = principal_.project_id;
+    return cost_micro(model_, in, out);
+}
+
+void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted) {
+    int status = meter_.http_status();
+    std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
+    std::lock_guard<std::mutex> lock(g_spend_mutex);
+    if (g_spend.size() < 100000)
+        g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
+                           std::string("key:") + principal_.project_id, data_class_, outcome, principal_.token_id, in, out,
+                           cost, status, true});
+}
+
+const std::vector<std::vector<std::string>>& GatewayCall::settle_commands(bool client_aborted) {
+    commands_.clear();
+    if (!proceeded_) {
+        settle(client_aborted);  // a refused call: audited only, no counters to adjust
+        return commands_;
+    }
+    std::int64_t in = 0, out = 0;
+    std::int64_t cost = settle_cost(in, out, client_aborted);
+    if (reserved_budget_) commands_.push_back({"DECRBY", keys_.budget, std::to_string(worst_micro_ - cost)});
+    if (reserved_rate_) commands_.push_back({"DECRBY", keys_.tokens, std::to_string(est_input_ + max_output_ - in - out)});
+    queue_spend(in, out, cost, client_aborted);
+    return commands_;
+}
+
+void GatewayCall::settle(bool client_aborted) {
+    if (!proceeded_) {
+        std::lock_guard<std::mutex> lock(g_spend_mutex);
+        if (g_spend.size() < 100000)
+            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
+                               std::string("key:") + principal_.project_id, data_class_, "denied:" + rejected_code_,
+                               principal_.token_id, 0, 0, 0, rejected_status_, false});
+        return;
+    }
+    std::int64_t in = 0, out = 0;
+    std::int64_t cost = settle_cost(in, out, client_aborted);
     try {
         std::vector<std::vector<std::string>> commands;
-        if (reserved_budget_)
-            commands.push_back({"DECRBY", "asgard:budget:" + project + ":" + month_, std::to_string(worst_micro_ - cost)});
-        if (reserved_rate_)
-            commands.push_back({"DECRBY", "asgard:rl:t:" + std::to_string(principal_.token_id) + ":" + std::to_string(minute_),
-                                std::to_string(est_input_ + max_output_ - in - out)});
+        if (reserved_budget_) commands.push_back({"DECRBY", keys_.budget, std::to_string(worst_micro_ - cost)});
+        if (reserved_rate_) commands.push_back({"DECRBY", keys_.tokens, std::to_string(est_input_ + max_output_ - in - out)});
         if (!commands.empty()) thread_redis().pipeline(commands);
     } catch (const std::exception&) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
     }
-    std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
-    std::lock_guard<std::mutex> lock(g_spend_mutex);
-    if (g_spend.size() < 100000)
-        g_spend.push_back({day_of(now_ms()), project, model_.alias, request_id_, std::string("key:") + project, data_class_,
-                           outcome, principal_.token_id, in, out, cost, status, true});
+    queue_spend(in, out, cost, client_aborted);
 }
 
 // Text form of a PostgreSQL array of strings (NULL elements as NULL).

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <hiredis/hiredis.h>
+
 #include "asgard.h"
 #include "gateway/gateway_snapshot.hpp"
 #include "gateway/usage_meter.hpp"
@@ -28,8 +30,16 @@ public:
     void decide(const std::string& body, std::int64_t now, Verdict& verdict);
     // Phase B (Redis, maybe PostgreSQL): rate limits and the budget reservation.
     void reserve(std::int64_t now, Verdict& verdict);
+    // Phase B without I/O, for an asynchronous Redis connection: the reservation as one
+    // MULTI..EXEC, then the evaluation of EXEC's reply. Returns false when the synchronous
+    // reserve() must run instead (the budget counter needs initializing).
+    const std::vector<std::vector<std::string>>& reserve_commands(std::int64_t now);
+    bool reserve_reply(const redisReply* exec, Verdict& verdict);
+    const std::vector<std::vector<std::string>>& followup_commands() const { return followup_; }
     // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
     void settle(bool client_aborted);
+    // The same without I/O: the counter adjustments are returned for the caller to send.
+    const std::vector<std::vector<std::string>>& settle_commands(bool client_aborted);
 
     UsageMeter& meter() { return meter_; }
     const std::string& body() const { return body_; }
@@ -55,6 +65,19 @@ private:
     std::string rejected_code_;
     std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0, minute_ = 0;
     UsageMeter meter_;
+    std::vector<std::vector<std::string>> commands_, followup_;
+
+    struct Keys {
+        std::string rate, tokens, budget, tokens_reserved, worst;
+        bool has_budget = false;
+        std::int64_t budget_micro = 0;
+        RateLimit limit;
+        std::string reset;
+    } keys_;
+    void prepare_keys(std::int64_t now);
+    bool evaluate(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
+    std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
+    void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
 };
 
 // Per-worker batch of spend and audit rows, written by flush_gateway_spend() from a timer.

@@ -1,7 +1,10 @@
 // A small JSON Schema (2020-12 subset) validator producing field-naming messages.
 #include "mcp/schema_validator.hpp"
 
-#include <regex>
+#include <regex.h>
+
+#include <map>
+#include <memory>
 
 #include "util/json_ptr.hpp"
 
@@ -62,6 +65,25 @@ static std::string check_type(const json_t* schema, const json_t* instance, cons
     return "";
 }
 
+// Schema patterns (the subset of ECMA-262 shared with POSIX extended syntax), compiled once per thread.
+static const regex_t* compiled(const std::string& pattern) {
+    struct Free {
+        void operator()(regex_t* r) const noexcept {
+            regfree(r);
+            delete r;
+        }
+    };
+    thread_local std::map<std::string, std::unique_ptr<regex_t, Free>> cache;
+    auto it = cache.find(pattern);
+    if (it != cache.end()) return it->second.get();
+    std::unique_ptr<regex_t, Free> re(new regex_t);
+    if (regcomp(re.get(), pattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+        delete re.release();
+        return nullptr;
+    }
+    return cache.emplace(pattern, std::move(re)).first->second.get();
+}
+
 static std::string check_string(const json_t* schema, const json_t* instance, const std::string& path) {
     std::size_t length = utf8_length(json_string_value(instance), json_string_length(instance));
     const json_t* min = json_object_get(schema, "minLength");
@@ -72,8 +94,10 @@ static std::string check_string(const json_t* schema, const json_t* instance, co
         return path + " must be at most " + std::to_string(json_integer_value(max)) + " characters long";
     const json_t* pattern = json_object_get(schema, "pattern");
     if (json_is_string(pattern)) {
-        std::regex re(json_string_value(pattern), std::regex::ECMAScript);
-        if (!std::regex_search(std::string(json_string_value(instance), json_string_length(instance)), re))
+        // POSIX regexec: no recursion per character, so any length of input is safe to test.
+        const regex_t* re = compiled(json_string_value(pattern));
+        std::string text(json_string_value(instance), json_string_length(instance));
+        if (re == nullptr || text.find('\0') != std::string::npos || regexec(re, text.c_str(), 0, nullptr, 0) != 0)
             return path + " must match the pattern " + json_string_value(pattern);
     }
     return "";

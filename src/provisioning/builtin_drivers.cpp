@@ -70,7 +70,13 @@ Provisioned provision_postgres(PgConnection& db, const ResourceRow& request, con
     if (taken.int64(0, 0) > 0) throw ProvisionError("a database named " + ident + " already exists");
     std::string password = random_base62(32);
     try {
-        db.exec("CREATE ROLE " + quote_ident(db, ident) + " LOGIN PASSWORD " + quote_literal(db, password));
+        // Only a SCRAM verifier reaches the server: the password never appears in statement
+        // statistics or logs.
+        char* verifier = PQencryptPasswordConn(db.raw(), password.c_str(), ident.c_str(), "scram-sha-256");
+        if (verifier == nullptr) throw PgError("cannot hash the new role's password", "XX000");
+        std::string hashed(verifier);
+        PQfreemem(verifier);
+        db.exec("CREATE ROLE " + quote_ident(db, ident) + " LOGIN PASSWORD " + quote_literal(db, hashed));
         db.exec("GRANT " + quote_ident(db, ident) + " TO CURRENT_USER");
         db.exec("CREATE DATABASE " + quote_ident(db, ident) + " OWNER " + quote_ident(db, ident));
         db.exec("REVOKE ALL ON DATABASE " + quote_ident(db, ident) + " FROM PUBLIC");

@@ -87,7 +87,7 @@ static ToolResult run_get_cost(const ToolContext& ctx, const json_t* args) {
 }
 
 static const char kProjectId[] =
-    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","description":"Required with a user token; omit with a project key."})";
+    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","maxLength":40,"description":"Required with a user token; omit with a project key."})";
 
 void add_credential_tools(std::vector<ToolDef>& out) {
     static const std::string project_only = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kProjectId + "}}";

@@ -120,7 +120,7 @@ static const char kProjectSchema[] =
     R"("gateway_enabled":{"type":"boolean"},"created":{"type":"string"},"updated":{"type":"string"},"your_role":{"type":"string"}}})";
 
 static const char kProjectIdProperty[] =
-    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","description":"Required with a user token; omit with a project key (the key's project is used)."})";
+    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","maxLength":40,"description":"Required with a user token; omit with a project key (the key's project is used)."})";
 
 void add_project_tools(std::vector<ToolDef>& out) {
     static const std::string one_project = std::string(R"({"type":"object","required":["project"],"properties":{"project":)") + kProjectSchema + "}}";

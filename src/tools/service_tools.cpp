@@ -134,8 +134,8 @@ static const char kResourceSchema[] =
     R"("created":{"type":"string"},"updated":{"type":"string"},"events":{"type":"array"}}})";
 
 static const char kProjectId[] =
-    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","description":"Required with a user token; omit with a project key."})";
-static const char kResourceId[] = R"("resource_id":{"type":"string","pattern":"^req-[0-9]{6,}$"})";
+    R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","maxLength":40,"description":"Required with a user token; omit with a project key."})";
+static const char kResourceId[] = R"("resource_id":{"type":"string","pattern":"^req-[0-9]{6,}$","maxLength":40})";
 
 void add_service_tools(std::vector<ToolDef>& out) {
     static const std::string one = std::string(R"({"type":"object","required":["resource"],"properties":{"resource":)") + kResourceSchema +
