@@ -22,6 +22,19 @@ typedef struct {
     asg_gateway_call_t     *call;
 } ngx_http_asgard_call_holder_t;
 
+/* A reservation waiting on the asynchronous Redis connection. Heap memory: a reply that arrives
+ * after the timeout finds it, sees the request has moved on, and frees it. */
+typedef struct {
+    ngx_event_t             timer;
+    ngx_http_request_t     *request;
+    asg_gateway_call_t     *call;
+    unsigned                timed_out:1;
+    asg_gateway_verdict_t   verdict;
+} ngx_http_asgard_pending_t;
+
+static ngx_int_t ngx_http_asgard_post_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
+static void ngx_http_asgard_resume(ngx_http_request_t *r);
+
 
 static ngx_int_t
 ngx_http_asgard_send_verdict(ngx_http_request_t *r, asg_gateway_verdict_t *v)
@@ -94,6 +107,19 @@ ngx_http_asgard_call_cleanup(void *data)
     r = holder->request;
     amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
 
+    if (ngx_http_asgard_redis_available()) {
+        /* No I/O in the core: it queues the spend row and hands back the counter updates. */
+        asg_redis_commands_t  cmds;
+
+        asg_gateway_settle_commands(holder->call, r->connection->error
+                                                  || r->headers_out.status == 499, &cmds);
+        if (cmds.count > 0) {
+            (void) ngx_http_asgard_redis_send(&cmds, NULL, NULL);
+        }
+        asg_gateway_call_free(holder->call);
+        return;
+    }
+
     pool = ngx_create_pool(512, ngx_cycle->log);
     if (pool == NULL) {
         goto inline_settle;
@@ -160,6 +186,16 @@ ngx_http_asgard_reserve_done(ngx_event_t *ev)
     ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
     ctx->verdict = &t->verdict;
 
+    (void) c;
+    ngx_http_asgard_resume(r);
+}
+
+
+static void
+ngx_http_asgard_resume(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c = r->connection;
+
     if (r->done) {
         c->write->handler(c->write);
 
@@ -167,6 +203,169 @@ ngx_http_asgard_reserve_done(ngx_event_t *ev)
         r->write_event_handler(r);
         ngx_http_run_posted_requests(c);
     }
+}
+
+
+static void
+ngx_http_asgard_reserve_replied(void *async_ctx, void *reply, void *data)
+{
+    ngx_http_asgard_pending_t  *p = data;
+
+    asg_redis_commands_t        undo;
+    ngx_http_request_t         *r;
+    ngx_http_asgard_ctx_t      *ctx;
+
+    if (p->timed_out) {
+        ngx_free(p);
+        return;
+    }
+
+    if (p->timer.timer_set) {
+        ngx_del_timer(&p->timer);
+    }
+
+    r = p->request;
+    ngx_http_set_log_request(r->connection->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+
+    asg_gateway_reserve_reply(p->call, reply, &p->verdict);
+
+    if (p->verdict.needs_io) {
+        /* Redis failed, or the month's budget counter must be initialized: the thread pool. */
+        ngx_free(p);
+        if (ngx_http_asgard_post_reserve(r, ctx) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        }
+        return;
+    }
+
+    if (p->verdict.status != 0) {
+        asg_gateway_followup_commands(p->call, &undo);
+        if (undo.count > 0) {
+            (void) ngx_http_asgard_redis_send(&undo, NULL, NULL);
+        }
+    }
+
+    ctx->verdict = ngx_palloc(r->pool, sizeof(asg_gateway_verdict_t));
+    if (ctx->verdict == NULL) {
+        asg_free(p->verdict.body);
+        ngx_free(p);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    *ctx->verdict = p->verdict;
+    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
+    ngx_free(p);
+
+    ngx_http_asgard_resume(r);
+}
+
+
+static const char ngx_http_asgard_gw_redis_timeout[] =
+    "{\"error\":{\"message\":\"the gateway's counter store (Redis) did not answer in time; try again shortly\","
+    "\"type\":\"service_unavailable\",\"code\":\"redis_unavailable\"}}";
+
+
+static void
+ngx_http_asgard_reserve_timeout(ngx_event_t *ev)
+{
+    ngx_http_asgard_pending_t  *p = ev->data;
+    ngx_http_request_t         *r = p->request;
+
+    p->timed_out = 1;   /* the late reply frees p */
+
+    ngx_http_set_log_request(r->connection->log, r);
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "asgard: Redis did not answer in time");
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ngx_http_finalize_request(r, ngx_http_asgard_send(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                              "application/json", ngx_http_asgard_gw_redis_timeout,
+                              sizeof(ngx_http_asgard_gw_redis_timeout) - 1));
+}
+
+
+/* The reservation over the asynchronous Redis connection; NGX_DECLINED when it is not usable. */
+static ngx_int_t
+ngx_http_asgard_async_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    asg_redis_commands_t          cmds;
+    ngx_http_asgard_pending_t    *p;
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    if (!ngx_http_asgard_redis_available()) {
+        return NGX_DECLINED;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+
+    p = ngx_calloc(sizeof(ngx_http_asgard_pending_t), r->connection->log);
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p->request = r;
+    p->call = ctx->call;
+
+    asg_gateway_reserve_commands(ctx->call, ngx_http_asgard_now_ms(), &cmds);
+
+    rc = ngx_http_asgard_redis_send(&cmds, ngx_http_asgard_reserve_replied, p);
+    if (rc == NGX_DECLINED) {
+        ngx_free(p);
+        return NGX_DECLINED;
+    }
+
+    /* NGX_ERROR (a partial send): the callback still comes, with a failure, and falls back. */
+
+    p->timer.handler = ngx_http_asgard_reserve_timeout;
+    p->timer.data = p;
+    p->timer.log = r->connection->log;
+    ngx_add_timer(&p->timer, amcf->io_timeout);
+
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_asgard_post_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+{
+    ngx_thread_task_t               *task;
+    ngx_http_asgard_main_conf_t     *amcf;
+    ngx_http_asgard_reserve_task_t  *t;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_reserve_task_t));
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    t = task->ctx;
+    t->request = r;
+    t->call = ctx->call;
+
+    task->handler = ngx_http_asgard_reserve_thread;
+    task->event.handler = ngx_http_asgard_reserve_done;
+    task->event.data = t;
+
+    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_OK;
 }
 
 
@@ -247,12 +446,9 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
     ngx_int_t                        rc;
     ngx_str_t                        body, id;
     ngx_pool_cleanup_t              *cln;
-    ngx_thread_task_t               *task;
     asg_http_error_t                 err;
     asg_gateway_verdict_t            verdict;
     ngx_http_asgard_loc_conf_t      *alcf;
-    ngx_http_asgard_main_conf_t     *amcf;
-    ngx_http_asgard_reserve_task_t  *t;
     ngx_http_asgard_call_holder_t   *holder;
     char                             request_id[33];
 
@@ -344,27 +540,13 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
             return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_verdict(r, &verdict));
         }
 
-        amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
-
-        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_reserve_task_t));
-        if (task == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (ngx_http_asgard_async_reserve(r, ctx) == NGX_OK) {
+            return NGX_AGAIN;
         }
 
-        t = task->ctx;
-        t->request = r;
-        t->call = ctx->call;
-
-        task->handler = ngx_http_asgard_reserve_thread;
-        task->event.handler = ngx_http_asgard_reserve_done;
-        task->event.data = t;
-
-        if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+        if (ngx_http_asgard_post_reserve(r, ctx) != NGX_OK) {
             return NGX_HTTP_SERVICE_UNAVAILABLE;
         }
-
-        r->main->blocked++;
-        r->aio = 1;
 
         return NGX_AGAIN;
 

@@ -536,6 +536,7 @@ ngx_http_asgard_init_process(ngx_cycle_t *cycle)
     ngx_add_timer(&ngx_http_asgard_touch_timer, amcf->touch_interval);
 
     if (amcf->gateway_used) {
+        ngx_http_asgard_redis_init(cycle, &amcf->redis_host, amcf->redis_port);
         ngx_http_asgard_gateway_timers_start(cycle);
     }
 

@@ -78,6 +78,13 @@ ngx_int_t ngx_http_asgard_gateway_add_variables(ngx_conf_t *cf);
 void ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle);
 void ngx_http_asgard_gateway_timers_stop(void);
 
+/* ngx_http_asgard_redis.c */
+typedef void (*ngx_http_asgard_redis_fn)(void *async_ctx, void *reply, void *data);
+void ngx_http_asgard_redis_init(ngx_cycle_t *cycle, ngx_str_t *host, ngx_int_t port);
+ngx_int_t ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn fn,
+    void *data);
+ngx_uint_t ngx_http_asgard_redis_available(void);
+
 /* ngx_http_asgard_usage_filter.c */
 ngx_int_t ngx_http_asgard_usage_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_asgard_request_id(ngx_http_request_t *r, ngx_str_t *id);

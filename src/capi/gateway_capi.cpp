@@ -196,3 +196,59 @@ extern "C" void asg_gateway_user_token_error(asg_http_error_t* out) noexcept {
         out->http_status = 403;
     }
 }
+
+static void export_commands(const std::vector<std::vector<std::string>>& commands, asg_redis_commands_t* out) {
+    std::memset(out, 0, sizeof *out);
+    for (const auto& command : commands) {
+        if (out->count == ASG_REDIS_MAX_COMMANDS) break;
+        int i = out->count++;
+        for (const auto& arg : command) {
+            if (out->argc[i] == ASG_REDIS_MAX_ARGS) break;
+            out->argv[i][out->argc[i]] = arg.data();
+            out->argvlen[i][out->argc[i]] = arg.size();
+            out->argc[i]++;
+        }
+    }
+}
+
+extern "C" void asg_gateway_reserve_commands(asg_gateway_call_t* call, int64_t now, asg_redis_commands_t* out) noexcept {
+    try {
+        export_commands(call->call.reserve_commands(now), out);
+    } catch (...) {
+        std::memset(out, 0, sizeof *out);
+    }
+}
+
+extern "C" void asg_gateway_reserve_reply(asg_gateway_call_t* call, const void* exec_reply,
+                                          asg_gateway_verdict_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        Verdict v;
+        if (!call->call.reserve_reply(static_cast<const redisReply*>(exec_reply), v)) {
+            out->needs_io = 1;  // finish on the thread pool (it undoes this attempt first)
+            return;
+        }
+        fill(out, v);
+    } catch (const std::exception& e) {
+        internal_error(out, e.what());
+    } catch (...) {
+        internal_error(out, "unknown");
+    }
+}
+
+extern "C" void asg_gateway_followup_commands(asg_gateway_call_t* call, asg_redis_commands_t* out) noexcept {
+    try {
+        export_commands(call->call.followup_commands(), out);
+    } catch (...) {
+        std::memset(out, 0, sizeof *out);
+    }
+}
+
+extern "C" void asg_gateway_settle_commands(asg_gateway_call_t* call, int client_aborted,
+                                            asg_redis_commands_t* out) noexcept {
+    try {
+        export_commands(call->call.settle_commands(client_aborted != 0), out);
+    } catch (...) {
+        std::memset(out, 0, sizeof *out);
+    }
+}

@@ -35,7 +35,10 @@ public:
     // reserve() must run instead (the budget counter needs initializing).
     const std::vector<std::vector<std::string>>& reserve_commands(std::int64_t now);
     bool reserve_reply(const redisReply* exec, Verdict& verdict);
+    // Commands to send without waiting after reserve_reply (the undo of a refused reservation);
+    // the synchronous reserve() sends them itself when it runs after an asynchronous attempt.
     const std::vector<std::vector<std::string>>& followup_commands() const { return followup_; }
+    void followup_sent() { followup_.clear(); }
     // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
     void settle(bool client_aborted);
     // The same without I/O: the counter adjustments are returned for the caller to send.

@@ -1,0 +1,228 @@
+/* The worker's asynchronous Redis connection: hiredis bound to nginx events (a connection object
+ * on hiredis's socket, level-triggered read/write handlers), so the gateway's counters cost no
+ * thread hop. Reconnects lazily at most once a second; callers fall back to the thread pool. */
+#include "ngx_http_asgard_module.h"
+
+#include <hiredis/async.h>
+
+
+static redisAsyncContext  *ngx_http_asgard_redis_ctx;
+static ngx_uint_t          ngx_http_asgard_redis_ready;
+static time_t              ngx_http_asgard_redis_last_attempt;
+static ngx_str_t           ngx_http_asgard_redis_host;
+static ngx_int_t           ngx_http_asgard_redis_port;
+static ngx_log_t          *ngx_http_asgard_redis_log;
+
+
+static void
+ngx_http_asgard_redis_read(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    redisAsyncHandleRead((redisAsyncContext *) c->data);
+}
+
+
+static void
+ngx_http_asgard_redis_write(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    redisAsyncHandleWrite((redisAsyncContext *) c->data);
+}
+
+
+static void
+ngx_http_asgard_redis_add_read(void *data)
+{
+    ngx_connection_t  *c = data;
+
+    if (!c->read->active) {
+        ngx_add_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_asgard_redis_del_read(void *data)
+{
+    ngx_connection_t  *c = data;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_asgard_redis_add_write(void *data)
+{
+    ngx_connection_t  *c = data;
+
+    if (!c->write->active) {
+        ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_asgard_redis_del_write(void *data)
+{
+    ngx_connection_t  *c = data;
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis is freeing its context (and will close the socket itself). */
+static void
+ngx_http_asgard_redis_cleanup(void *data)
+{
+    ngx_connection_t  *c = data;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+}
+
+
+static void
+ngx_http_asgard_redis_connected(const redisAsyncContext *ac, int status)
+{
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_asgard_redis_log, 0,
+                      "asgard: Redis connection failed: %s", ac->errstr);
+        ngx_http_asgard_redis_ctx = NULL;   /* hiredis frees the context */
+        ngx_http_asgard_redis_ready = 0;
+        return;
+    }
+
+    ngx_http_asgard_redis_ready = 1;
+}
+
+
+static void
+ngx_http_asgard_redis_disconnected(const redisAsyncContext *ac, int status)
+{
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_asgard_redis_log, 0,
+                      "asgard: Redis connection lost: %s", ac->errstr);
+    }
+
+    ngx_http_asgard_redis_ctx = NULL;
+    ngx_http_asgard_redis_ready = 0;
+}
+
+
+static void
+ngx_http_asgard_redis_connect(void)
+{
+    ngx_connection_t   *c;
+    redisAsyncContext  *ac;
+
+    ngx_http_asgard_redis_last_attempt = ngx_time();
+
+    ac = redisAsyncConnect((const char *) ngx_http_asgard_redis_host.data,
+                           (int) ngx_http_asgard_redis_port);
+    if (ac == NULL) {
+        return;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_asgard_redis_log, 0,
+                      "asgard: Redis connection failed: %s", ac->errstr);
+        redisAsyncFree(ac);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, ngx_http_asgard_redis_log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        return;
+    }
+
+    c->data = ac;
+    c->read->handler = ngx_http_asgard_redis_read;
+    c->write->handler = ngx_http_asgard_redis_write;
+    c->read->log = ngx_http_asgard_redis_log;
+    c->write->log = ngx_http_asgard_redis_log;
+
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_asgard_redis_add_read;
+    ac->ev.delRead = ngx_http_asgard_redis_del_read;
+    ac->ev.addWrite = ngx_http_asgard_redis_add_write;
+    ac->ev.delWrite = ngx_http_asgard_redis_del_write;
+    ac->ev.cleanup = ngx_http_asgard_redis_cleanup;
+
+    ngx_http_asgard_redis_ctx = ac;
+
+    /* Setting the connect callback waits for the first write event: the end of connect(). */
+    redisAsyncSetConnectCallback(ac, ngx_http_asgard_redis_connected);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_asgard_redis_disconnected);
+}
+
+
+void
+ngx_http_asgard_redis_init(ngx_cycle_t *cycle, ngx_str_t *host, ngx_int_t port)
+{
+    ngx_http_asgard_redis_host = *host;
+    ngx_http_asgard_redis_port = port;
+    ngx_http_asgard_redis_log = cycle->log;
+
+    ngx_http_asgard_redis_connect();
+}
+
+
+/* Sends commands; fn gets the last command's reply (NULL when the connection fails). Returns
+ * NGX_DECLINED when there is no usable connection (the caller uses the thread pool instead). */
+ngx_int_t
+ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn fn, void *data)
+{
+    int  i;
+
+    if (ngx_http_asgard_redis_ctx == NULL || !ngx_http_asgard_redis_ready) {
+        if (ngx_http_asgard_redis_ctx == NULL
+            && ngx_time() - ngx_http_asgard_redis_last_attempt >= 1)
+        {
+            ngx_http_asgard_redis_connect();
+        }
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < cmds->count; i++) {
+        if (redisAsyncCommandArgv(ngx_http_asgard_redis_ctx,
+                                  (i == cmds->count - 1) ? (redisCallbackFn *) fn : NULL,
+                                  (i == cmds->count - 1) ? data : NULL,
+                                  cmds->argc[i], cmds->argv[i], cmds->argvlen[i])
+            != REDIS_OK)
+        {
+            return i == 0 ? NGX_DECLINED : NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_asgard_redis_available(void)
+{
+    return ngx_http_asgard_redis_ctx != NULL && ngx_http_asgard_redis_ready;
+}
