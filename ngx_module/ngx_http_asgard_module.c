@@ -147,6 +147,10 @@ ngx_module_t  ngx_http_asgard_module = {
 
 static ngx_event_t  ngx_http_asgard_touch_timer;
 
+/* Read by "asgard doctor" from the .so file to compare with the executable's version. */
+__attribute__((used)) static const char  ngx_http_asgard_version_tag[] =
+    "asgard-module-version=" ASG_VERSION ";";
+
 
 static void *
 ngx_http_asgard_create_main_conf(ngx_conf_t *cf)

@@ -38,6 +38,7 @@ static const char kHelp[] =
     "  budget      monthly budgets per project\n"
     "  cost        a project's month-to-date cost\n"
     "  audit       tail the audit log and verify its hash chain\n"
+    "  doctor      check the database, Redis, nginx, the module's version and the master key\n"
     "  mcp         serve MCP over stdio (local trust; ASGARD_PROJECT sets the default project)\n"
     "  version     print the version\n"
     "\n"
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
         {"drafts", run_drafts},   {"seed", run_seed},         {"service", run_service},   {"requests", run_requests},
         {"budget", run_budget},   {"cost", run_cost},         {"audit", run_audit},       {"mcp", run_mcp},
         {"provider", run_provider}, {"model", run_model},     {"killswitch", run_killswitch},
-        {"ratelimit", run_ratelimit}, {"guardrail", run_guardrail}};
+        {"ratelimit", run_ratelimit}, {"guardrail", run_guardrail}, {"doctor", run_doctor}};
     for (const Entry& e : entries) {
         if (command != e.name) continue;
         try {
