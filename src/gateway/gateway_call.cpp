@@ -1,7 +1,9 @@
 // The gateway call's governance, reservation and settlement.
 #include "gateway/gateway_call.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <time.h>
@@ -15,6 +17,7 @@
 #include "gateway/openai_errors.hpp"
 #include "store/audit_log.hpp"
 #include "store/redis_connection.hpp"
+#include "util/crypto.hpp"
 
 namespace asg {
 
@@ -437,6 +440,33 @@ static std::string pg_text_array(const std::vector<std::optional<std::string>>& 
     return out + "}";
 }
 
+namespace {
+
+// The audit detail exactly as PostgreSQL prints it back as jsonb::text (keys ordered by length,
+// then bytes; ", " and ": " separators), so the chain hash computed here is the one
+// asgard_audit_row_hash() recomputes when the log is verified. Every value is from a closed
+// alphabet (the model alias, a data class, hex, digits), so nothing needs escaping.
+std::string audit_detail(const SpendRow& r) {
+    std::string out = "{";
+    auto field = [&](const char* key, const std::string& value, bool quoted) {
+        if (out.size() > 1) out += ", ";
+        out += "\"";
+        out += key;
+        out += "\": ";
+        out += quoted ? "\"" + value + "\"" : value;
+    };
+    if (!r.model.empty()) field("model", r.model, true);
+    field("status", std::to_string(r.status), false);
+    field("cost_usd", usd(r.cost_micro), true);
+    if (!r.data_class.empty()) field("data_class", r.data_class, true);
+    field("request_id", r.request_id, true);
+    field("input_tokens", std::to_string(r.input_tokens), false);
+    field("output_tokens", std::to_string(r.output_tokens), false);
+    return out + "}";
+}
+
+}  // namespace
+
 std::string flush_gateway_spend() {
     std::vector<SpendRow> rows;
     {
@@ -450,7 +480,7 @@ std::string flush_gateway_spend() {
             std::int64_t requests = 0, in = 0, out = 0, micro = 0;
         };
         std::map<std::tuple<std::string, std::string, std::int64_t, std::string>, Sum> sums;
-        std::vector<std::optional<std::string>> actors, credentials, tools, projects, outcomes, details;
+        std::vector<std::string> details;
         for (const auto& r : rows) {
             if (r.spend) {
                 Sum& sum = sums[{r.day, r.project, r.token_id, r.model}];
@@ -459,16 +489,7 @@ std::string flush_gateway_spend() {
                 sum.out += r.output_tokens;
                 sum.micro += r.cost_micro;
             }
-            actors.push_back(r.actor);
-            credentials.push_back(std::to_string(r.token_id));
-            tools.push_back(std::string("gateway.chat"));
-            projects.push_back(r.project);
-            outcomes.push_back(r.outcome);
-            details.push_back(json_to_string(json_own(json_pack(
-                "{s:s,s:s?,s:s?,s:i,s:I,s:I,s:s}", "request_id", r.request_id.c_str(), "model",
-                r.model.empty() ? nullptr : r.model.c_str(), "data_class", r.data_class.empty() ? nullptr : r.data_class.c_str(),
-                "status", r.status, "input_tokens", (json_int_t)r.input_tokens, "output_tokens", (json_int_t)r.output_tokens,
-                "cost_usd", usd(r.cost_micro).c_str())).get()));
+            details.push_back(audit_detail(r));
         }
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
@@ -480,9 +501,38 @@ std::string flush_gateway_spend() {
                         " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
                         {std::get<0>(key), std::get<1>(key), std::to_string(std::get<2>(key)), std::get<3>(key),
                          std::to_string(sum.requests), std::to_string(sum.in), std::to_string(sum.out), std::to_string(sum.micro)});
-            db.exec("SELECT asgard_audit_append_many($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[])",
-                    {pg_text_array(actors), pg_text_array(credentials), pg_text_array(tools), pg_text_array(projects),
-                     pg_text_array(outcomes), pg_text_array(details)});
+            // Audit: the chain continues from the last row, hashed here, inserted in one statement.
+            db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.audit_log'))");
+            auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1), ''),"
+                                " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+            std::string prev;
+            for (std::size_t i = 0; i + 1 < last.text(0, 0).size(); i += 2)
+                prev.push_back(static_cast<char>(std::stoi(last.text(0, 0).substr(i, 2), nullptr, 16)));
+            std::int64_t micros = last.int64(0, 1);
+            std::vector<std::optional<std::string>> m, actors, credentials, projects, outcomes, detail_texts, prevs, hashes;
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const SpendRow& r = rows[i];
+                std::string at = std::to_string(micros + static_cast<std::int64_t>(i));
+                std::string text = at + '\x1f' + r.actor + '\x1f' + std::to_string(r.token_id) + '\x1f' + "gateway.chat" +
+                                   '\x1f' + r.project + '\x1f' + r.outcome + '\x1f' + details[i];
+                Digest hash = sha256(prev + text);
+                m.push_back(at);
+                actors.push_back(r.actor);
+                credentials.push_back(std::to_string(r.token_id));
+                projects.push_back(r.project);
+                outcomes.push_back(r.outcome);
+                detail_texts.push_back(details[i]);
+                prevs.push_back(to_hex(prev));
+                hashes.push_back(to_hex(as_view(hash)));
+                prev = std::string(as_view(hash));
+            }
+            db.exec("INSERT INTO audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
+                    " SELECT to_timestamp(0) + x.m * interval '1 microsecond', x.a, x.c, 'gateway.chat', x.p, x.o, x.d::jsonb,"
+                    " decode(x.ph, 'hex'), decode(x.rh, 'hex')"
+                    " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+                    " AS x(m, a, c, p, o, d, ph, rh) ORDER BY x.m",
+                    {pg_text_array(m), pg_text_array(actors), pg_text_array(credentials), pg_text_array(projects),
+                     pg_text_array(outcomes), pg_text_array(detail_texts), pg_text_array(prevs), pg_text_array(hashes)});
         });
         return "";
     } catch (const std::exception& e) {

@@ -72,14 +72,38 @@ void UsageMeter::feed(const char* data, std::size_t len) {
     buffer_.append(data, len);
 }
 
+// A whole JSON answer: read just its "usage" object when the body is well-formed JSON; the full
+// parse (for malformed bodies and streamed-content counting) only when that fails.
 void UsageMeter::finish() {
     if (sse_) {
         if (!buffer_.empty() && !overflow_) sse_line(buffer_);
     } else if (status_ >= 200 && status_ < 300) {
-        if (overflow_) malformed_ = true;
-        else take_usage(buffer_.data(), buffer_.size());
+        if (overflow_) {
+            malformed_ = true;
+        } else if (!take_usage_object()) {
+            take_usage(buffer_.data(), buffer_.size());
+        }
     }
     buffer_.clear();
+}
+
+bool UsageMeter::take_usage_object() {
+    std::size_t key = buffer_.rfind("\"usage\"");
+    std::size_t end = buffer_.find_last_not_of(" \t\r\n");
+    if (key == std::string::npos || end == std::string::npos || buffer_[end] != '}' || buffer_[0] != '{') return false;
+    std::size_t colon = buffer_.find_first_not_of(" \t\r\n", key + 7);
+    if (colon == std::string::npos || buffer_[colon] != ':') return false;
+    std::size_t start = buffer_.find_first_not_of(" \t\r\n", colon + 1);
+    if (start == std::string::npos || buffer_[start] != '{') return false;
+    json_error_t error;
+    Json usage = json_own(json_loadb(buffer_.data() + start, buffer_.size() - start, JSON_DISABLE_EOF_CHECK, &error));
+    json_t* p = json_object_get(usage.get(), "prompt_tokens");
+    json_t* c = json_object_get(usage.get(), "completion_tokens");
+    if (!json_is_integer(p) || !json_is_integer(c) || json_integer_value(p) < 0 || json_integer_value(c) < 0) return false;
+    prompt_tokens_ = json_integer_value(p);
+    completion_tokens_ = json_integer_value(c);
+    has_usage_ = true;
+    return true;
 }
 
 }  // namespace asg

@@ -21,6 +21,7 @@ public:
 
 private:
     void take_usage(const char* json, std::size_t len);
+    bool take_usage_object();
     void sse_line(const std::string& line);
 
     int status_ = 0;
