@@ -47,55 +47,28 @@ ngx_http_asgard_touch_thread(void *data, ngx_log_t *log)
 }
 
 
-static void
-ngx_http_asgard_touch_done(ngx_event_t *ev)
-{
-    ngx_pool_t  *pool = ev->data;
-
-    ngx_destroy_pool(pool);
-}
-
-
 void
 ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle)
 {
-    ngx_pool_t                    *pool;
     ngx_thread_task_t             *task;
-    ngx_http_asgard_main_conf_t   *amcf;
     ngx_http_asgard_touch_task_t  *t;
 
     if (ngx_http_asgard_ntouched == 0) {
         return;
     }
 
-    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_asgard_module);
-
-    pool = ngx_create_pool(1024, cycle->log);
-    if (pool == NULL) {
+    t = ngx_http_asgard_detached_task(cycle, sizeof(ngx_http_asgard_touch_task_t),
+                                      ngx_http_asgard_touch_thread, NULL, &task);
+    if (t == NULL) {
         return;
     }
 
-    task = ngx_thread_task_alloc(pool, sizeof(ngx_http_asgard_touch_task_t));
-    if (task == NULL) {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    t = task->ctx;
     t->count = ngx_http_asgard_ntouched;
     ngx_memcpy(t->ids, ngx_http_asgard_touched, t->count * sizeof(int64_t));
 
-    task->handler = ngx_http_asgard_touch_thread;
-    task->event.handler = ngx_http_asgard_touch_done;
-    task->event.data = pool;
-    task->event.log = cycle->log;
-
-    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
-        ngx_destroy_pool(pool);
-        return;
+    if (ngx_http_asgard_detached_post(cycle, task) == NGX_OK) {
+        ngx_http_asgard_ntouched = 0;
     }
-
-    ngx_http_asgard_ntouched = 0;
 }
 
 

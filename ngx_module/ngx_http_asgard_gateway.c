@@ -12,7 +12,6 @@ typedef struct {
 } ngx_http_asgard_reserve_task_t;
 
 typedef struct {
-    ngx_pool_t             *pool;
     asg_gateway_call_t     *call;
     int                     aborted;
 } ngx_http_asgard_settle_task_t;
@@ -83,12 +82,11 @@ ngx_http_asgard_settle_thread(void *data, ngx_log_t *log)
 
 
 static void
-ngx_http_asgard_settle_done(ngx_event_t *ev)
+ngx_http_asgard_settle_done(void *data)
 {
-    ngx_http_asgard_settle_task_t  *t = ev->data;
+    ngx_http_asgard_settle_task_t  *t = data;
 
     asg_gateway_call_free(t->call);
-    ngx_destroy_pool(t->pool);
 }
 
 
@@ -98,14 +96,11 @@ ngx_http_asgard_call_cleanup(void *data)
 {
     ngx_http_asgard_call_holder_t  *holder = data;
 
-    ngx_pool_t                     *pool;
     ngx_http_request_t             *r;
     ngx_thread_task_t              *task;
-    ngx_http_asgard_main_conf_t    *amcf;
     ngx_http_asgard_settle_task_t  *t;
 
     r = holder->request;
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
 
     if (ngx_http_asgard_redis_available()) {
         /* No I/O in the core: it queues the spend row and hands back the counter updates. */
@@ -120,36 +115,21 @@ ngx_http_asgard_call_cleanup(void *data)
         return;
     }
 
-    pool = ngx_create_pool(512, ngx_cycle->log);
-    if (pool == NULL) {
-        goto inline_settle;
+    t = ngx_http_asgard_detached_task((ngx_cycle_t *) ngx_cycle,
+                                      sizeof(ngx_http_asgard_settle_task_t),
+                                      ngx_http_asgard_settle_thread, ngx_http_asgard_settle_done,
+                                      &task);
+    if (t != NULL) {
+        t->call = holder->call;
+        t->aborted = r->connection->error || r->headers_out.status == 499;
+
+        if (ngx_http_asgard_detached_post((ngx_cycle_t *) ngx_cycle, task) == NGX_OK) {
+            return;
+        }
     }
 
-    task = ngx_thread_task_alloc(pool, sizeof(ngx_http_asgard_settle_task_t));
-    if (task == NULL) {
-        ngx_destroy_pool(pool);
-        goto inline_settle;
-    }
-
-    t = task->ctx;
-    t->pool = pool;
-    t->call = holder->call;
-    t->aborted = r->connection->error || r->headers_out.status == 499;
-
-    task->handler = ngx_http_asgard_settle_thread;
-    task->event.handler = ngx_http_asgard_settle_done;
-    task->event.data = t;
-    task->event.log = ngx_cycle->log;
-
-    if (ngx_thread_task_post(amcf->thread_pool, task) == NGX_OK) {
-        return;
-    }
-
-    ngx_destroy_pool(pool);
-
-inline_settle:
-
-    /* No thread to settle on: release the reservation by expiry instead of blocking here. */
+    /* No thread to settle on, and no blocking here: the reservation stays counted (never an
+     * overspend) and the call goes unrecorded; say so. */
     ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                   "asgard: could not queue the settlement of a gateway call");
     asg_gateway_call_free(holder->call);
@@ -383,53 +363,6 @@ ngx_http_asgard_gateway_body_read(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
-ngx_http_asgard_gateway_collect_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    size_t        len;
-    u_char       *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = (u_char *) "";
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        len += b->in_file ? (size_t) (b->file_last - b->file_pos) : (size_t) (b->last - b->pos);
-    }
-
-    p = ngx_pnalloc(r->pool, len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-    body->len = len;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos, b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-            p += n;
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
 static const char ngx_http_asgard_gw_too_large[] =
     "{\"error\":{\"message\":\"the request body exceeds asgard_max_body_size\","
     "\"type\":\"invalid_request_error\",\"code\":\"body_too_large\"}}";
@@ -502,7 +435,7 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
             return NGX_AGAIN;     /* the reservation task is running */
         }
 
-        if (ngx_http_asgard_gateway_collect_body(r, &body) != NGX_OK) {
+        if (ngx_http_asgard_collect_body(r, &body) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -652,7 +585,6 @@ ngx_http_asgard_gateway_add_variables(ngx_conf_t *cf)
 /* ---- timers: configuration refresh (every 300 ms) and spend flush (every second) ---- */
 
 typedef struct {
-    ngx_pool_t  *pool;
     int          flush;
     int          failed;
     char         error[256];
@@ -676,9 +608,9 @@ ngx_http_asgard_gw_timer_thread(void *data, ngx_log_t *log)
 
 
 static void
-ngx_http_asgard_gw_timer_done(ngx_event_t *ev)
+ngx_http_asgard_gw_timer_done(void *data)
 {
-    ngx_http_asgard_gw_timer_task_t  *t = ev->data;
+    ngx_http_asgard_gw_timer_task_t  *t = data;
 
     if (t->flush) {
         ngx_http_asgard_flush_busy = 0;
@@ -696,47 +628,30 @@ ngx_http_asgard_gw_timer_done(ngx_event_t *ev)
                           "asgard: refreshing the gateway configuration failed: %s", t->error);
         }
     }
-
-    ngx_destroy_pool(t->pool);
 }
 
 
 static void
 ngx_http_asgard_gw_post(int flush)
 {
-    ngx_pool_t                       *pool;
     ngx_thread_task_t                *task;
-    ngx_http_asgard_main_conf_t      *amcf;
     ngx_http_asgard_gw_timer_task_t  *t;
 
     if (flush ? ngx_http_asgard_flush_busy : ngx_http_asgard_refresh_busy) {
         return;
     }
 
-    amcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_asgard_module);
-
-    pool = ngx_create_pool(512, ngx_cycle->log);
-    if (pool == NULL) {
+    t = ngx_http_asgard_detached_task((ngx_cycle_t *) ngx_cycle,
+                                      sizeof(ngx_http_asgard_gw_timer_task_t),
+                                      ngx_http_asgard_gw_timer_thread, ngx_http_asgard_gw_timer_done,
+                                      &task);
+    if (t == NULL) {
         return;
     }
 
-    task = ngx_thread_task_alloc(pool, sizeof(ngx_http_asgard_gw_timer_task_t));
-    if (task == NULL) {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    t = task->ctx;
-    t->pool = pool;
     t->flush = flush;
 
-    task->handler = ngx_http_asgard_gw_timer_thread;
-    task->event.handler = ngx_http_asgard_gw_timer_done;
-    task->event.data = t;
-    task->event.log = ngx_cycle->log;
-
-    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
-        ngx_destroy_pool(pool);
+    if (ngx_http_asgard_detached_post((ngx_cycle_t *) ngx_cycle, task) != NGX_OK) {
         return;
     }
 

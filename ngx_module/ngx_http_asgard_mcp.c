@@ -113,57 +113,6 @@ ngx_http_asgard_mcp_done(ngx_event_t *ev)
 }
 
 
-static ngx_int_t
-ngx_http_asgard_read_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    size_t        len;
-    u_char       *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    body->len = 0;
-    body->data = NULL;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    len = 0;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        len += b->in_file ? (size_t) (b->file_last - b->file_pos) : (size_t) (b->last - b->pos);
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-    body->len = len;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos, b->file_pos);
-            if (n != b->file_last - b->file_pos) {
-                return NGX_ERROR;
-            }
-            p += n;
-        } else {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
 static void
 ngx_http_asgard_mcp_process(ngx_http_request_t *r)
 {
@@ -185,7 +134,7 @@ ngx_http_asgard_mcp_process(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_http_asgard_read_body(r, &body) != NGX_OK) {
+    if (ngx_http_asgard_collect_body(r, &body) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }

@@ -96,6 +96,15 @@ ngx_int_t ngx_http_asgard_mcp_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_asgard_check_origin_and_host(ngx_http_request_t *r,
     ngx_http_asgard_loc_conf_t *alcf);
 
+/* ngx_http_asgard_thread_task.c */
+typedef void (*ngx_http_asgard_task_work_pt)(void *data, ngx_log_t *log);
+typedef void (*ngx_http_asgard_task_done_pt)(void *data);
+/* Allocates a detached task of size bytes of context (returned), to fill and then post. */
+void *ngx_http_asgard_detached_task(ngx_cycle_t *cycle, size_t size,
+    ngx_http_asgard_task_work_pt work, ngx_http_asgard_task_done_pt done, ngx_thread_task_t **task);
+/* Posts it to the Asgard thread pool; on failure its memory is released and NGX_ERROR returned. */
+ngx_int_t ngx_http_asgard_detached_post(ngx_cycle_t *cycle, ngx_thread_task_t *task);
+
 /* ngx_http_asgard_shm_cache.c */
 char *ngx_http_asgard_cache_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size);
 ngx_int_t ngx_http_asgard_cache_get(ngx_shm_zone_t *zone, const u_char key[32],
@@ -105,6 +114,8 @@ void ngx_http_asgard_cache_put(ngx_shm_zone_t *zone, const u_char key[32],
 
 /* ngx_http_asgard_respond.c */
 ngx_int_t ngx_http_asgard_send_error(ngx_http_request_t *r, asg_http_error_t *err);
+/* The request body in one buffer (from memory or its temporary file). */
+ngx_int_t ngx_http_asgard_collect_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *content_type, const char *body, size_t len);
 ngx_table_elt_t *ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name,
