@@ -102,6 +102,8 @@ ngx_http_asgard_call_cleanup(void *data)
 
     r = holder->request;
 
+    asg_gateway_final_status(holder->call, (int) r->headers_out.status);
+
     if (ngx_http_asgard_redis_available()) {
         /* No I/O in the core: it queues the spend row and hands back the counter updates. */
         asg_redis_commands_t  cmds;

@@ -192,6 +192,8 @@ asg_str_t asg_gateway_call_field(asg_gateway_call_t *call, int field) ASG_NOEXCE
 void asg_gateway_response_start(asg_gateway_call_t *call, int status, const char *content_type,
                                 size_t len) ASG_NOEXCEPT;
 void asg_gateway_response_data(asg_gateway_call_t *call, const char *data, size_t len) ASG_NOEXCEPT;
+/* The HTTP status the client finally got (provider errors are answered by error_page). */
+void asg_gateway_final_status(asg_gateway_call_t *call, int status) ASG_NOEXCEPT;
 /* After the call, on the thread pool: settle the reservation and queue spend and audit rows. */
 void asg_gateway_settle(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
 void asg_gateway_call_free(asg_gateway_call_t *call) ASG_NOEXCEPT;

@@ -118,6 +118,10 @@ extern "C" void asg_gateway_response_data(asg_gateway_call_t* call, const char* 
     }
 }
 
+extern "C" void asg_gateway_final_status(asg_gateway_call_t* call, int status) noexcept {
+    call->call.set_final_status(status);
+}
+
 extern "C" void asg_gateway_settle(asg_gateway_call_t* call, int client_aborted) noexcept {
     try {
         call->call.settle(client_aborted != 0);

@@ -27,6 +27,22 @@ const char* kDataClasses[] = {"public", "internal", "confidential", "restricted"
 // Fields of Asgard's own, stripped before the body reaches the provider.
 const char* kAsgardFields[] = {"data_class", "asgard"};
 
+void collect_strings(json_t* value, std::vector<json_t*>& out) {
+    if (json_is_string(value)) {
+        out.push_back(value);
+    } else if (json_is_array(value)) {
+        std::size_t i;
+        json_t* item;
+        json_array_foreach(value, i, item) collect_strings(item, out);
+    } else if (json_is_object(value)) {
+        const char* key;
+        json_t* item;
+        json_object_foreach(value, key, item) {
+            if (std::strcmp(key, "role") != 0 && std::strcmp(key, "type") != 0) collect_strings(item, out);
+        }
+    }
+}
+
 bool known_data_class(const std::string& c) {
     for (const char* k : kDataClasses)
         if (c == k) return true;
@@ -143,15 +159,9 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     json_array_foreach(messages, i, message) {
         if (!json_is_object(message) || !json_is_string(json_object_get(message, "role")))
             return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
+        // Every string the provider reads: content, content parts, tool call arguments, names.
         std::vector<json_t*> texts;
-        json_t* content = json_object_get(message, "content");
-        if (json_is_string(content)) texts.push_back(content);
-        std::size_t k;
-        json_t* part;
-        json_array_foreach(content, k, part) {
-            json_t* t = json_object_get(part, "text");
-            if (json_is_string(t)) texts.push_back(t);
-        }
+        collect_strings(message, texts);
         for (json_t* t : texts) {
             std::string text(json_string_value(t), json_string_length(t));
             chars += static_cast<std::int64_t>(text.size());
@@ -376,7 +386,8 @@ std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool 
 }
 
 void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted) {
-    int status = meter_.http_status();
+    // The provider's status when its answer reached the client; else what the client got.
+    int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
     std::lock_guard<std::mutex> lock(g_spend_mutex);
     if (g_spend.size() < 100000)

@@ -52,6 +52,8 @@ public:
     const std::string& request_id() const { return request_id_; }
     bool decided() const { return decided_; }
     bool proceeded() const { return proceeded_; }
+    // The status the client finally got (e.g. 502 from the provider-error page).
+    void set_final_status(int status) { final_status_ = status; }
 
 private:
     void reject(Verdict& v, int status, const std::string& message, const std::string& type, const std::string& code);
@@ -64,7 +66,7 @@ private:
     std::string body_, data_class_, month_;
     std::vector<std::string> redacted_;
     bool decided_ = false, reserved_rate_ = false, reserved_budget_ = false, stream_ = false, proceeded_ = false;
-    int rejected_status_ = 0;
+    int rejected_status_ = 0, final_status_ = 0;
     std::string rejected_code_;
     std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0, minute_ = 0;
     UsageMeter meter_;

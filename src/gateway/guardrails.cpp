@@ -66,33 +66,40 @@ void scan_emails(const std::string& s, std::vector<Finding>& out) {
     }
 }
 
+// A run of digits separated by single spaces or dashes; any prefix of 13 to 19 digits that ends
+// at a group boundary and passes Luhn is a card number (so "4111 1111 1111 1111 12/26" is one).
 void scan_cards(const std::string& s, std::vector<Finding>& out) {
+    auto digit = [&](std::size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
     std::size_t i = 0;
     while (i < s.size()) {
-        if (!std::isdigit(static_cast<unsigned char>(s[i])) || (i > 0 && is_alnum(s[i - 1]))) {
+        if (!digit(i) || (i > 0 && is_alnum(s[i - 1]))) {
             ++i;
             continue;
         }
         std::string digits;
-        std::size_t j = i, last_digit = i;
-        while (j < s.size() && digits.size() <= 19) {
-            char c = s[j];
-            if (std::isdigit(static_cast<unsigned char>(c))) {
-                digits += c;
-                last_digit = j;
-            } else if ((c == ' ' || c == '-') && j + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[j + 1]))) {
-            } else {
+        std::vector<std::size_t> ends;  // position after each digit
+        std::size_t j = i;
+        while (j < s.size() && digits.size() < 40) {
+            if (digit(j)) {
+                digits += s[j];
+                ends.push_back(j + 1);
+            } else if (!((s[j] == ' ' || s[j] == '-') && digit(j + 1))) {
                 break;
             }
             ++j;
         }
-        bool bounded = last_digit + 1 >= s.size() || !is_alnum(s[last_digit + 1]);
-        if (digits.size() >= 13 && digits.size() <= 19 && bounded && luhn_valid(digits)) {
-            out.push_back({"card", "a payment card number", i, last_digit + 1});
-            i = last_digit + 1;
-        } else {
-            i = j > i ? j : i + 1;
+        bool found = false;
+        for (std::size_t n = std::min<std::size_t>(19, digits.size()); n >= 13; --n) {
+            std::size_t end = ends[n - 1];
+            bool boundary = end >= s.size() || !is_alnum(s[end]);
+            if (boundary && luhn_valid(digits.substr(0, n))) {
+                out.push_back({"card", "a payment card number", i, end});
+                i = end;
+                found = true;
+                break;
+            }
         }
+        if (!found) i = j > i ? j : i + 1;
     }
 }
 
