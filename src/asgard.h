@@ -207,6 +207,13 @@ void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error
 /* The 403 answer when a user token calls the gateway. */
 void asg_gateway_user_token_error(asg_http_error_t *out) ASG_NOEXCEPT;
 
+/* The usage a provider's complete answer reports (the gateway's usage meter, fed in chunks of
+ * chunk bytes; 0 feeds it whole): returns 1 and the token counts when it found usage, 0 when not;
+ * *streamed_chars counts the content it saw, *malformed whether a JSON answer was unreadable. */
+int asg_usage_probe(const char *content_type, const char *data, size_t len, size_t chunk,
+                    int64_t *prompt_tokens, int64_t *completion_tokens, int64_t *streamed_chars,
+                    int *malformed) ASG_NOEXCEPT;
+
 /* A fresh request id (32 hex digits + NUL). */
 void asg_request_id(char out[33]) ASG_NOEXCEPT;
 

@@ -50,6 +50,25 @@ static void internal_error(asg_gateway_verdict_t* out, const char* what) {
     }
 }
 
+extern "C" int asg_usage_probe(const char* content_type, const char* data, size_t len, size_t chunk,
+                               int64_t* prompt_tokens, int64_t* completion_tokens, int64_t* streamed_chars,
+                               int* malformed) noexcept {
+    try {
+        UsageMeter meter;
+        meter.start(200, content_type ? content_type : "");
+        if (chunk == 0) chunk = len ? len : 1;
+        for (size_t at = 0; at < len; at += chunk) meter.feed(data + at, std::min(chunk, len - at));
+        meter.finish();
+        *prompt_tokens = meter.prompt_tokens();
+        *completion_tokens = meter.completion_tokens();
+        *streamed_chars = meter.streamed_chars();
+        *malformed = meter.malformed();
+        return meter.has_usage() ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
 extern "C" void asg_request_id(char out[33]) noexcept {
     try {
         copy_to(out, 33, to_hex(random_bytes(16)));
