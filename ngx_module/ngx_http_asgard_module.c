@@ -320,7 +320,7 @@ ngx_http_asgard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (colon == NULL) {
         amcf->redis_host = value[1];
-        return NGX_CONF_OK;
+        goto check_ip;
     }
 
     amcf->redis_host.data = value[1].data;
@@ -335,6 +335,16 @@ ngx_http_asgard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     amcf->redis_port = port;
+
+check_ip:
+
+    /* The asynchronous connect must not resolve names on the event loop: an IP literal only. */
+    if (ngx_inet_addr(amcf->redis_host.data, amcf->redis_host.len) == INADDR_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "asgard_redis needs an IPv4 address, not the name \"%V\"",
+                           &amcf->redis_host);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

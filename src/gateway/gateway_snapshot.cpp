@@ -95,7 +95,7 @@ std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
             regfree(r);
             delete r;
         });
-        if (regcomp(re.get(), patterns.text(i, 1).c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) continue;
+        if (regcomp(re.get(), patterns.text(i, 1).c_str(), REG_EXTENDED | REG_ICASE) != 0) continue;
         s->patterns.push_back({patterns.text(i, 0), re});
     }
     auto settings = db.exec("SELECT key, value FROM settings WHERE key LIKE 'gateway.%'");

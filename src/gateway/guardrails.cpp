@@ -126,10 +126,14 @@ std::vector<Finding> scan_text(const std::string& text, const std::vector<Compil
     scan_emails(text, out);
     scan_cards(text, out);
     for (const auto& p : patterns) {
+        // Every match, so that a redaction removes just the matching text.
+        std::size_t at = 0;
         regmatch_t match;
-        // REG_NOSUB patterns report only whether they match; the whole text is then the finding.
-        if (regexec(p.regex.get(), text.c_str(), 0, &match, 0) == 0)
-            out.push_back({"patterns", "text matching pattern " + p.name, 0, text.size()});
+        while (at <= text.size() && regexec(p.regex.get(), text.c_str() + at, 1, &match, at ? REG_NOTBOL : 0) == 0) {
+            std::size_t begin = at + static_cast<std::size_t>(match.rm_so), end = at + static_cast<std::size_t>(match.rm_eo);
+            out.push_back({"patterns", "text matching pattern " + p.name, begin, end});
+            at = end > begin ? end : end + 1;
+        }
     }
     return out;
 }
