@@ -26,6 +26,8 @@ static const char kHelp[] =
     "  group       group membership\n"
     "  settings    operator policy (projects.require_manager, projects.require_group)\n"
     "  standards   list, show and version the engineering standards\n"
+    "  guidance    guidance documents: list, show, put (published, or --draft)\n"
+    "  recipes     recipes (runbooks): list, show, put\n"
     "  drafts      review guidance and recipe drafts: approve or reject\n"
     "  seed        the seed library: list, import DIR\n"
     "  service     the service catalog: list, set (webhook, price, enable/disable)\n"
@@ -78,7 +80,8 @@ int main(int argc, char** argv) {
         {"drafts", run_drafts},   {"seed", run_seed},         {"service", run_service},   {"requests", run_requests},
         {"budget", run_budget},   {"cost", run_cost},         {"audit", run_audit},       {"mcp", run_mcp},
         {"provider", run_provider}, {"model", run_model},     {"killswitch", run_killswitch},
-        {"ratelimit", run_ratelimit}, {"guardrail", run_guardrail}, {"doctor", run_doctor}};
+        {"ratelimit", run_ratelimit}, {"guardrail", run_guardrail}, {"doctor", run_doctor},
+        {"guidance", run_guidance}, {"recipes", run_recipes}};
     for (const Entry& e : entries) {
         if (command != e.name) continue;
         try {

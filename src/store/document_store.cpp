@@ -48,7 +48,7 @@ DocumentRow put_draft(PgConnection& db, const std::string& kind, const std::stri
         auto r = db.exec(std::string("INSERT INTO documents (kind, name, version, title, body, status, author_id, author)"
                                      " SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4, 'draft', $5, $6"
                                      " FROM documents WHERE kind = $1 AND name = $2 RETURNING ") + kColumns,
-                         {kind, name, title, body, std::to_string(author_id), author});
+                         {kind, name, title, body, author_id ? PgParam(std::to_string(author_id)) : std::nullopt, author});
         return row_at(r, 0);
     });
 }
