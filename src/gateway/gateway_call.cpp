@@ -141,11 +141,12 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     json_t* dc = json_object_get(doc.get(), "data_class");
     if (dc != nullptr && !json_is_string(dc))
         return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
-    data_class_ = dc ? json_string_value(dc) : s.default_data_class;
-    if (data_class_.empty())
+    std::string data_class = dc ? json_string_value(dc) : s.default_data_class;
+    if (data_class.empty())
         return reject(v, 400, "data_class is required (public, internal, confidential or restricted)", "invalid_request_error", "missing_data_class");
-    if (!known_data_class(data_class_))
+    if (!known_data_class(data_class))
         return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+    data_class_ = data_class;  // only a known class ever reaches the audit row
     if (model_.data_classes.count(data_class_) == 0) {
         std::string allowed;
         for (const auto& c : model_.data_classes) allowed += (allowed.empty() ? "" : ", ") + c;
@@ -453,10 +454,34 @@ static std::string pg_text_array(const std::vector<std::optional<std::string>>& 
 
 namespace {
 
+// A JSON string as PostgreSQL's jsonb output writes it (escape_json).
+std::string jsonb_quoted(const std::string& value) {
+    std::string out = "\"";
+    for (unsigned char c : value) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
 // The audit detail exactly as PostgreSQL prints it back as jsonb::text (keys ordered by length,
 // then bytes; ", " and ": " separators), so the chain hash computed here is the one
-// asgard_audit_row_hash() recomputes when the log is verified. Every value is from a closed
-// alphabet (the model alias, a data class, hex, digits), so nothing needs escaping.
+// asgard_audit_row_hash() recomputes when the log is verified.
 std::string audit_detail(const SpendRow& r) {
     std::string out = "{";
     auto field = [&](const char* key, const std::string& value, bool quoted) {
@@ -464,7 +489,7 @@ std::string audit_detail(const SpendRow& r) {
         out += "\"";
         out += key;
         out += "\": ";
-        out += quoted ? "\"" + value + "\"" : value;
+        out += quoted ? jsonb_quoted(value) : value;
     };
     if (!r.model.empty()) field("model", r.model, true);
     field("status", std::to_string(r.status), false);
@@ -477,6 +502,39 @@ std::string audit_detail(const SpendRow& r) {
 }
 
 }  // namespace
+
+// A batch PostgreSQL refused for its data: each row on its own (a savepoint each), so one bad row
+// cannot hold back every later one. Rows that still fail are dropped and reported.
+static std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::string& cause) {
+    std::size_t dropped = 0;
+    try {
+        PgConnection& db = thread_pg();
+        pg_transaction(db, [&] {
+            for (const auto& r : rows) {
+                db.exec("SAVEPOINT asgard_row");
+                try {
+                    if (r.spend)
+                        db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
+                                " VALUES ($1::date, $2, $3, $4, 1, $5, $6, $7::numeric / 1000000)"
+                                " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + 1,"
+                                " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
+                                " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
+                                {r.day, r.project, std::to_string(r.token_id), r.model, std::to_string(r.input_tokens),
+                                 std::to_string(r.output_tokens), std::to_string(r.cost_micro)});
+                    audit_append(db, {r.actor, r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
+                    db.exec("RELEASE SAVEPOINT asgard_row");
+                } catch (const PgError&) {
+                    db.exec("ROLLBACK TO SAVEPOINT asgard_row");
+                    ++dropped;
+                }
+            }
+        });
+    } catch (const std::exception& e) {
+        return std::string("a batch was refused (") + cause + ") and writing it row by row failed: " + e.what();
+    }
+    return dropped ? "a batch was refused (" + cause + "); " + std::to_string(dropped) + " row(s) could not be written and were dropped"
+                   : "";
+}
 
 std::string flush_gateway_spend() {
     std::vector<SpendRow> rows;
@@ -546,6 +604,12 @@ std::string flush_gateway_spend() {
                      pg_text_array(outcomes), pg_text_array(detail_texts), pg_text_array(prevs), pg_text_array(hashes)});
         });
         return "";
+    } catch (const PgError& e) {
+        bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;
+        if (data_error) return flush_row_by_row(rows, e.what());
+        std::lock_guard<std::mutex> lock(g_spend_mutex);
+        if (g_spend.size() + rows.size() <= 100000) g_spend.insert(g_spend.begin(), rows.begin(), rows.end());
+        return e.what();
     } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(g_spend_mutex);
         if (g_spend.size() + rows.size() <= 100000) g_spend.insert(g_spend.begin(), rows.begin(), rows.end());
