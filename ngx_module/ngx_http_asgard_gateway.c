@@ -4,6 +4,8 @@
  * task, and the timers that refresh the configuration snapshot and flush spend rows. */
 #include "ngx_http_asgard_module.h"
 
+#include <hiredis/hiredis.h>
+
 
 typedef struct {
     ngx_http_request_t     *request;
@@ -29,9 +31,41 @@ typedef struct {
     asg_gateway_call_t     *call;
     unsigned                timed_out:1;
     asg_gateway_verdict_t   verdict;
+    asg_redis_commands_t    undo;         /* copied at the timeout: the call is gone by then */
+    u_char                  undo_buf[1024];
 } ngx_http_asgard_pending_t;
 
 static ngx_int_t ngx_http_asgard_post_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
+
+
+/* Keeps a copy of the reservation's undo in p itself, for a reply that comes after the call. */
+static void
+ngx_http_asgard_copy_undo(ngx_http_asgard_pending_t *p)
+{
+    int                    i, k;
+    u_char                *at, *end;
+    asg_redis_commands_t   cmds;
+
+    asg_gateway_undo_commands(p->call, &cmds);
+
+    at = p->undo_buf;
+    end = p->undo_buf + sizeof(p->undo_buf);
+    p->undo.count = 0;
+
+    for (i = 0; i < cmds.count; i++) {
+        for (k = 0; k < cmds.argc[i]; k++) {
+            if ((size_t) (end - at) < cmds.argvlen[i][k]) {
+                p->undo.count = 0;
+                return;
+            }
+            p->undo.argv[i][k] = (const char *) at;
+            p->undo.argvlen[i][k] = cmds.argvlen[i][k];
+            at = ngx_cpymem(at, cmds.argv[i][k], cmds.argvlen[i][k]);
+        }
+        p->undo.argc[i] = cmds.argc[i];
+        p->undo.count = i + 1;
+    }
+}
 static void ngx_http_asgard_resume(ngx_http_request_t *r);
 
 
@@ -198,6 +232,10 @@ ngx_http_asgard_reserve_replied(void *async_ctx, void *reply, void *data)
     ngx_http_asgard_ctx_t      *ctx;
 
     if (p->timed_out) {
+        /* The call answered 503 long ago: take back what this late reservation counted. */
+        if (reply != NULL && ((redisReply *) reply)->type == REDIS_REPLY_ARRAY && p->undo.count > 0) {
+            (void) ngx_http_asgard_redis_send(&p->undo, NULL, NULL);
+        }
         ngx_free(p);
         return;
     }
@@ -217,7 +255,12 @@ ngx_http_asgard_reserve_replied(void *async_ctx, void *reply, void *data)
     asg_gateway_reserve_reply(p->call, reply, &p->verdict);
 
     if (p->verdict.needs_io) {
-        /* Redis failed, or the month's budget counter must be initialized: the thread pool. */
+        /* Redis failed, or the month's budget counter must be initialized: the thread pool. An
+         * attempt that counted is taken back at once, so other calls never see it. */
+        asg_gateway_followup_commands(p->call, &undo);
+        if (undo.count > 0 && ngx_http_asgard_redis_send(&undo, NULL, NULL) == NGX_OK) {
+            asg_gateway_followup_sent(p->call);
+        }
         ngx_free(p);
         if (ngx_http_asgard_post_reserve(r, ctx) != NGX_OK) {
             ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
@@ -260,6 +303,7 @@ ngx_http_asgard_reserve_timeout(ngx_event_t *ev)
     ngx_http_request_t         *r = p->request;
 
     p->timed_out = 1;   /* the late reply frees p */
+    ngx_http_asgard_copy_undo(p);
 
     ngx_http_set_log_request(r->connection->log, r);
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "asgard: Redis did not answer in time");
@@ -498,6 +542,11 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
 }
 
 
+static const char ngx_http_asgard_models_method[] =
+    "{\"error\":{\"message\":\"use GET for /api/gateway/models\","
+    "\"type\":\"invalid_request_error\",\"code\":\"method_not_allowed\"}}";
+
+
 ngx_int_t
 ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
 {
@@ -505,7 +554,12 @@ ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
     ngx_http_asgard_ctx_t  *ctx;
 
     if (r->method != NGX_HTTP_GET && r->method != NGX_HTTP_HEAD) {
-        return NGX_HTTP_NOT_ALLOWED;
+        if (ngx_http_asgard_add_header(r, "Allow", "GET, HEAD") == NULL) {
+            return NGX_ERROR;
+        }
+        return ngx_http_asgard_send(r, NGX_HTTP_NOT_ALLOWED, "application/json",
+                                    ngx_http_asgard_models_method,
+                                    sizeof(ngx_http_asgard_models_method) - 1);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);

@@ -572,6 +572,7 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
 
     if (amcf != NULL && amcf->gateway_used) {
         ngx_http_asgard_gateway_timers_stop();
+        ngx_http_asgard_redis_stop();
 
         /* The worker is leaving: write the last spend rows now (blocking is harmless here). */
         if (asg_gateway_flush(err, sizeof(err)) != 0) {

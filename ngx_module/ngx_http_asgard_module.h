@@ -81,6 +81,7 @@ void ngx_http_asgard_gateway_timers_stop(void);
 /* ngx_http_asgard_redis.c */
 typedef void (*ngx_http_asgard_redis_fn)(void *async_ctx, void *reply, void *data);
 void ngx_http_asgard_redis_init(ngx_cycle_t *cycle, ngx_str_t *host, ngx_int_t port);
+void ngx_http_asgard_redis_stop(void);
 ngx_int_t ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn fn,
     void *data);
 ngx_uint_t ngx_http_asgard_redis_available(void);

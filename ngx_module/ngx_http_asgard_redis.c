@@ -12,6 +12,28 @@ static time_t              ngx_http_asgard_redis_last_attempt;
 static ngx_str_t           ngx_http_asgard_redis_host;
 static ngx_int_t           ngx_http_asgard_redis_port;
 static ngx_log_t          *ngx_http_asgard_redis_log;
+static ngx_event_t         ngx_http_asgard_redis_retry;
+
+static void ngx_http_asgard_redis_connect(void);
+
+
+/* Lost or never made: try again every second until it is back, not at the next request. */
+static void
+ngx_http_asgard_redis_schedule_retry(void)
+{
+    if (!ngx_http_asgard_redis_retry.timer_set && !ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(&ngx_http_asgard_redis_retry, 1000);
+    }
+}
+
+
+static void
+ngx_http_asgard_redis_retry_handler(ngx_event_t *ev)
+{
+    if (ngx_http_asgard_redis_ctx == NULL) {
+        ngx_http_asgard_redis_connect();
+    }
+}
 
 
 static void
@@ -111,6 +133,7 @@ ngx_http_asgard_redis_connected(const redisAsyncContext *ac, int status)
                       "asgard: Redis connection failed: %s", ac->errstr);
         ngx_http_asgard_redis_ctx = NULL;   /* hiredis frees the context */
         ngx_http_asgard_redis_ready = 0;
+        ngx_http_asgard_redis_schedule_retry();
         return;
     }
 
@@ -128,6 +151,16 @@ ngx_http_asgard_redis_disconnected(const redisAsyncContext *ac, int status)
 
     ngx_http_asgard_redis_ctx = NULL;
     ngx_http_asgard_redis_ready = 0;
+    ngx_http_asgard_redis_schedule_retry();
+}
+
+
+void
+ngx_http_asgard_redis_stop(void)
+{
+    if (ngx_http_asgard_redis_retry.timer_set) {
+        ngx_del_timer(&ngx_http_asgard_redis_retry);
+    }
 }
 
 
@@ -142,6 +175,7 @@ ngx_http_asgard_redis_connect(void)
     ac = redisAsyncConnect((const char *) ngx_http_asgard_redis_host.data,
                            (int) ngx_http_asgard_redis_port);
     if (ac == NULL) {
+        ngx_http_asgard_redis_schedule_retry();
         return;
     }
 
@@ -149,12 +183,14 @@ ngx_http_asgard_redis_connect(void)
         ngx_log_error(NGX_LOG_ERR, ngx_http_asgard_redis_log, 0,
                       "asgard: Redis connection failed: %s", ac->errstr);
         redisAsyncFree(ac);
+        ngx_http_asgard_redis_schedule_retry();
         return;
     }
 
     c = ngx_get_connection(ac->c.fd, ngx_http_asgard_redis_log);
     if (c == NULL) {
         redisAsyncFree(ac);
+        ngx_http_asgard_redis_schedule_retry();
         return;
     }
 
@@ -185,6 +221,10 @@ ngx_http_asgard_redis_init(ngx_cycle_t *cycle, ngx_str_t *host, ngx_int_t port)
     ngx_http_asgard_redis_host = *host;
     ngx_http_asgard_redis_port = port;
     ngx_http_asgard_redis_log = cycle->log;
+
+    ngx_http_asgard_redis_retry.handler = ngx_http_asgard_redis_retry_handler;
+    ngx_http_asgard_redis_retry.log = cycle->log;
+    ngx_http_asgard_redis_retry.cancelable = 1;
 
     ngx_http_asgard_redis_connect();
 }

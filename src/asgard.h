@@ -175,6 +175,10 @@ void asg_gateway_reserve_commands(asg_gateway_call_t *call, int64_t now_ms,
 void asg_gateway_reserve_reply(asg_gateway_call_t *call, const void *exec_reply,
                                asg_gateway_verdict_t *out) ASG_NOEXCEPT;
 void asg_gateway_followup_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* The glue sent the follow-up commands itself (the thread pool must not send them again). */
+void asg_gateway_followup_sent(asg_gateway_call_t *call) ASG_NOEXCEPT;
+/* The whole reservation taken back: for a reply that arrives after the call gave up waiting. */
+void asg_gateway_undo_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
 /* Settlement without I/O: computes the cost, queues the spend and audit rows, and gives the
  * counter adjustments to send without waiting. */
 void asg_gateway_settle_commands(asg_gateway_call_t *call, int client_aborted,

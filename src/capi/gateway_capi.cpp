@@ -275,3 +275,15 @@ extern "C" void asg_gateway_settle_commands(asg_gateway_call_t* call, int client
         std::memset(out, 0, sizeof *out);
     }
 }
+
+extern "C" void asg_gateway_followup_sent(asg_gateway_call_t* call) noexcept { call->call.followup_sent(); }
+
+extern "C" void asg_gateway_undo_commands(asg_gateway_call_t* call, asg_redis_commands_t* out) noexcept {
+    try {
+        static thread_local std::vector<std::vector<std::string>> undo;  // backs the exported pointers
+        undo = call->call.undo_reservation_commands();
+        export_commands(undo, out);
+    } catch (...) {
+        std::memset(out, 0, sizeof *out);
+    }
+}

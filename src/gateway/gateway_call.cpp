@@ -277,6 +277,12 @@ const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::
     return commands_;
 }
 
+std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() const {
+    std::vector<std::vector<std::string>> undo = {{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}};
+    if (keys_.has_budget) undo.push_back({"DECRBY", keys_.budget, keys_.worst});
+    return undo;
+}
+
 bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     std::size_t expected = keys_.has_budget ? 6 : 4;
     if (exec == nullptr || exec->type != REDIS_REPLY_ARRAY || exec->elements != expected) return false;
@@ -328,21 +334,24 @@ void initialize_budget_counter(RedisConnection& redis, const std::string& projec
 
 void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     const GatewaySnapshot& s = *snapshot_;
+    prepare_keys(now);
     try {
-        RedisConnection& redis = thread_redis();
-        if (!followup_.empty()) {  // an asynchronous attempt left counters to undo
-            redis.pipeline(followup_);
-            followup_.clear();
-        }
-        reserved_rate_ = reserved_budget_ = false;
+        RedisConnection* connection = nullptr;
         std::vector<RedisReply> replies;
         try {
-            replies = redis.pipeline(reserve_commands(now));
+            connection = &thread_redis();
+            if (!followup_.empty()) {  // an asynchronous attempt left counters to undo
+                connection->pipeline(followup_);
+                followup_.clear();
+            }
+            reserved_rate_ = reserved_budget_ = false;
+            replies = connection->pipeline(reserve_commands(now));
         } catch (const RedisError&) {
             if (!s.rate_limit_fail_open || keys_.has_budget) throw;
             proceeded_ = true;  // rate limits fail open by the operator's setting; no budget to guard
             return;
         }
+        RedisConnection& redis = *connection;
         const redisReply* exec = replies.back().operator->();
         if (keys_.has_budget && exec->type == REDIS_REPLY_ARRAY && exec->elements == 6 &&
             exec->element[4]->type == REDIS_REPLY_NIL) {

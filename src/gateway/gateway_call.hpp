@@ -39,6 +39,8 @@ public:
     // the synchronous reserve() sends them itself when it runs after an asynchronous attempt.
     const std::vector<std::vector<std::string>>& followup_commands() const { return followup_; }
     void followup_sent() { followup_.clear(); }
+    // Everything reserve_commands() adds, taken back (a reply that came after the call gave up).
+    std::vector<std::vector<std::string>> undo_reservation_commands() const;
     // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
     void settle(bool client_aborted);
     // The same without I/O: the counter adjustments are returned for the caller to send.

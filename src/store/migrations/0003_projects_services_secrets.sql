@@ -178,7 +178,7 @@ CREATE TABLE seed_files (
 
 CREATE TABLE budgets (
     project_id   text PRIMARY KEY REFERENCES projects (id),
-    monthly_usd  numeric(12, 2) NOT NULL CHECK (monthly_usd >= 0),
+    monthly_usd  numeric(14, 6) NOT NULL CHECK (monthly_usd >= 0),
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 

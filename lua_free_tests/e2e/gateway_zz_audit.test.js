@@ -1,0 +1,78 @@
+// The gateway's audit rows and their hash chain: after calls of every kind (served, refused by
+// each check, failed upstream, aborted) `asgard audit verify` still walks an intact chain, and a
+// refused call whose data_class holds JSON-special characters is audited like any other without
+// stopping the worker's spend and audit batches.
+//
+// This file runs after the other gateway files on purpose: if a batch cannot be written, the
+// worker keeps it for the next try, so a broken batch would hold back every later gateway row.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { cli } from './control_helpers.js';
+import {
+  REQUEST_ID,
+  assertCompletion,
+  assertOpenAIError,
+  chat,
+  chatBody,
+  newGatewayProject,
+  streamChat,
+  waitForAudit,
+  waitForSpend,
+} from './gateway_helpers.js';
+import { assertErrorLogClean } from './helpers.js';
+
+let p;
+
+before(async () => { p = await newGatewayProject('e2e-gw-audit'); });
+after(assertErrorLogClean);
+
+function assertAuditVerifies() {
+  const run = cli(['audit', 'verify']);
+  assert.equal(run.code, 0, `asgard audit verify: ${run.stdout}${run.stderr}`);
+  assert.match(run.stdout, /audit log intact/);
+}
+
+describe('the gateway\'s audit rows', () => {
+  test('after served, refused and non-ASCII calls the hash chain verifies', async () => {
+    const ids = [];
+    const keep = (res) => { ids.push(res.headers.get('x-asgard-request-id')); return res; };
+    assertCompletion(keep(await chat(p.key, chatBody('hello'))));
+    const streamed = keep(await streamChat(p.key, chatBody('stream please')));
+    assert.equal(streamed.status, 200);
+    assertOpenAIError(keep(await chat(p.key, chatBody('hi', { data_class: 'restricted' }))), 403, 'data_class_not_allowed');
+    assertOpenAIError(keep(await chat(p.key, chatBody('hi', { model: 'model:none/zero' }))), 404, 'model_not_found');
+    assertOpenAIError(keep(await chat(p.key, chatBody('AKIAIOSFODNN7EXAMPLE'))), 400, 'guardrail_blocked');
+    assertOpenAIError(keep(await chat(p.key, chatBody('hi', { data_class: 'vertraulich-é-機密' }))), 400, 'invalid_data_class');
+    assertOpenAIError(keep(await chat(p.key, '{"messages": 1}')), 400, 'missing_model');
+    for (const id of ids) assert.match(id ?? '', REQUEST_ID);
+    const byId = await waitForAudit(p.projectId, ids);
+    assert.equal([...byId.values()].flat().filter((r) => ids.includes(r.detail.request_id)).length, ids.length);
+    assertAuditVerifies();
+  });
+
+  test('a data_class with quotes, backslashes or control characters is refused with 400 and audited; later calls are still recorded', async () => {
+    const ids = [];
+    for (const dc of ['x"y', 'back\\slash', 'tab\there', 'line\nbreak', '"}], "status": 1']) {
+      const res = await chat(p.key, chatBody('hi', { data_class: dc }));
+      assertOpenAIError(res, 400, 'invalid_data_class');
+      ids.push(res.headers.get('x-asgard-request-id'));
+    }
+    const served = await chat(p.key, chatBody('recorded after the odd ones'));
+    assertCompletion(served);
+    ids.push(served.headers.get('x-asgard-request-id'));
+
+    const byId = await waitForAudit(p.projectId, ids).catch((e) => {
+      throw new Error(`${e.message}\nthe worker did not write these calls' audit rows: a batch holding a data_class with ` +
+        'JSON-special characters cannot be inserted (see "writing gateway spend failed" in the nginx error log)');
+    });
+    for (const id of ids.slice(0, -1)) {
+      const [row] = byId.get(id);
+      assert.equal(row.outcome, 'denied:invalid_data_class');
+      assert.equal(row.detail.status, 400);
+    }
+    assert.equal(byId.get(ids.at(-1))[0].outcome, 'ok');
+    await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) >= 3), 'the served calls\' spend');
+    assertAuditVerifies();
+  });
+});
