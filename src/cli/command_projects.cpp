@@ -216,7 +216,11 @@ int run_budget(const CliSettings& settings, const Words& words) {
         set_budget(db, project, *amount);
         audit_append(db, {cli_actor(), std::nullopt, "budget.set", project, "ok",
                           json_to_string(json_own(json_pack("{s:f}", "monthly_usd", value)).get())});
-        std::printf("budget of %s: %s USD per month\n", project.c_str(), amount->c_str());
+        char shown[64];
+        std::snprintf(shown, sizeof shown, "%.6f", value);  // to the micro-dollar, at least cents
+        std::string text = shown;
+        while (text.size() > 3 && text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();
+        std::printf("budget of %s: %s USD per month\n", project.c_str(), text.c_str());
         return 0;
     }
     if (verb == "show") return run_cost(settings, {args.positional_at(1, "project"), args.flag("json") ? "--json" : "--window=month"});
