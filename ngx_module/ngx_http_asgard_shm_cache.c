@@ -6,6 +6,7 @@
 typedef struct {
     u_char        color;
     u_char        len;
+    u_char        refreshing;   /* one request is looking the entry up again */
     ngx_queue_t   queue;
     ngx_msec_t    expires;
     u_char        key[32];
@@ -145,6 +146,10 @@ ngx_http_asgard_cache_expire(ngx_http_asgard_cache_t *cache, ngx_uint_t force)
 }
 
 
+/* An expired entry stays usable this long while one request (the first to see it expired)
+ * refreshes it: a hot key never sends every concurrent request to PostgreSQL at once. */
+#define NGX_HTTP_ASGARD_CACHE_GRACE  2000
+
 ngx_int_t
 ngx_http_asgard_cache_get(ngx_shm_zone_t *zone, const u_char key[32], void *value, size_t len)
 {
@@ -168,7 +173,17 @@ ngx_http_asgard_cache_get(ngx_shm_zone_t *zone, const u_char key[32], void *valu
         cn = ngx_http_asgard_cache_data(node);
 
         if ((ngx_msec_int_t) (cn->expires - ngx_current_msec) <= 0) {
-            ngx_http_asgard_cache_remove(cache, node);
+
+            if ((ngx_msec_int_t) (cn->expires + NGX_HTTP_ASGARD_CACHE_GRACE - ngx_current_msec) <= 0) {
+                ngx_http_asgard_cache_remove(cache, node);
+
+            } else if (!cn->refreshing) {
+                cn->refreshing = 1;          /* this caller looks it up; the others wait not */
+
+            } else if (cn->len == len) {
+                ngx_memcpy(value, cn->value, len);
+                rc = NGX_OK;
+            }
 
         } else if (cn->len == len) {
             ngx_memcpy(value, cn->value, len);
@@ -223,6 +238,7 @@ ngx_http_asgard_cache_put(ngx_shm_zone_t *zone, const u_char key[32], const void
     node->key = ngx_http_asgard_cache_hash(key);
     cn = ngx_http_asgard_cache_data(node);
     cn->len = (u_char) len;
+    cn->refreshing = 0;
     cn->expires = ngx_current_msec + ttl;
     ngx_memcpy(cn->key, key, 32);
     ngx_memcpy(cn->value, value, len);

@@ -20,7 +20,7 @@ static const char kTokenHelp[] =
     "       asgard token list [--user NAME] [--json]\n"
     "       asgard token revoke ID\n"
     "create prints a user token (asg_pat_...) once; only its SHA-256 digest is stored.\n"
-    "The default expiry is 90d. A revoked token stops working within the token cache TTL.\n";
+    "The default expiry is 90d. A revoked token stops working within the token cache TTL plus 2 s.\n";
 
 long long parse_duration_seconds(const std::string& text) {
     if (text == "never") return 0;
