@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "asgard.h"
+#include "../unit/offline_core.h"
 
 #define NOW_MS 1700000000000LL
 /* 1 while a known core bug answers some malformed bodies with HTTP 500 instead of 400 -32700
@@ -15,7 +16,6 @@
  * a 500 is then accepted when it is the core's well-formed internal-error answer. Set to 0 once fixed. */
 #define TOLERATE_INTERNAL_ERROR 0
 
-static const char kMasterKey[32] = "fuzz-master-key-0123456789abcdef";
 static asg_principal_t g_principal;
 static char g_sid_batches[200];  /* negotiated at 2025-03-26 */
 static char g_sid_latest[200];   /* negotiated at 2025-11-25 */
@@ -93,16 +93,8 @@ static void open_session(const char *version, char sid[200]) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    asg_core_config_t cfg;
     char err[256] = "";
-    memset(&cfg, 0, sizeof cfg);
-    cfg.database_url = "postgresql://invalid";
-    cfg.redis_host = "127.0.0.1";
-    cfg.redis_port = 1;
-    cfg.master_key = kMasterKey;
-    cfg.master_key_len = sizeof kMasterKey;
-    cfg.session_ttl_ms = 3600000;
-    if (asg_core_configure(&cfg, err, sizeof err) != 0) {
+    if (asg_test_configure_offline_core(err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_jsonrpc: asg_core_configure: %s\n", err);
         exit(1);
     }

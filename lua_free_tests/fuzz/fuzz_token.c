@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "asgard.h"
+#include "../unit/offline_core.h"
 
 #define NOW_MS 1700000000000LL
 
-static const char kMasterKey[32] = "fuzz-master-key-0123456789abcdef";
 static const char kPing[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
 static asg_principal_t g_principal;
 static char g_sid[200];
@@ -63,16 +63,8 @@ static void use_session(const char *sid, size_t len) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    asg_core_config_t cfg;
     char err[256] = "";
-    memset(&cfg, 0, sizeof cfg);
-    cfg.database_url = "postgresql://invalid";
-    cfg.redis_host = "127.0.0.1";
-    cfg.redis_port = 1;
-    cfg.master_key = kMasterKey;
-    cfg.master_key_len = sizeof kMasterKey;
-    cfg.session_ttl_ms = 3600000;
-    if (asg_core_configure(&cfg, err, sizeof err) != 0) {
+    if (asg_test_configure_offline_core(err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_token: asg_core_configure: %s\n", err);
         exit(1);
     }

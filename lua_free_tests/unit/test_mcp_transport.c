@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "asgard.h"
+#include "offline_core.h"
 
 #define NOW_MS 1700000000000LL
 #define PARSE_ERROR (-32700)
@@ -19,21 +20,11 @@
 #define INVALID_PARAMS (-32602)
 #define SESSION_NOT_FOUND (-32001)
 
-static const char kMasterKey[32] = "fedcba9876543210fedcba9876543210";
 static asg_principal_t g_principal7;
 static asg_principal_t g_principal8;
 
 static int configure_core(void **state) {
-    asg_core_config_t cfg;
     char err[256] = "";
-    memset(&cfg, 0, sizeof cfg);
-    cfg.database_url = "postgresql://invalid";
-    cfg.redis_host = "127.0.0.1";
-    cfg.redis_port = 1;
-    cfg.master_key = kMasterKey;
-    cfg.master_key_len = sizeof kMasterKey;
-    cfg.session_ttl_ms = 3600000;
-    cfg.io_timeout_ms = 100;
     memset(&g_principal7, 0, sizeof g_principal7);
     g_principal7.status = ASG_AUTH_OK;
     g_principal7.kind = ASG_CRED_USER;
@@ -42,7 +33,7 @@ static int configure_core(void **state) {
     strcpy(g_principal7.user_name, "alice");
     g_principal8 = g_principal7;
     g_principal8.token_id = 8;
-    return asg_core_configure(&cfg, err, sizeof err);
+    return asg_test_configure_offline_core(err, sizeof err);
 }
 
 static asg_str_t str(const char *text) {

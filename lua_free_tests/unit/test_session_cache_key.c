@@ -8,20 +8,11 @@
 #include <cmocka.h>
 
 #include "asgard.h"
-
-static const char kMasterKey[32] = "00112233445566778899aabbccddeeff";
+#include "offline_core.h"
 
 static int configure_core(void **state) {
-    asg_core_config_t cfg;
     char err[256] = "";
-    memset(&cfg, 0, sizeof cfg);
-    cfg.database_url = "postgresql://invalid";
-    cfg.redis_host = "127.0.0.1";
-    cfg.redis_port = 1;
-    cfg.master_key = kMasterKey;
-    cfg.master_key_len = sizeof kMasterKey;
-    cfg.session_ttl_ms = 3600000;
-    return asg_core_configure(&cfg, err, sizeof err);
+    return asg_test_configure_offline_core(err, sizeof err);
 }
 
 static void key(const char *sid, unsigned char out[32]) {

@@ -11,26 +11,16 @@
 #include <jansson.h>
 
 #include "asgard.h"
+#include "offline_core.h"
 
 #define USER_PREFIX "asg_pat_"
 #define PROJECT_PREFIX "asg_"
 #define RANDOM_LENGTH 30
 #define CHECKSUM_LENGTH 6
 
-static const char kMasterKey[32] = "0123456789abcdef0123456789abcdef";
-
 static int configure_core(void **state) {
-    asg_core_config_t cfg;
     char err[256] = "";
-    memset(&cfg, 0, sizeof cfg);
-    cfg.database_url = "postgresql://invalid";
-    cfg.redis_host = "127.0.0.1";
-    cfg.redis_port = 1;
-    cfg.master_key = kMasterKey;
-    cfg.master_key_len = sizeof kMasterKey;
-    cfg.session_ttl_ms = 3600000;
-    cfg.io_timeout_ms = 100;
-    return asg_core_configure(&cfg, err, sizeof err);
+    return asg_test_configure_offline_core(err, sizeof err);
 }
 
 /* Generates a token of a kind into out (capacity 64) and returns its length. */
