@@ -102,6 +102,16 @@ std::string redis_user(const ResourceRow& request, const std::string& name) {
     return "asg_" + request.project_id + "_" + name;  // no ":" (it would split a redis:// URL)
 }
 
+// Writes the ACL to Redis's aclfile when the operator configured one; without it ACL users live in
+// Redis's memory only (README: configure aclfile to keep them across Redis restarts).
+void persist_acl(RedisConnection& redis) {
+    try {
+        redis.command({"ACL", "SAVE"});
+    } catch (const RedisError&) {
+        // No aclfile configured: nothing to persist to.
+    }
+}
+
 Provisioned provision_redis(const ResourceRow& request, const json_t* params) {
     std::string name = param_or(params, "name", "main");
     std::string user = redis_user(request, name);
@@ -113,6 +123,7 @@ Provisioned provision_redis(const ResourceRow& request, const json_t* params) {
         if (existing->type != REDIS_REPLY_NIL) throw ProvisionError("a Redis user " + user + " already exists");
         redis.command({"ACL", "SETUSER", user, "reset", "on", ">" + password, "~" + prefix + "*",
                        "&" + prefix + "*", "+@all", "-@dangerous", "-@admin", "-select", "-swapdb"});
+        persist_acl(redis);
     } catch (const RedisError& e) {
         throw ProvisionError(std::string("Redis refused: ") + e.what());
     }
@@ -157,6 +168,7 @@ void deprovision(PgConnection& db, const ServiceRow& service, const ResourceRow&
             drop_database_objects(db, database_ident(request.project_id, name));
         } else if (service.driver == "redis-namespace") {
             thread_redis().command({"ACL", "DELUSER", redis_user(request, name)});
+            persist_acl(thread_redis());
         } else if (service.driver == "inference-gateway") {
             db.exec("UPDATE projects SET gateway_enabled = false, updated_at = now() WHERE id = $1", {request.project_id});
             db.exec("UPDATE tokens SET revoked_at = now() WHERE kind = 'project' AND project_id = $1 AND revoked_at IS NULL",
