@@ -151,13 +151,7 @@ ngx_http_asgard_lookup_done(ngx_event_t *ev)
                                   sizeof(asg_principal_t), amcf->cache_ttl);
     }
 
-    if (r->done) {
-        c->write->handler(c->write);
-
-    } else {
-        r->write_event_handler(r);
-        ngx_http_run_posted_requests(c);
-    }
+    ngx_http_asgard_resume(r);
 }
 
 

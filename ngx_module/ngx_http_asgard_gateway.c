@@ -66,7 +66,6 @@ ngx_http_asgard_copy_undo(ngx_http_asgard_pending_t *p)
         p->undo.count = i + 1;
     }
 }
-static void ngx_http_asgard_resume(ngx_http_request_t *r);
 
 
 static ngx_int_t
@@ -207,19 +206,6 @@ ngx_http_asgard_reserve_done(ngx_event_t *ev)
 }
 
 
-static void
-ngx_http_asgard_resume(ngx_http_request_t *r)
-{
-    ngx_connection_t  *c = r->connection;
-
-    if (r->done) {
-        c->write->handler(c->write);
-
-    } else {
-        r->write_event_handler(r);
-        ngx_http_run_posted_requests(c);
-    }
-}
 
 
 static void

@@ -124,5 +124,6 @@ ngx_table_elt_t *ngx_http_asgard_add_header(ngx_http_request_t *r, const char *n
 ngx_str_t *ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcase_name,
     size_t len);
 int64_t ngx_http_asgard_now_ms(void);
+void ngx_http_asgard_resume(ngx_http_request_t *r);
 
 #endif /* NGX_HTTP_ASGARD_MODULE_H */

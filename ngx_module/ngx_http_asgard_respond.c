@@ -182,6 +182,22 @@ ngx_http_asgard_collect_body(ngx_http_request_t *r, ngx_str_t *body)
 
 
 
+/* Continues a request after a thread-pool task or a Redis reply (as nginx's own aio handlers do). */
+void
+ngx_http_asgard_resume(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c = r->connection;
+
+    if (r->done) {
+        c->write->handler(c->write);
+
+    } else {
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
 int64_t
 ngx_http_asgard_now_ms(void)
 {
