@@ -138,14 +138,10 @@ ngx_http_asgard_call_cleanup(void *data)
     asg_gateway_final_status(holder->call, (int) r->headers_out.status);
 
     if (ngx_http_asgard_redis_available()) {
-        /* No I/O in the core: it queues the spend row and hands back the counter updates. */
-        asg_redis_commands_t  cmds;
-
-        asg_gateway_settle_commands(holder->call, r->connection->error
-                                                  || r->headers_out.status == 499, &cmds);
-        if (cmds.count > 0) {
-            (void) ngx_http_asgard_redis_send(&cmds, NULL, NULL);
-        }
+        /* No I/O here: the spend row is queued and the counter updates summed; the settle timer
+         * sends the sums every 100 ms. */
+        asg_gateway_settle_deferred(holder->call, r->connection->error
+                                                  || r->headers_out.status == 499);
         asg_gateway_call_free(holder->call);
         return;
     }
@@ -632,6 +628,7 @@ typedef struct {
     char         error[256];
 } ngx_http_asgard_gw_timer_task_t;
 
+static ngx_event_t  ngx_http_asgard_settle_timer;
 static ngx_event_t  ngx_http_asgard_refresh_timer;
 static ngx_event_t  ngx_http_asgard_flush_timer;
 static ngx_uint_t   ngx_http_asgard_refresh_busy;
@@ -718,9 +715,34 @@ ngx_http_asgard_gw_timer_handler(ngx_event_t *ev)
 }
 
 
+/* Sends the summed settlements over the asynchronous Redis connection (kept while it is down). */
+static void
+ngx_http_asgard_settle_timer_handler(ngx_event_t *ev)
+{
+    asg_redis_commands_t  cmds;
+
+    while (ngx_http_asgard_redis_available()) {
+        asg_gateway_drain_settlements(&cmds);
+        if (cmds.count == 0) {
+            break;
+        }
+        (void) ngx_http_asgard_redis_send(&cmds, NULL, NULL);
+    }
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, 100);
+    }
+}
+
+
 void
 ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
 {
+    ngx_http_asgard_settle_timer.handler = ngx_http_asgard_settle_timer_handler;
+    ngx_http_asgard_settle_timer.log = cycle->log;
+    ngx_http_asgard_settle_timer.cancelable = 1;
+    ngx_add_timer(&ngx_http_asgard_settle_timer, 100);
+
     ngx_http_asgard_refresh_timer.handler = ngx_http_asgard_gw_timer_handler;
     ngx_http_asgard_refresh_timer.log = cycle->log;
     ngx_http_asgard_refresh_timer.cancelable = 1;
@@ -739,6 +761,10 @@ ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
 void
 ngx_http_asgard_gateway_timers_stop(void)
 {
+    if (ngx_http_asgard_settle_timer.timer_set) {
+        ngx_del_timer(&ngx_http_asgard_settle_timer);
+    }
+
     if (ngx_http_asgard_refresh_timer.timer_set) {
         ngx_del_timer(&ngx_http_asgard_refresh_timer);
     }

@@ -179,10 +179,12 @@ void asg_gateway_followup_commands(asg_gateway_call_t *call, asg_redis_commands_
 void asg_gateway_followup_sent(asg_gateway_call_t *call) ASG_NOEXCEPT;
 /* The whole reservation taken back: for a reply that arrives after the call gave up waiting. */
 void asg_gateway_undo_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
-/* Settlement without I/O: computes the cost, queues the spend and audit rows, and gives the
- * counter adjustments to send without waiting. */
-void asg_gateway_settle_commands(asg_gateway_call_t *call, int client_aborted,
-                                 asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* Settlement without I/O: computes the cost, queues the spend and audit rows, and adds the
+ * counter adjustments to the worker's sums. */
+void asg_gateway_settle_deferred(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
+/* The summed counter adjustments to send (up to ASG_REDIS_MAX_COMMANDS at a time; call again
+ * until count is 0). The pointers stay valid until the next call. */
+void asg_gateway_drain_settlements(asg_redis_commands_t *out) ASG_NOEXCEPT;
 
 /* Phase B on the thread pool: rate limits and the budget reservation (Redis). */
 void asg_gateway_reserve(asg_gateway_call_t *call, int64_t now_ms, asg_gateway_verdict_t *out) ASG_NOEXCEPT;

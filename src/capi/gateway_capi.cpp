@@ -267,10 +267,18 @@ extern "C" void asg_gateway_followup_commands(asg_gateway_call_t* call, asg_redi
     }
 }
 
-extern "C" void asg_gateway_settle_commands(asg_gateway_call_t* call, int client_aborted,
-                                            asg_redis_commands_t* out) noexcept {
+extern "C" void asg_gateway_settle_deferred(asg_gateway_call_t* call, int client_aborted) noexcept {
     try {
-        export_commands(call->call.settle_commands(client_aborted != 0), out);
+        call->call.settle_deferred(client_aborted != 0);
+    } catch (...) {
+    }
+}
+
+extern "C" void asg_gateway_drain_settlements(asg_redis_commands_t* out) noexcept {
+    try {
+        static thread_local std::vector<std::vector<std::string>> drained;  // backs the exported pointers
+        drained = drain_settlements(ASG_REDIS_MAX_COMMANDS);
+        export_commands(drained, out);
     } catch (...) {
         std::memset(out, 0, sizeof *out);
     }

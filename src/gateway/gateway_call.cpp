@@ -406,18 +406,37 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
                            cost, status, true});
 }
 
-const std::vector<std::vector<std::string>>& GatewayCall::settle_commands(bool client_aborted) {
-    commands_.clear();
+// Settlements give back what a reservation over-counted; they are summed per counter and sent
+// in one pipeline every 100 ms (drain_settlements). Until then a counter stays higher than the
+// truth: a budget may refuse a call a little early, never let one overspend.
+namespace {
+std::mutex g_settle_mutex;
+std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount to take back
+}  // namespace
+
+void GatewayCall::settle_deferred(bool client_aborted) {
     if (!proceeded_) {
         settle(client_aborted);  // a refused call: audited only, no counters to adjust
-        return commands_;
+        return;
     }
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
-    if (reserved_budget_) commands_.push_back({"DECRBY", keys_.budget, std::to_string(worst_micro_ - cost)});
-    if (reserved_rate_) commands_.push_back({"DECRBY", keys_.tokens, std::to_string(est_input_ + max_output_ - in - out)});
+    {
+        std::lock_guard<std::mutex> lock(g_settle_mutex);
+        if (reserved_budget_) g_settle_deltas[keys_.budget] += worst_micro_ - cost;
+        if (reserved_rate_) g_settle_deltas[keys_.tokens] += est_input_ + max_output_ - in - out;
+    }
     queue_spend(in, out, cost, client_aborted);
-    return commands_;
+}
+
+std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
+    std::vector<std::vector<std::string>> commands;
+    std::lock_guard<std::mutex> lock(g_settle_mutex);
+    for (auto it = g_settle_deltas.begin(); it != g_settle_deltas.end() && commands.size() < most;) {
+        if (it->second != 0) commands.push_back({"DECRBY", it->first, std::to_string(it->second)});
+        it = g_settle_deltas.erase(it);
+    }
+    return commands;
 }
 
 void GatewayCall::settle(bool client_aborted) {

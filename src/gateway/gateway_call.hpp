@@ -43,8 +43,9 @@ public:
     std::vector<std::vector<std::string>> undo_reservation_commands() const;
     // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
     void settle(bool client_aborted);
-    // The same without I/O: the counter adjustments are returned for the caller to send.
-    const std::vector<std::vector<std::string>>& settle_commands(bool client_aborted);
+    // The same without I/O: the counter adjustments join the per-worker sums that
+    // drain_settlements() hands to the asynchronous Redis connection.
+    void settle_deferred(bool client_aborted);
 
     UsageMeter& meter() { return meter_; }
     const std::string& body() const { return body_; }
@@ -86,6 +87,9 @@ private:
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
 };
+
+// Up to `most` summed counter adjustments (DECRBY commands), removed from the sums.
+std::vector<std::vector<std::string>> drain_settlements(std::size_t most);
 
 // Per-worker batch of spend and audit rows, written by flush_gateway_spend() from a timer.
 std::string flush_gateway_spend();  // "" or the error (rows are kept for the next flush)
