@@ -132,10 +132,7 @@ ngx_http_asgard_lookup_done(ngx_event_t *ev)
     r = t->request;
     c = r->connection;
 
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
+    ngx_http_asgard_task_finished(r);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
     ctx->principal = t->principal;

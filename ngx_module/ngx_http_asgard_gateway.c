@@ -188,10 +188,7 @@ ngx_http_asgard_reserve_done(ngx_event_t *ev)
     r = t->request;
     c = r->connection;
 
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
+    ngx_http_asgard_task_finished(r);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
     ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
@@ -227,10 +224,7 @@ ngx_http_asgard_reserve_replied(void *async_ctx, void *reply, void *data)
     }
 
     r = p->request;
-    ngx_http_set_log_request(r->connection->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
+    ngx_http_asgard_task_finished(r);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
 
@@ -287,11 +281,8 @@ ngx_http_asgard_reserve_timeout(ngx_event_t *ev)
     p->timed_out = 1;   /* the late reply frees p */
     ngx_http_asgard_copy_undo(p);
 
-    ngx_http_set_log_request(r->connection->log, r);
+    ngx_http_asgard_task_finished(r);
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "asgard: Redis did not answer in time");
-
-    r->main->blocked--;
-    r->aio = 0;
 
     ngx_http_finalize_request(r, ngx_http_asgard_send(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                               "application/json", ngx_http_asgard_gw_redis_timeout,

@@ -103,10 +103,7 @@ ngx_http_asgard_mcp_done(ngx_event_t *ev)
     r = t->request;
     c = r->connection;
 
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
+    ngx_http_asgard_task_finished(r);
 
     ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, t));
     ngx_http_run_posted_requests(c);

@@ -125,5 +125,6 @@ ngx_str_t *ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcas
     size_t len);
 int64_t ngx_http_asgard_now_ms(void);
 void ngx_http_asgard_resume(ngx_http_request_t *r);
+void ngx_http_asgard_task_finished(ngx_http_request_t *r);
 
 #endif /* NGX_HTTP_ASGARD_MODULE_H */

@@ -182,6 +182,17 @@ ngx_http_asgard_collect_body(ngx_http_request_t *r, ngx_str_t *body)
 
 
 
+/* A thread-pool task or a Redis reply of this request is over: the request may be freed again. */
+void
+ngx_http_asgard_task_finished(ngx_http_request_t *r)
+{
+    ngx_http_set_log_request(r->connection->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+}
+
+
 /* Continues a request after a thread-pool task or a Redis reply (as nginx's own aio handlers do). */
 void
 ngx_http_asgard_resume(ngx_http_request_t *r)
