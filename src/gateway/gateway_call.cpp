@@ -54,28 +54,24 @@ struct SpendRow {
     std::int64_t token_id, input_tokens, output_tokens, cost_micro;
     int status;
     bool spend;  // false: a rejected call, audited only
+    std::string redacted;  // detectors whose findings were redacted, comma-separated
 };
 
 std::mutex g_spend_mutex;
 std::vector<SpendRow> g_spend;
 
-std::string month_of(std::int64_t now) {
+// The UTC date of a millisecond timestamp, as strftime's format gives it.
+std::string utc_date(std::int64_t now, const char* format) {
     std::time_t t = static_cast<std::time_t>(now / 1000);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m", &tm);
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
 
-std::string day_of(std::int64_t now) {
-    std::time_t t = static_cast<std::time_t>(now / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
+std::string month_of(std::int64_t now) { return utc_date(now, "%Y-%m"); }
+std::string day_of(std::int64_t now) { return utc_date(now, "%Y-%m-%d"); }
 
 std::int64_t cost_micro(const ModelEntry& m, std::int64_t in, std::int64_t out) {
     return static_cast<std::int64_t>(std::ceil(in * m.price_in + out * m.price_out));  // USD/Mtok * tok = micro-USD
@@ -188,8 +184,7 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     // Rewrite for the provider: its model name, usage on streams, no Asgard fields.
     for (const char* field : kAsgardFields) json_object_del(doc.get(), field);
     json_object_set_new(doc.get(), "model", json_string(model_.upstream_model.c_str()));
-    stream_ = json_is_true(json_object_get(doc.get(), "stream"));
-    if (stream_) {
+    if (json_is_true(json_object_get(doc.get(), "stream"))) {
         json_t* options = json_object_get(doc.get(), "stream_options");
         if (!json_is_object(options)) {
             options = json_object();
@@ -205,7 +200,6 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     est_input_ = chars / 4 + 1;
     worst_micro_ = cost_micro(model_, est_input_, max_output_);
     body_ = json_to_string(doc.get());
-    decided_ = true;
 }
 
 
@@ -395,6 +389,13 @@ std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool 
     return cost_micro(model_, in, out);
 }
 
+std::string GatewayCall::redacted_list() const {
+    std::string out;
+    for (const auto& detector : redacted_)
+        if (out.find(detector) == std::string::npos) out += (out.empty() ? "" : ",") + detector;
+    return out;
+}
+
 void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted) {
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
@@ -403,7 +404,7 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     if (g_spend.size() < 100000)
         g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
                            std::string("key:") + principal_.project_id, data_class_, outcome, principal_.token_id, in, out,
-                           cost, status, true});
+                           cost, status, true, redacted_list()});
 }
 
 // Settlements give back what a reservation over-counted; they are summed per counter and sent
@@ -445,7 +446,7 @@ void GatewayCall::settle(bool client_aborted) {
         if (g_spend.size() < 100000)
             g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
                                std::string("key:") + principal_.project_id, data_class_, "denied:" + rejected_code_,
-                               principal_.token_id, 0, 0, 0, rejected_status_, false});
+                               principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
         return;
     }
     std::int64_t in = 0, out = 0;
@@ -522,6 +523,7 @@ std::string audit_detail(const SpendRow& r) {
     if (!r.model.empty()) field("model", r.model, true);
     field("status", std::to_string(r.status), false);
     field("cost_usd", usd(r.cost_micro), true);
+    if (!r.redacted.empty()) field("redacted", r.redacted, true);
     if (!r.data_class.empty()) field("data_class", r.data_class, true);
     field("request_id", r.request_id, true);
     field("input_tokens", std::to_string(r.input_tokens), false);

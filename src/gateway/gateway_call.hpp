@@ -52,9 +52,6 @@ public:
     const std::string& upstream_url() const { return provider_.url; }
     const std::string& provider_key() const { return provider_.key; }
     const std::string& provider_host() const { return provider_.host; }
-    const std::string& request_id() const { return request_id_; }
-    bool decided() const { return decided_; }
-    bool proceeded() const { return proceeded_; }
     // The status the client finally got (e.g. 502 from the provider-error page).
     void set_final_status(int status) { final_status_ = status; }
 
@@ -68,7 +65,7 @@ private:
     ProviderEntry provider_;
     std::string body_, data_class_, month_;
     std::vector<std::string> redacted_;
-    bool decided_ = false, reserved_rate_ = false, reserved_budget_ = false, stream_ = false, proceeded_ = false;
+    bool reserved_rate_ = false, reserved_budget_ = false, proceeded_ = false;
     int rejected_status_ = 0, final_status_ = 0;
     std::string rejected_code_;
     std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0, minute_ = 0;
@@ -86,6 +83,7 @@ private:
     bool evaluate(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
+    std::string redacted_list() const;
 };
 
 // Up to `most` summed counter adjustments (DECRBY commands), removed from the sums.

@@ -21,8 +21,6 @@ std::string json_to_string(const json_t* value);
 // s with every byte that is not part of valid UTF-8 replaced by '?': safe to put into JSON.
 std::string utf8_sanitized(std::string_view s);
 
-inline json_t* json_str(std::string_view s) { return json_stringn(s.data(), s.size()); }
-
 // Removes members whose value is null (optional fields are absent, never null); returns object.
 json_t* json_drop_nulls(json_t* object);
 
