@@ -290,6 +290,33 @@ ngx_http_asgard_reserve_timeout(ngx_event_t *ev)
 }
 
 
+/* The reservation from the worker's counter leases, without I/O; NGX_DECLINED when they do not
+ * cover the call (or Redis is away, and with it the trust in them). */
+static ngx_int_t
+ngx_http_asgard_lease_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+{
+    asg_gateway_verdict_t  *v;
+
+    if (!ngx_http_asgard_redis_available()) {
+        return NGX_DECLINED;
+    }
+
+    v = ngx_palloc(r->pool, sizeof(asg_gateway_verdict_t));
+    if (v == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!asg_gateway_reserve_from_leases(ctx->call, ngx_http_asgard_now_ms(), v)) {
+        return NGX_DECLINED;
+    }
+
+    ctx->verdict = v;
+    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
+
+    return NGX_OK;
+}
+
+
 /* The reservation over the asynchronous Redis connection; NGX_DECLINED when it is not usable. */
 static ngx_int_t
 ngx_http_asgard_async_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
@@ -490,6 +517,10 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
 
         if (verdict.status != 0) {
             return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_verdict(r, &verdict));
+        }
+
+        if (ngx_http_asgard_lease_reserve(r, ctx) == NGX_OK) {
+            return NGX_DECLINED;   /* covered by the worker's leases: on to the proxy */
         }
 
         if (ngx_http_asgard_async_reserve(r, ctx) == NGX_OK) {

@@ -574,7 +574,14 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
         ngx_http_asgard_gateway_timers_stop();
         ngx_http_asgard_redis_stop();
 
-        /* The worker is leaving: write the last spend rows now (blocking is harmless here). */
+        /* The worker is leaving (blocking is harmless here): give its counter leases back to
+         * Redis and write the last spend rows now. */
+        if (asg_gateway_return_leases(err, sizeof(err)) != 0) {
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "asgard: counter leases not given back at worker exit "
+                          "(limits stay that much lower this minute or month): %s", err);
+        }
+
         if (asg_gateway_flush(err, sizeof(err)) != 0) {
             ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                           "asgard: spend rows lost at worker exit: %s", err);

@@ -151,6 +151,7 @@ ngx_http_asgard_redis_disconnected(const redisAsyncContext *ac, int status)
 
     ngx_http_asgard_redis_ctx = NULL;
     ngx_http_asgard_redis_ready = 0;
+    asg_gateway_counters_lost();
     ngx_http_asgard_redis_schedule_retry();
 }
 

@@ -179,6 +179,17 @@ void asg_gateway_followup_commands(asg_gateway_call_t *call, asg_redis_commands_
 void asg_gateway_followup_sent(asg_gateway_call_t *call) ASG_NOEXCEPT;
 /* The whole reservation taken back: for a reply that arrives after the call gave up waiting. */
 void asg_gateway_undo_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* Phase B from the worker's counter leases, no I/O: 1 when they covered the call (out filled
+ * with status 0 and the rate-limit headers), 0 when Redis must be asked
+ * (asg_gateway_reserve_commands). */
+int asg_gateway_reserve_from_leases(asg_gateway_call_t *call, int64_t now_ms,
+                                    asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* The asynchronous Redis connection was lost: the worker's leases are no longer trusted. */
+void asg_gateway_counters_lost(void) ASG_NOEXCEPT;
+/* Worker exit: gives every lease and the pending settlements back to Redis (blocking, bounded
+ * by the I/O timeout). Returns 0,
+ * or -1 with the reason in err. */
+int asg_gateway_return_leases(char *err, size_t errlen) ASG_NOEXCEPT;
 /* Settlement without I/O: computes the cost, queues the spend and audit rows, and adds the
  * counter adjustments to the worker's sums. */
 void asg_gateway_settle_deferred(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;

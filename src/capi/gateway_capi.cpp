@@ -1,4 +1,5 @@
 // The gateway's part of the C boundary (asgard.h): noexcept wrappers over gateway/.
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -6,7 +7,9 @@
 #include "config/runtime_config.hpp"
 #include "gateway/gateway_call.hpp"
 #include "gateway/openai_errors.hpp"
+#include "store/redis_connection.hpp"
 #include "util/crypto.hpp"
+#include "util/unique_id.hpp"
 
 using namespace asg;
 
@@ -71,7 +74,7 @@ extern "C" int asg_usage_probe(const char* content_type, const char* data, size_
 
 extern "C" void asg_request_id(char out[33]) noexcept {
     try {
-        copy_to(out, 33, to_hex(random_bytes(16)));
+        unique_id_hex(out);
     } catch (...) {
         copy_to(out, 33, "00000000000000000000000000000000");
     }
@@ -240,6 +243,34 @@ extern "C" void asg_gateway_reserve_commands(asg_gateway_call_t* call, int64_t n
     } catch (...) {
         std::memset(out, 0, sizeof *out);
     }
+}
+
+extern "C" int asg_gateway_reserve_from_leases(asg_gateway_call_t* call, int64_t now, asg_gateway_verdict_t* out) noexcept {
+    try {
+        Verdict v;
+        if (!call->call.reserve_from_leases(now, v)) return 0;
+        std::memset(out, 0, sizeof *out);
+        fill(out, v);
+        return 1;
+    } catch (...) {
+        return 0;  // Redis decides instead
+    }
+}
+
+extern "C" void asg_gateway_counters_lost(void) noexcept { counter_leases().forget_all(); }
+
+extern "C" int asg_gateway_return_leases(char* err, size_t errlen) noexcept {
+    try {
+        auto commands = counter_leases().release_idle(now_ms(), 0, SIZE_MAX);
+        for (auto& settlement : drain_settlements(SIZE_MAX)) commands.push_back(std::move(settlement));
+        if (!commands.empty()) thread_redis().pipeline(commands);
+        return 0;
+    } catch (const std::exception& e) {
+        copy_to(err, errlen, e.what());
+    } catch (...) {
+        copy_to(err, errlen, "unknown error");
+    }
+    return -1;
 }
 
 extern "C" void asg_gateway_reserve_reply(asg_gateway_call_t* call, const void* exec_reply,

@@ -2,6 +2,7 @@
 #include "gateway/gateway_call.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,8 +19,12 @@
 #include "store/audit_log.hpp"
 #include "store/redis_connection.hpp"
 #include "util/crypto.hpp"
+#include "util/json_ptr.hpp"
+#include "util/json_writer.hpp"
 
 namespace asg {
+
+namespace dom = simdjson::dom;
 
 namespace {
 
@@ -27,20 +32,74 @@ const char* kDataClasses[] = {"public", "internal", "confidential", "restricted"
 // Fields of Asgard's own, stripped before the body reaches the provider.
 const char* kAsgardFields[] = {"data_class", "asgard"};
 
-void collect_strings(json_t* value, std::vector<json_t*>& out) {
-    if (json_is_string(value)) {
-        out.push_back(value);
-    } else if (json_is_array(value)) {
-        std::size_t i;
-        json_t* item;
-        json_array_foreach(value, i, item) collect_strings(item, out);
-    } else if (json_is_object(value)) {
-        const char* key;
-        json_t* item;
-        json_object_foreach(value, key, item) {
-            if (std::strcmp(key, "role") != 0 && std::strcmp(key, "type") != 0) collect_strings(item, out);
+void collect_strings(dom::element value, std::vector<std::string_view>& out) {
+    switch (value.type()) {
+        case dom::element_type::STRING:
+            out.push_back(value.get_string().value_unsafe());
+            return;
+        case dom::element_type::ARRAY:
+            for (dom::element item : dom::array(value)) collect_strings(item, out);
+            return;
+        case dom::element_type::OBJECT:
+            for (dom::key_value_pair field : dom::object(value))
+                if (field.key != "role" && field.key != "type") collect_strings(field.value, out);
+            return;
+        default:
+            return;
+    }
+}
+
+dom::parser& chat_parser() {
+    thread_local dom::parser parser;
+    return parser;
+}
+
+// The body the provider gets: the request's members in order, less Asgard's own; the provider's
+// model name; on streams, stream_options.include_usage forced on; redacted texts replaced.
+std::string provider_body(dom::object body, const std::string& upstream_model, const StringReplacements* redactions) {
+    bool stream = false;
+    if (body["stream"].get_bool().get(stream)) stream = false;  // absent or not a boolean
+    std::string out;
+    out.reserve(256);
+    out += '{';
+    bool options_written = false;
+    auto write_options = [&](dom::element* existing) {
+        out += "\"stream_options\":{";
+        dom::object options;
+        if (existing != nullptr && !existing->get_object().get(options)) {
+            for (dom::key_value_pair field : options) {
+                if (field.key == "include_usage") continue;
+                write_json_string(out, field.key);
+                out += ':';
+                write_json_value(out, field.value, redactions);
+                out += ',';
+            }
+        }
+        out += "\"include_usage\":true}";
+        options_written = true;
+    };
+    for (dom::key_value_pair field : body) {
+        bool own = false;
+        for (const char* name : kAsgardFields) own = own || field.key == name;
+        if (own) continue;
+        if (out.size() > 1) out += ',';
+        if (field.key == "model") {
+            out += "\"model\":";
+            write_json_string(out, upstream_model);
+        } else if (field.key == "stream_options" && stream) {
+            write_options(&field.value);
+        } else {
+            write_json_string(out, field.key);
+            out += ':';
+            write_json_value(out, field.value, redactions);
         }
     }
+    if (stream && !options_written) {
+        if (out.size() > 1) out += ',';
+        write_options(nullptr);
+    }
+    out += '}';
+    return out;
 }
 
 bool known_data_class(const std::string& c) {
@@ -85,6 +144,9 @@ std::string usd(std::int64_t micro) {
 
 }  // namespace
 
+const ModelEntry GatewayCall::kNoModel{};
+const ProviderEntry GatewayCall::kNoProvider{};
+
 GatewayCall::GatewayCall(const asg_principal_t& principal, std::string request_id)
     : principal_(principal), request_id_(std::move(request_id)) {}
 
@@ -103,11 +165,20 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
                       "service_unavailable", "config_unavailable");
     const GatewaySnapshot& s = *snapshot_;
     std::string project = principal_.project_id;
-    json_error_t error;
-    Json doc = json_own(json_loadb(raw.data(), raw.size(), 0, &error));
-    if (!json_is_object(doc.get()))
-        return reject(v, 400, std::string("the request body is not a JSON object: ") + error.text, "invalid_request_error",
-                      "invalid_json");
+    dom::element root;
+    if (auto error = chat_parser().parse(raw.data(), raw.size()).get(root))
+        return reject(v, 400, std::string("the request body is not valid JSON: ") + simdjson::error_message(error),
+                      "invalid_request_error", "invalid_json");
+    dom::object body;
+    if (root.get_object().get(body))
+        return reject(v, 400, "the request body is not a JSON object", "invalid_request_error", "invalid_json");
+    // One value per member: a second "model" or "messages" would reach the provider unchecked.
+    std::vector<std::string_view> keys;
+    for (dom::key_value_pair field : body) keys.push_back(field.key);
+    std::sort(keys.begin(), keys.end());
+    if (auto twice = std::adjacent_find(keys.begin(), keys.end()); twice != keys.end())
+        return reject(v, 400, "the request body has the member \"" + utf8_sanitized(std::string(*twice).substr(0, 64)) + "\" twice",
+                      "invalid_request_error", "invalid_json");
     // Kill switch first: global, project, then model.
     if (s.kill_global)
         return reject(v, 503, "the gateway is switched off for all calls" + (s.kill_global_reason.empty() ? "" : ": " + s.kill_global_reason),
@@ -115,53 +186,62 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     if (auto it = s.kill_projects.find(project); it != s.kill_projects.end())
         return reject(v, 503, "the gateway is switched off for project " + project + (it->second.empty() ? "" : ": " + it->second),
                       "service_unavailable", "kill_switch");
-    std::string alias(json_member_string(doc.get(), "model"));
-    if (alias.empty()) return reject(v, 400, "model is required (a string such as model:default/gpt-5)", "invalid_request_error", "missing_model");
+    std::string_view alias_text;
+    if (body["model"].get_string().get(alias_text) || alias_text.empty())
+        return reject(v, 400, "model is required (a string such as model:default/gpt-5)", "invalid_request_error", "missing_model");
+    std::string alias(alias_text);
     if (auto it = s.kill_models.find(alias); it != s.kill_models.end())
         return reject(v, 503, "the gateway is switched off for model " + alias + (it->second.empty() ? "" : ": " + it->second),
                       "service_unavailable", "kill_switch");
     auto model = s.models.find(alias);
-    if (model == s.models.end() || s.providers.count(model->second.provider) == 0) {
+    auto provider = model == s.models.end() ? s.providers.end() : s.providers.find(model->second.provider);
+    if (provider == s.providers.end()) {
         std::string names;
         for (const auto& [name, m] : s.models)
             if (s.providers.count(m.provider)) names += (names.empty() ? "" : ", ") + name;
-        return reject(v, 404, "unknown model '" + alias + "'; this key may use: " + (names.empty() ? "(none configured)" : names),
+        return reject(v, 404, "unknown model '" + utf8_sanitized(alias) + "'; this key may use: " + (names.empty() ? "(none configured)" : names),
                       "not_found_error", "model_not_found");
     }
-    model_ = model->second;
-    provider_ = s.providers.at(model_.provider);
-    json_t* messages = json_object_get(doc.get(), "messages");
-    if (!json_is_array(messages) || json_array_size(messages) == 0)
+    model_ = &model->second;
+    provider_ = &provider->second;
+    dom::array messages;
+    if (body["messages"].get_array().get(messages) || messages.size() == 0)
         return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
     // data_class: the request's, else the operator's default, else a 400.
-    json_t* dc = json_object_get(doc.get(), "data_class");
-    if (dc != nullptr && !json_is_string(dc))
-        return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
-    std::string data_class = dc ? json_string_value(dc) : s.default_data_class;
+    dom::element dc;
+    std::string data_class = s.default_data_class;
+    if (!body["data_class"].get(dc)) {
+        std::string_view text;
+        if (dc.get_string().get(text))
+            return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+        data_class.assign(text);
+    }
     if (data_class.empty())
         return reject(v, 400, "data_class is required (public, internal, confidential or restricted)", "invalid_request_error", "missing_data_class");
     if (!known_data_class(data_class))
         return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
     data_class_ = data_class;  // only a known class ever reaches the audit row
-    if (model_.data_classes.count(data_class_) == 0) {
+    if (model_->data_classes.count(data_class_) == 0) {
         std::string allowed;
-        for (const auto& c : model_.data_classes) allowed += (allowed.empty() ? "" : ", ") + c;
+        for (const auto& c : model_->data_classes) allowed += (allowed.empty() ? "" : ", ") + c;
         return reject(v, 403, "data_class " + data_class_ + " is not allowed for model " + alias + " (allowed: " + allowed + ")",
                       "permission_error", "data_class_not_allowed");
     }
     // Guardrails over every text the provider would see; block or redact per data class.
     std::int64_t chars = 0;
-    std::size_t i;
-    json_t* message;
-    json_array_foreach(messages, i, message) {
-        if (!json_is_object(message) || !json_is_string(json_object_get(message, "role")))
+    std::size_t i = 0;
+    StringReplacements redactions;
+    std::vector<std::string_view> texts;
+    for (dom::element message : messages) {
+        if (!message.is_object() || !message["role"].is_string())
             return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
+        ++i;
         // Every string the provider reads: content, content parts, tool call arguments, names.
-        std::vector<json_t*> texts;
+        texts.clear();
         collect_strings(message, texts);
-        for (json_t* t : texts) {
-            std::string text(json_string_value(t), json_string_length(t));
-            chars += static_cast<std::int64_t>(text.size());
+        for (std::string_view view : texts) {
+            chars += static_cast<std::int64_t>(view.size());
+            std::string text(view);
             auto findings = scan_text(text, s.patterns);
             std::vector<Finding> to_redact;
             for (const auto& f : findings) {
@@ -174,46 +254,33 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
                     redacted_.push_back(f.detector);
                 }
             }
-            if (!to_redact.empty()) {
-                std::string clean = redact(text, to_redact);
-                json_string_setn(t, clean.data(), clean.size());
-            }
+            if (!to_redact.empty()) redactions[view.data()] = redact(text, to_redact);
         }
         chars += 8;
     }
-    // Rewrite for the provider: its model name, usage on streams, no Asgard fields.
-    for (const char* field : kAsgardFields) json_object_del(doc.get(), field);
-    json_object_set_new(doc.get(), "model", json_string(model_.upstream_model.c_str()));
-    if (json_is_true(json_object_get(doc.get(), "stream"))) {
-        json_t* options = json_object_get(doc.get(), "stream_options");
-        if (!json_is_object(options)) {
-            options = json_object();
-            json_object_set_new(doc.get(), "stream_options", options);
-        }
-        json_object_set_new(options, "include_usage", json_true());
+    std::int64_t max = -1;
+    for (const char* field : {"max_completion_tokens", "max_tokens"}) {
+        dom::element value;
+        if (body[field].get(value) || !(value.is_int64() || value.is_uint64())) continue;
+        max = value.is_int64() ? value.get_int64().value_unsafe() : std::numeric_limits<std::int64_t>::max();
+        break;
     }
-    json_t* max = json_object_get(doc.get(), "max_completion_tokens");
-    if (!json_is_integer(max)) max = json_object_get(doc.get(), "max_tokens");
-    max_output_ = json_is_integer(max) && json_integer_value(max) > 0
-                      ? std::min<std::int64_t>(json_integer_value(max), model_.max_output_tokens)
-                      : model_.max_output_tokens;
+    max_output_ = max > 0 ? std::min<std::int64_t>(max, model_->max_output_tokens) : model_->max_output_tokens;
     est_input_ = chars / 4 + 1;
-    worst_micro_ = cost_micro(model_, est_input_, max_output_);
-    body_ = json_to_string(doc.get());
+    worst_micro_ = cost_micro(*model_, est_input_, max_output_);
+    body_ = provider_body(body, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
 }
-
 
 void GatewayCall::prepare_keys(std::int64_t now) {
     const GatewaySnapshot& s = *snapshot_;
     std::string project = principal_.project_id;
+    keys_.now = now;
     minute_ = now / 60000;
     month_ = month_of(now);
     std::string id = std::to_string(principal_.token_id);
     keys_.rate = "asgard:rl:r:" + id + ":" + std::to_string(minute_);
     keys_.tokens = "asgard:rl:t:" + id + ":" + std::to_string(minute_);
     keys_.budget = "asgard:budget:" + project + ":" + month_;
-    keys_.tokens_reserved = std::to_string(est_input_ + max_output_);
-    keys_.worst = std::to_string(worst_micro_);
     keys_.limit = s.limit_for(project);
     keys_.reset = std::to_string(60 - (now / 1000) % 60);
     auto budget = s.budgets_micro_usd.find(project);
@@ -221,8 +288,15 @@ void GatewayCall::prepare_keys(std::int64_t now) {
     keys_.budget_micro = keys_.has_budget ? budget->second : 0;
 }
 
-// Decides on the counters after the reservation; fills followup_ with the undo of a refusal.
-bool GatewayCall::evaluate(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v) {
+std::size_t GatewayCall::counter_needs(CounterNeed* out) const {
+    out[0] = {&keys_.rate, 1, keys_.limit.rpm};
+    out[1] = {&keys_.tokens, est_input_ + max_output_, keys_.limit.tpm};
+    if (!keys_.has_budget) return 2;
+    out[2] = {&keys_.budget, worst_micro_, keys_.budget_micro};
+    return 3;
+}
+
+void GatewayCall::rate_headers(std::int64_t used_r, std::int64_t used_t, Verdict& v) const {
     const RateLimit& limit = keys_.limit;
     v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
                  {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
@@ -230,69 +304,137 @@ bool GatewayCall::evaluate(std::int64_t used_r, std::int64_t used_t, std::int64_
                  {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
                  {"x-ratelimit-reset-requests", keys_.reset + "s"},
                  {"x-ratelimit-reset-tokens", keys_.reset + "s"}};
-    bool over_rate = used_r > limit.rpm || used_t > limit.tpm;
+}
+
+void GatewayCall::refuse_rate(bool requests, Verdict& v) {
+    const RateLimit& limit = keys_.limit;
+    v.retry_after = keys_.reset;
+    reject(v, 429, requests ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
+                            : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
+           "rate_limit_error", requests ? "rate_limit_requests" : "rate_limit_tokens");
+}
+
+void GatewayCall::refuse_budget(std::int64_t remaining, Verdict& v) {
+    remaining = std::max<std::int64_t>(0, remaining);
+    v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
+    reject(v, 402, "the monthly budget of project " + std::string(principal_.project_id) +
+                       " does not cover this call (worst case " + usd(worst_micro_) + " USD, remaining " + usd(remaining) +
+                       " USD)",
+           "insufficient_quota", "budget_exceeded");
+}
+
+// Decides on the counters after an exact reservation; fills followup_ with the undo of a refusal.
+bool GatewayCall::evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v) {
+    rate_headers(used_r, used_t, v);
+    bool over_rate = used_r > keys_.limit.rpm || used_t > keys_.limit.tpm;
     bool over_budget = keys_.has_budget && total > keys_.budget_micro;
     followup_.clear();
     if (over_rate || over_budget) {
-        followup_ = {{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}};
-        if (keys_.has_budget) followup_.push_back({"DECRBY", keys_.budget, keys_.worst});
+        followup_ = undo_reservation_commands();
         reserved_rate_ = reserved_budget_ = false;
     }
     if (over_rate) {
-        v.retry_after = keys_.reset;
-        reject(v, 429, used_r > limit.rpm
-                           ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
-                           : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
-               "rate_limit_error", used_r > limit.rpm ? "rate_limit_requests" : "rate_limit_tokens");
+        refuse_rate(used_r > keys_.limit.rpm, v);
         return false;
     }
     if (over_budget) {
-        std::int64_t remaining = std::max<std::int64_t>(0, keys_.budget_micro - (total - worst_micro_));
-        v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
-        reject(v, 402, "the monthly budget of project " + std::string(principal_.project_id) +
-                           " does not cover this call (worst case " + usd(worst_micro_) + " USD, remaining " + usd(remaining) +
-                           " USD)",
-               "insufficient_quota", "budget_exceeded");
+        refuse_budget(keys_.budget_micro - (total - worst_micro_), v);
         return false;
     }
     proceeded_ = true;
     return true;
 }
 
+// Takes the call's needs from the leases; when they do not cover it, refuses for the first
+// counter short of it (requests, tokens, then budget), naming what this worker could still use.
+bool GatewayCall::evaluate_leases(Verdict& v) {
+    CounterNeed needs[3];
+    std::size_t n = counter_needs(needs);
+    CounterLeases& leases = counter_leases();
+    bool taken = leases.take_all(needs, n, keys_.now);
+    rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
+    if (taken) {
+        from_leases_ = reserved_rate_ = true;
+        reserved_budget_ = keys_.has_budget;
+        proceeded_ = true;
+        return true;
+    }
+    if (leases.available(keys_.rate) < needs[0].amount) {
+        refuse_rate(true, v);
+        return false;
+    }
+    if (leases.available(keys_.tokens) < needs[1].amount) {
+        refuse_rate(false, v);
+        return false;
+    }
+    refuse_budget(leases.available(keys_.budget), v);
+    return false;
+}
+
+bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
+    prepare_keys(now);
+    CounterNeed needs[3];
+    std::size_t n = counter_needs(needs);
+    if (!counter_leases().take_all(needs, n, now)) return false;
+    CounterLeases& leases = counter_leases();
+    rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
+    from_leases_ = reserved_rate_ = true;
+    reserved_budget_ = keys_.has_budget;
+    proceeded_ = true;
+    return true;
+}
+
+void GatewayCall::build_commands() {
+    const std::int64_t* amount = keys_.requested;
+    commands_ = {{"MULTI"},
+                 {"INCRBY", keys_.rate, std::to_string(amount[0])},
+                 {"PEXPIRE", keys_.rate, "120000"},
+                 {"INCRBY", keys_.tokens, std::to_string(amount[1])},
+                 {"PEXPIRE", keys_.tokens, "120000"}};
+    if (keys_.has_budget)
+        commands_.insert(commands_.end(), {{"GET", keys_.budget + ":epoch"}, {"INCRBY", keys_.budget, std::to_string(amount[2])}});
+    commands_.push_back({"EXEC"});
+}
+
 const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::int64_t now) {
     prepare_keys(now);
-    commands_ = {{"MULTI"},
-                 {"INCR", keys_.rate},
-                 {"PEXPIRE", keys_.rate, "120000"},
-                 {"INCRBY", keys_.tokens, keys_.tokens_reserved},
-                 {"PEXPIRE", keys_.tokens, "120000"}};
-    if (keys_.has_budget) commands_.insert(commands_.end(), {{"GET", keys_.budget + ":epoch"}, {"INCRBY", keys_.budget, keys_.worst}});
-    commands_.push_back({"EXEC"});
+    CounterNeed needs[3];
+    std::size_t n = counter_needs(needs);
+    for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? counter_leases().top_up(needs[i]) : 0;
+    build_commands();
     return commands_;
 }
 
 std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() const {
-    std::vector<std::vector<std::string>> undo = {{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}};
-    if (keys_.has_budget) undo.push_back({"DECRBY", keys_.budget, keys_.worst});
+    std::vector<std::vector<std::string>> undo = {{"DECRBY", keys_.rate, std::to_string(keys_.requested[0])},
+                                                  {"DECRBY", keys_.tokens, std::to_string(keys_.requested[1])}};
+    if (keys_.has_budget) undo.push_back({"DECRBY", keys_.budget, std::to_string(keys_.requested[2])});
     return undo;
 }
 
 bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     std::size_t expected = keys_.has_budget ? 6 : 4;
     if (exec == nullptr || exec->type != REDIS_REPLY_ARRAY || exec->elements != expected) return false;
-    reserved_rate_ = true;
-    std::int64_t total = 0;
+    for (std::size_t i : {0, 2})
+        if (exec->element[i]->type != REDIS_REPLY_INTEGER) return false;
+    followup_.clear();
     if (keys_.has_budget) {
-        if (exec->element[4]->type == REDIS_REPLY_NIL) {
+        if (exec->element[4]->type != REDIS_REPLY_STRING || exec->element[5]->type != REDIS_REPLY_INTEGER) {
             // The month's counter is not initialized: undo, and let the synchronous path do it.
-            followup_ = {{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}, {"DECRBY", keys_.budget, keys_.worst}};
-            reserved_rate_ = false;
+            followup_ = undo_reservation_commands();
             return false;
         }
-        total = exec->element[5]->integer;
-        reserved_budget_ = true;
+        keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);
     }
-    evaluate(exec->element[0]->integer, exec->element[2]->integer, total, v);
+    CounterNeed needs[3];
+    std::size_t n = counter_needs(needs);
+    const std::size_t totals[3] = {0, 2, 5};
+    for (std::size_t i = 0; i < n; ++i) {
+        std::int64_t over = counter_leases().grant(needs[i], keys_.requested[i], exec->element[totals[i]]->integer,
+                                                   i == 2 ? keys_.epoch : std::string(), keys_.now);
+        if (over > 0) followup_.push_back({"DECRBY", *needs[i].key, std::to_string(over)});
+    }
+    evaluate_leases(v);
     return true;
 }
 
@@ -314,7 +456,7 @@ void initialize_budget_counter(RedisConnection& redis, const std::string& projec
                 {project});
             redis.pipeline({{"INCRBY", bkey, std::to_string(spent.int64(0, 0))},
                             {"EXPIRE", bkey, "3456000"},
-                            {"SET", ekey, "1", "EX", "3456000"},
+                            {"SET", ekey, std::to_string(now_ms()) + "-" + to_hex(random_bytes(4)), "EX", "3456000"},
                             {"DEL", lock}});
             return;
         }
@@ -326,9 +468,13 @@ void initialize_budget_counter(RedisConnection& redis, const std::string& projec
 
 }  // namespace
 
+// The synchronous reservation (thread pool: the asynchronous connection is down, or the month's
+// budget counter needs initializing): exactly the call's needs, no leases.
 void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     const GatewaySnapshot& s = *snapshot_;
     prepare_keys(now);
+    CounterNeed needs[3];
+    std::size_t n = counter_needs(needs);
     try {
         RedisConnection* connection = nullptr;
         std::vector<RedisReply> replies;
@@ -338,8 +484,10 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
                 connection->pipeline(followup_);
                 followup_.clear();
             }
-            reserved_rate_ = reserved_budget_ = false;
-            replies = connection->pipeline(reserve_commands(now));
+            reserved_rate_ = reserved_budget_ = from_leases_ = false;
+            for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? needs[i].amount : 0;
+            build_commands();
+            replies = connection->pipeline(commands_);
         } catch (const RedisError&) {
             if (!s.rate_limit_fail_open || keys_.has_budget) throw;
             proceeded_ = true;  // rate limits fail open by the operator's setting; no budget to guard
@@ -349,14 +497,20 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
         const redisReply* exec = replies.back().operator->();
         if (keys_.has_budget && exec->type == REDIS_REPLY_ARRAY && exec->elements == 6 &&
             exec->element[4]->type == REDIS_REPLY_NIL) {
-            redis.pipeline({{"DECR", keys_.rate}, {"DECRBY", keys_.tokens, keys_.tokens_reserved}, {"DECRBY", keys_.budget, keys_.worst}});
+            redis.pipeline(undo_reservation_commands());
             initialize_budget_counter(redis, principal_.project_id, keys_.budget);
-            replies = redis.pipeline(reserve_commands(now));
+            replies = redis.pipeline(commands_);
             exec = replies.back().operator->();
             if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 6 || exec->element[4]->type == REDIS_REPLY_NIL)
                 throw RedisError("the budget counter vanished while reserving");
         }
-        if (!reserve_reply(exec, v)) throw RedisError("unexpected reply to the reservation");
+        std::size_t expected = keys_.has_budget ? 6 : 4;
+        if (exec->type != REDIS_REPLY_ARRAY || exec->elements != expected) throw RedisError("unexpected reply to the reservation");
+        reserved_rate_ = true;
+        reserved_budget_ = keys_.has_budget;
+        if (keys_.has_budget) keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);
+        evaluate_exact(exec->element[0]->integer, exec->element[2]->integer,
+                       keys_.has_budget ? exec->element[5]->integer : 0, v);
         if (!followup_.empty()) {
             redis.pipeline(followup_);
             followup_.clear();
@@ -386,7 +540,7 @@ std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool 
     } else {
         in = 0;  // the provider did not serve the call
     }
-    return cost_micro(model_, in, out);
+    return cost_micro(*model_, in, out);
 }
 
 std::string GatewayCall::redacted_list() const {
@@ -402,7 +556,7 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
     std::lock_guard<std::mutex> lock(g_spend_mutex);
     if (g_spend.size() < 100000)
-        g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
+        g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_,
                            std::string("key:") + principal_.project_id, data_class_, outcome, principal_.token_id, in, out,
                            cost, status, true, redacted_list()});
 }
@@ -411,6 +565,7 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
 // in one pipeline every 100 ms (drain_settlements). Until then a counter stays higher than the
 // truth: a budget may refuse a call a little early, never let one overspend.
 namespace {
+constexpr std::int64_t kLeaseIdleMs = 1000;  // a lease unused this long goes back to Redis
 std::mutex g_settle_mutex;
 std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount to take back
 }  // namespace
@@ -422,16 +577,21 @@ void GatewayCall::settle_deferred(bool client_aborted) {
     }
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
-    {
+    // What the reservation over-counted goes back into the worker's lease when it came from one,
+    // else (or when the lease is gone) to Redis with the next batch.
+    auto give_back = [&](bool reserved, const std::string& key, std::int64_t amount, const std::string& epoch) {
+        if (!reserved || amount == 0) return;
+        if (from_leases_ && amount > 0 && counter_leases().give_back(key, amount, epoch)) return;
         std::lock_guard<std::mutex> lock(g_settle_mutex);
-        if (reserved_budget_) g_settle_deltas[keys_.budget] += worst_micro_ - cost;
-        if (reserved_rate_) g_settle_deltas[keys_.tokens] += est_input_ + max_output_ - in - out;
-    }
+        g_settle_deltas[key] += amount;
+    };
+    give_back(reserved_budget_, keys_.budget, worst_micro_ - cost, keys_.epoch);
+    give_back(reserved_rate_, keys_.tokens, est_input_ + max_output_ - in - out, std::string());
     queue_spend(in, out, cost, client_aborted);
 }
 
 std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
-    std::vector<std::vector<std::string>> commands;
+    std::vector<std::vector<std::string>> commands = counter_leases().release_idle(now_ms(), kLeaseIdleMs, most);
     std::lock_guard<std::mutex> lock(g_settle_mutex);
     for (auto it = g_settle_deltas.begin(); it != g_settle_deltas.end() && commands.size() < most;) {
         if (it->second != 0) commands.push_back({"DECRBY", it->first, std::to_string(it->second)});
@@ -444,7 +604,7 @@ void GatewayCall::settle(bool client_aborted) {
     if (!proceeded_) {
         std::lock_guard<std::mutex> lock(g_spend_mutex);
         if (g_spend.size() < 100000)
-            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_.alias, request_id_,
+            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_,
                                std::string("key:") + principal_.project_id, data_class_, "denied:" + rejected_code_,
                                principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
         return;

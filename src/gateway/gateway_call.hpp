@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include "asgard.h"
+#include "gateway/counter_leases.hpp"
 #include "gateway/gateway_snapshot.hpp"
 #include "gateway/usage_meter.hpp"
 
@@ -30,8 +31,10 @@ public:
     void decide(const std::string& body, std::int64_t now, Verdict& verdict);
     // Phase B (Redis, maybe PostgreSQL): rate limits and the budget reservation.
     void reserve(std::int64_t now, Verdict& verdict);
-    // Phase B without I/O, for an asynchronous Redis connection: the reservation as one
-    // MULTI..EXEC, then the evaluation of EXEC's reply. Returns false when the synchronous
+    // Phase B from the worker's counter leases alone (no I/O): true when they covered the call.
+    bool reserve_from_leases(std::int64_t now, Verdict& verdict);
+    // Phase B without I/O, for an asynchronous Redis connection: one MULTI..EXEC topping up the
+    // leases, then the evaluation of EXEC's reply. Returns false when the synchronous
     // reserve() must run instead (the budget counter needs initializing).
     const std::vector<std::vector<std::string>>& reserve_commands(std::int64_t now);
     bool reserve_reply(const redisReply* exec, Verdict& verdict);
@@ -49,9 +52,9 @@ public:
 
     UsageMeter& meter() { return meter_; }
     const std::string& body() const { return body_; }
-    const std::string& upstream_url() const { return provider_.url; }
-    const std::string& provider_key() const { return provider_.key; }
-    const std::string& provider_host() const { return provider_.host; }
+    const std::string& upstream_url() const { return provider_->url; }
+    const std::string& provider_key() const { return provider_->key; }
+    const std::string& provider_host() const { return provider_->host; }
     // The status the client finally got (e.g. 502 from the provider-error page).
     void set_final_status(int status) { final_status_ = status; }
 
@@ -61,11 +64,14 @@ private:
     asg_principal_t principal_;
     std::string request_id_;
     std::shared_ptr<const GatewaySnapshot> snapshot_;
-    ModelEntry model_;
-    ProviderEntry provider_;
+    // The call's model and provider, inside snapshot_ (empty ones until the model is known).
+    const ModelEntry* model_ = &kNoModel;
+    const ProviderEntry* provider_ = &kNoProvider;
+    static const ModelEntry kNoModel;
+    static const ProviderEntry kNoProvider;
     std::string body_, data_class_, month_;
     std::vector<std::string> redacted_;
-    bool reserved_rate_ = false, reserved_budget_ = false, proceeded_ = false;
+    bool reserved_rate_ = false, reserved_budget_ = false, proceeded_ = false, from_leases_ = false;
     int rejected_status_ = 0, final_status_ = 0;
     std::string rejected_code_;
     std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0, minute_ = 0;
@@ -73,14 +79,22 @@ private:
     std::vector<std::vector<std::string>> commands_, followup_;
 
     struct Keys {
-        std::string rate, tokens, budget, tokens_reserved, worst;
+        std::string rate, tokens, budget, epoch;
         bool has_budget = false;
         std::int64_t budget_micro = 0;
         RateLimit limit;
         std::string reset;
+        std::int64_t now = 0;
+        std::int64_t requested[3] = {0, 0, 0};  // what the last MULTI added to rate, tokens, budget
     } keys_;
     void prepare_keys(std::int64_t now);
-    bool evaluate(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
+    std::size_t counter_needs(CounterNeed* out) const;  // rate, tokens[, budget]
+    void build_commands();
+    void rate_headers(std::int64_t used_r, std::int64_t used_t, Verdict& v) const;
+    void refuse_rate(bool requests, Verdict& v);
+    void refuse_budget(std::int64_t remaining, Verdict& v);
+    bool evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
+    bool evaluate_leases(Verdict& v);
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
     std::string redacted_list() const;

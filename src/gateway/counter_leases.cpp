@@ -1,0 +1,109 @@
+// The worker's leases on Redis counters: sizing, granting, taking, giving back.
+#include "gateway/counter_leases.hpp"
+
+#include <algorithm>
+
+namespace asg {
+
+namespace {
+constexpr std::int64_t kCallsPerLease = 64;
+constexpr std::int64_t kHeadroomShare = 8;
+}  // namespace
+
+CounterLeases& counter_leases() {
+    static CounterLeases leases;
+    return leases;
+}
+
+CounterLeases::Lease& CounterLeases::lease_for(const CounterNeed& need) {
+    Lease& lease = leases_[*need.key];
+    if (lease.seen_total >= 0 && lease.limit != need.limit) {
+        // The operator changed the limit: what was taken under the old one goes back.
+        if (lease.available > 0) returns_[*need.key] += lease.available;
+        lease = Lease{};
+    }
+    lease.limit = need.limit;
+    return lease;
+}
+
+std::int64_t CounterLeases::top_up(const CounterNeed& need) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Lease& lease = lease_for(need);
+    if (lease.available >= need.amount) return 0;
+    std::int64_t missing = need.amount - lease.available;
+    if (lease.seen_total < 0) return missing;
+    std::int64_t headroom = std::max<std::int64_t>(0, need.limit - lease.seen_total - missing);
+    return missing + std::min(need.amount * (kCallsPerLease - 1), headroom / kHeadroomShare);
+}
+
+std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requested, std::int64_t total,
+                                  const std::string& epoch, std::int64_t now_ms) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Lease& lease = lease_for(need);
+    if (lease.epoch != epoch) {
+        lease.available = 0;  // granted from a counter that has since been rebuilt
+        lease.epoch = epoch;
+    }
+    std::int64_t over = std::clamp<std::int64_t>(total - need.limit, 0, requested);
+    lease.available += requested - over;
+    lease.seen_total = total - over;
+    lease.last_used_ms = now_ms;
+    return over;
+}
+
+bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (std::size_t i = 0; i < count; ++i)
+        if (lease_for(needs[i]).available < needs[i].amount) return false;
+    for (std::size_t i = 0; i < count; ++i) {
+        Lease& lease = leases_.find(*needs[i].key)->second;
+        lease.available -= needs[i].amount;
+        lease.last_used_ms = now_ms;
+    }
+    return true;
+}
+
+std::int64_t CounterLeases::available(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = leases_.find(key);
+    return it == leases_.end() ? 0 : it->second.available;
+}
+
+std::int64_t CounterLeases::used(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = leases_.find(key);
+    return it == leases_.end() || it->second.seen_total < 0 ? 0 : it->second.seen_total - it->second.available;
+}
+
+bool CounterLeases::give_back(const std::string& key, std::int64_t amount, const std::string& epoch) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = leases_.find(key);
+    if (it == leases_.end() || it->second.seen_total < 0 || it->second.epoch != epoch) return false;
+    it->second.available += amount;
+    return true;
+}
+
+std::vector<std::vector<std::string>> CounterLeases::release_idle(std::int64_t now_ms, std::int64_t idle_ms,
+                                                                 std::size_t most) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = leases_.begin(); it != leases_.end();) {
+        if (idle_ms > 0 && now_ms - it->second.last_used_ms < idle_ms) {
+            ++it;
+            continue;
+        }
+        if (it->second.available > 0) returns_[it->first] += it->second.available;
+        it = leases_.erase(it);
+    }
+    std::vector<std::vector<std::string>> commands;
+    for (auto it = returns_.begin(); it != returns_.end() && commands.size() < most; it = returns_.erase(it))
+        commands.push_back({"DECRBY", it->first, std::to_string(it->second)});
+    return commands;
+}
+
+void CounterLeases::forget_all() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    leases_.clear();
+    returns_.clear();
+}
+
+}  // namespace asg

@@ -1,0 +1,63 @@
+// A worker's leases on the gateway's Redis counters (rate limits and budgets): a call reserves
+// from what the worker already holds, so most calls make no Redis round trip. A lease is part of
+// the counter taken ahead in one INCRBY that Redis checked against the limit, so the fleet's sum
+// of leases and reservations never passes a limit; unused parts go back when idle.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace asg {
+
+struct CounterNeed {
+    const std::string* key;
+    std::int64_t amount;  // what the call needs
+    std::int64_t limit;   // the counter's limit now
+};
+
+class CounterLeases {
+public:
+    // How much more to ask Redis for so that `need` can be taken: 0 when the lease covers it; the
+    // exact shortfall on first contact; later up to 64 calls' worth, at most 1/8 of the headroom
+    // the counter showed last time (so near a limit a lease is no bigger than one call).
+    std::int64_t top_up(const CounterNeed& need);
+    // Records Redis's answer to INCRBY key requested: the counter's total afterwards. Returns what
+    // to give back (DECRBY) because it passed the limit; the rest joins the lease. `epoch` tags
+    // budget counters: a different one means the counter was rebuilt, and the old lease is void.
+    std::int64_t grant(const CounterNeed& need, std::int64_t requested, std::int64_t total, const std::string& epoch,
+                       std::int64_t now_ms);
+    // Takes every need from the leases, or none of them.
+    bool take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms);
+    // What the worker may still take, and the counter's total as last seen less that.
+    std::int64_t available(const std::string& key) const;
+    std::int64_t used(const std::string& key) const;
+    // A settled call's over-reservation back into its lease; false when the lease is gone (the
+    // caller then gives it back to Redis).
+    bool give_back(const std::string& key, std::int64_t amount, const std::string& epoch);
+    // Up to `most` DECRBY commands returning leases unused for idle_ms (and leases voided by a new
+    // limit); the rest wait for the next call. With idle_ms 0, every lease (worker exit).
+    std::vector<std::vector<std::string>> release_idle(std::int64_t now_ms, std::int64_t idle_ms, std::size_t most);
+    // Redis went away: its counters may be gone with it, so nothing held is trusted.
+    void forget_all();
+
+private:
+    struct Lease {
+        std::int64_t available = 0;
+        std::int64_t seen_total = -1;  // the counter's total after our last INCRBY; -1: never seen
+        std::int64_t limit = 0;        // the limit the lease was taken under
+        std::int64_t last_used_ms = 0;
+        std::string epoch;
+    };
+    Lease& lease_for(const CounterNeed& need);
+
+    mutable std::mutex mutex_;
+    std::map<std::string, Lease, std::less<>> leases_;
+    std::map<std::string, std::int64_t> returns_;  // voided leases to give back at the next release
+};
+
+// The worker's leases.
+CounterLeases& counter_leases();
+
+}  // namespace asg
