@@ -10,7 +10,6 @@
 #include <time.h>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <tuple>
 
 #include "config/runtime_config.hpp"
@@ -622,25 +621,6 @@ void GatewayCall::settle(bool client_aborted) {
     queue_spend(in, out, cost, client_aborted);
 }
 
-// Text form of a PostgreSQL array of strings (NULL elements as NULL).
-static std::string pg_text_array(const std::vector<std::optional<std::string>>& items) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ",";
-        if (!items[i]) {
-            out += "NULL";
-            continue;
-        }
-        out += "\"";
-        for (char c : *items[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += "\"";
-    }
-    return out + "}";
-}
-
 namespace {
 
 // A JSON string as PostgreSQL's jsonb output writes it (escape_json).
@@ -768,30 +748,29 @@ std::string flush_gateway_spend() {
             for (std::size_t i = 0; i + 1 < last.text(0, 0).size(); i += 2)
                 prev.push_back(static_cast<char>(std::stoi(last.text(0, 0).substr(i, 2), nullptr, 16)));
             std::int64_t micros = last.int64(0, 1);
-            std::vector<std::optional<std::string>> m, actors, credentials, projects, outcomes, detail_texts, prevs, hashes;
+            PgCopyBinary copy;
             for (std::size_t i = 0; i < rows.size(); ++i) {
                 const SpendRow& r = rows[i];
-                std::string at = std::to_string(micros + static_cast<std::int64_t>(i));
-                std::string text = at + '\x1f' + r.actor + '\x1f' + std::to_string(r.token_id) + '\x1f' + "gateway.chat" +
+                std::int64_t at = micros + static_cast<std::int64_t>(i);
+                std::string credential = std::to_string(r.token_id);
+                std::string text = std::to_string(at) + '\x1f' + r.actor + '\x1f' + credential + '\x1f' + "gateway.chat" +
                                    '\x1f' + r.project + '\x1f' + r.outcome + '\x1f' + details[i];
                 Digest hash = sha256(prev + text);
-                m.push_back(at);
-                actors.push_back(r.actor);
-                credentials.push_back(std::to_string(r.token_id));
-                projects.push_back(r.project);
-                outcomes.push_back(r.outcome);
-                detail_texts.push_back(details[i]);
-                prevs.push_back(to_hex(prev));
-                hashes.push_back(to_hex(as_view(hash)));
+                copy.begin_row(9);
+                copy.timestamptz_us(at);
+                copy.text(r.actor);
+                copy.int8(r.token_id);
+                copy.text("gateway.chat");
+                copy.text(r.project);
+                copy.text(r.outcome);
+                copy.jsonb(details[i]);
+                copy.text(prev);
                 prev = std::string(as_view(hash));
+                copy.text(prev);
             }
-            db.exec("INSERT INTO audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
-                    " SELECT to_timestamp(0) + x.m * interval '1 microsecond', x.a, x.c, 'gateway.chat', x.p, x.o, x.d::jsonb,"
-                    " decode(x.ph, 'hex'), decode(x.rh, 'hex')"
-                    " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
-                    " AS x(m, a, c, p, o, d, ph, rh) ORDER BY x.m",
-                    {pg_text_array(m), pg_text_array(actors), pg_text_array(credentials), pg_text_array(projects),
-                     pg_text_array(outcomes), pg_text_array(detail_texts), pg_text_array(prevs), pg_text_array(hashes)});
+            db.copy_in("COPY audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
+                       " FROM STDIN (FORMAT binary)",
+                       copy.finish());
         });
         return "";
     } catch (const PgError& e) {

@@ -1,6 +1,7 @@
 // libpq connection handling: connect with timeouts, run parameterised statements, map errors.
 #include "store/pg_connection.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "config/runtime_config.hpp"
@@ -60,6 +61,77 @@ void PgConnection::exec_script(const std::string& sql) {
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
     const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
     throw PgError(trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get())), state ? state : "08006");
+}
+
+void PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
+    auto fail = [this](PGresult* raw) {
+        PgResult result(raw);
+        const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+        throw PgError(trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get())), state ? state : "08006");
+    };
+    PGresult* start = PQexec(conn_.get(), copy_sql.c_str());
+    if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) fail(start);
+    PQclear(start);
+    constexpr std::size_t kChunk = 1 << 20;
+    for (std::size_t at = 0; at < data.size(); at += kChunk) {
+        int n = static_cast<int>(std::min(kChunk, data.size() - at));
+        if (PQputCopyData(conn_.get(), data.data() + at, n) != 1) break;  // the result names the failure
+    }
+    PQputCopyEnd(conn_.get(), nullptr);
+    PGresult* end = PQgetResult(conn_.get());
+    ExecStatusType status = end ? PQresultStatus(end) : PGRES_FATAL_ERROR;
+    while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
+    if (status != PGRES_COMMAND_OK) fail(end);
+    PQclear(end);
+}
+
+PgCopyBinary::PgCopyBinary() {
+    static const char kHeader[] = "PGCOPY\n\377\r\n";
+    data_.assign(kHeader, 11);
+    be32(0);  // flags
+    be32(0);  // header extension length
+}
+
+void PgCopyBinary::be32(std::uint32_t value) {
+    char bytes[4] = {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
+                     static_cast<char>(value)};
+    data_.append(bytes, 4);
+}
+
+void PgCopyBinary::begin_row(int fields) {
+    data_.push_back(static_cast<char>(fields >> 8));
+    data_.push_back(static_cast<char>(fields));
+}
+
+void PgCopyBinary::null() { be32(0xffffffffu); }
+
+void PgCopyBinary::text(std::string_view value) {
+    be32(static_cast<std::uint32_t>(value.size()));
+    data_.append(value);
+}
+
+void PgCopyBinary::jsonb(std::string_view json) {
+    be32(static_cast<std::uint32_t>(json.size() + 1));
+    data_.push_back('\1');
+    data_.append(json);
+}
+
+void PgCopyBinary::int8(std::int64_t value) {
+    be32(8);
+    auto bits = static_cast<std::uint64_t>(value);
+    be32(static_cast<std::uint32_t>(bits >> 32));
+    be32(static_cast<std::uint32_t>(bits));
+}
+
+void PgCopyBinary::timestamptz_us(std::int64_t unix_micros) {
+    constexpr std::int64_t kPostgresEpochUnixMicros = 946684800LL * 1000000;  // 2000-01-01 UTC
+    int8(unix_micros - kPostgresEpochUnixMicros);
+}
+
+const std::string& PgCopyBinary::finish() {
+    data_.push_back('\xff');
+    data_.push_back('\xff');
+    return data_;
 }
 
 PgConnection& thread_pg() {
