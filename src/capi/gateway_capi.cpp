@@ -1,5 +1,6 @@
 // The gateway's part of the C boundary (asgard.h): noexcept wrappers over gateway/.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -34,6 +35,20 @@ static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
     }
     copy_to(out->retry_after, sizeof out->retry_after, v.retry_after);
     out->nheaders = 0;
+    auto header = [out](const char* name, std::int64_t value, const char* unit) {
+        std::snprintf(out->header_names[out->nheaders], sizeof out->header_names[0], "%s", name);
+        std::snprintf(out->header_values[out->nheaders], sizeof out->header_values[0], "%lld%s",
+                      static_cast<long long>(value), unit);
+        out->nheaders++;
+    };
+    if (v.rate.set) {
+        header("x-ratelimit-limit-requests", v.rate.limit_requests, "");
+        header("x-ratelimit-remaining-requests", v.rate.remaining_requests, "");
+        header("x-ratelimit-limit-tokens", v.rate.limit_tokens, "");
+        header("x-ratelimit-remaining-tokens", v.rate.remaining_tokens, "");
+        header("x-ratelimit-reset-requests", v.rate.reset_seconds, "s");
+        header("x-ratelimit-reset-tokens", v.rate.reset_seconds, "s");
+    }
     for (const auto& [name, value] : v.headers) {
         if (out->nheaders == 8) break;
         copy_to(out->header_names[out->nheaders], sizeof out->header_names[0], name);

@@ -2,6 +2,7 @@
 #include "gateway/counter_leases.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace asg {
 
@@ -10,16 +11,27 @@ constexpr std::int64_t kCallsPerLease = 64;
 constexpr std::int64_t kHeadroomShare = 8;
 }  // namespace
 
+void CounterKey::assign(std::initializer_list<std::string_view> parts) {
+    size_ = 0;
+    for (std::string_view part : parts) {
+        if (part.size() > sizeof text_ - size_) throw std::length_error("counter key too long");
+        part.copy(text_ + size_, part.size());
+        size_ += part.size();
+    }
+}
+
 CounterLeases& counter_leases() {
     static CounterLeases leases;
     return leases;
 }
 
 CounterLeases::Lease& CounterLeases::lease_for(const CounterNeed& need) {
-    Lease& lease = leases_[*need.key];
+    auto it = leases_.find(need.key);
+    if (it == leases_.end()) it = leases_.emplace(std::string(need.key), Lease{}).first;
+    Lease& lease = it->second;
     if (lease.seen_total >= 0 && lease.limit != need.limit) {
         // The operator changed the limit: what was taken under the old one goes back.
-        if (lease.available > 0) returns_[*need.key] += lease.available;
+        if (lease.available > 0) give_back_to_redis(need.key, lease.available);
         lease = Lease{};
     }
     lease.limit = need.limit;
@@ -37,7 +49,7 @@ std::int64_t CounterLeases::top_up(const CounterNeed& need) {
 }
 
 std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requested, std::int64_t total,
-                                  const std::string& epoch, std::int64_t now_ms) {
+                                  std::string_view epoch, std::int64_t now_ms) {
     std::lock_guard<std::mutex> lock(mutex_);
     Lease& lease = lease_for(need);
     if (lease.epoch != epoch) {
@@ -56,26 +68,26 @@ bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::i
     for (std::size_t i = 0; i < count; ++i)
         if (lease_for(needs[i]).available < needs[i].amount) return false;
     for (std::size_t i = 0; i < count; ++i) {
-        Lease& lease = leases_.find(*needs[i].key)->second;
+        Lease& lease = leases_.find(needs[i].key)->second;
         lease.available -= needs[i].amount;
         lease.last_used_ms = now_ms;
     }
     return true;
 }
 
-std::int64_t CounterLeases::available(const std::string& key) const {
+std::int64_t CounterLeases::available(std::string_view key) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = leases_.find(key);
     return it == leases_.end() ? 0 : it->second.available;
 }
 
-std::int64_t CounterLeases::used(const std::string& key) const {
+std::int64_t CounterLeases::used(std::string_view key) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = leases_.find(key);
     return it == leases_.end() || it->second.seen_total < 0 ? 0 : it->second.seen_total - it->second.available;
 }
 
-bool CounterLeases::give_back(const std::string& key, std::int64_t amount, const std::string& epoch) {
+bool CounterLeases::give_back(std::string_view key, std::int64_t amount, std::string_view epoch) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = leases_.find(key);
     if (it == leases_.end() || it->second.seen_total < 0 || it->second.epoch != epoch) return false;
@@ -91,13 +103,19 @@ std::vector<std::vector<std::string>> CounterLeases::release_idle(std::int64_t n
             ++it;
             continue;
         }
-        if (it->second.available > 0) returns_[it->first] += it->second.available;
+        if (it->second.available > 0) give_back_to_redis(it->first, it->second.available);
         it = leases_.erase(it);
     }
     std::vector<std::vector<std::string>> commands;
     for (auto it = returns_.begin(); it != returns_.end() && commands.size() < most; it = returns_.erase(it))
         commands.push_back({"DECRBY", it->first, std::to_string(it->second)});
     return commands;
+}
+
+void CounterLeases::give_back_to_redis(std::string_view key, std::int64_t amount) {
+    auto it = returns_.find(key);
+    if (it == returns_.end()) it = returns_.emplace(std::string(key), 0).first;
+    it->second += amount;
 }
 
 void CounterLeases::forget_all() {

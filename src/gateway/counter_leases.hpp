@@ -7,12 +7,26 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace asg {
 
+// A Redis counter's name held inline, so that naming a call's counters allocates nothing.
+class CounterKey {
+public:
+    // Concatenates the parts; throws std::length_error past the inline capacity.
+    void assign(std::initializer_list<std::string_view> parts);
+    operator std::string_view() const { return {text_, size_}; }
+    std::string str() const { return std::string(text_, size_); }
+
+private:
+    char text_[120];
+    std::size_t size_ = 0;
+};
+
 struct CounterNeed {
-    const std::string* key;
+    std::string_view key;
     std::int64_t amount;  // what the call needs
     std::int64_t limit;   // the counter's limit now
 };
@@ -26,16 +40,16 @@ public:
     // Records Redis's answer to INCRBY key requested: the counter's total afterwards. Returns what
     // to give back (DECRBY) because it passed the limit; the rest joins the lease. `epoch` tags
     // budget counters: a different one means the counter was rebuilt, and the old lease is void.
-    std::int64_t grant(const CounterNeed& need, std::int64_t requested, std::int64_t total, const std::string& epoch,
+    std::int64_t grant(const CounterNeed& need, std::int64_t requested, std::int64_t total, std::string_view epoch,
                        std::int64_t now_ms);
     // Takes every need from the leases, or none of them.
     bool take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms);
     // What the worker may still take, and the counter's total as last seen less that.
-    std::int64_t available(const std::string& key) const;
-    std::int64_t used(const std::string& key) const;
+    std::int64_t available(std::string_view key) const;
+    std::int64_t used(std::string_view key) const;
     // A settled call's over-reservation back into its lease; false when the lease is gone (the
     // caller then gives it back to Redis).
-    bool give_back(const std::string& key, std::int64_t amount, const std::string& epoch);
+    bool give_back(std::string_view key, std::int64_t amount, std::string_view epoch);
     // Up to `most` DECRBY commands returning leases unused for idle_ms (and leases voided by a new
     // limit); the rest wait for the next call. With idle_ms 0, every lease (worker exit).
     std::vector<std::vector<std::string>> release_idle(std::int64_t now_ms, std::int64_t idle_ms, std::size_t most);
@@ -51,10 +65,11 @@ private:
         std::string epoch;
     };
     Lease& lease_for(const CounterNeed& need);
+    void give_back_to_redis(std::string_view key, std::int64_t amount);
 
     mutable std::mutex mutex_;
     std::map<std::string, Lease, std::less<>> leases_;
-    std::map<std::string, std::int64_t> returns_;  // voided leases to give back at the next release
+    std::map<std::string, std::int64_t, std::less<>> returns_;  // voided leases to give back at the next release
 };
 
 // The worker's leases.

@@ -2,6 +2,8 @@
 #include "gateway/gateway_call.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <limits>
 #include <cmath>
 #include <cstdlib>
@@ -108,12 +110,17 @@ bool known_data_class(const std::string& c) {
 }
 
 struct SpendRow {
-    std::string day, project, model, request_id, actor, data_class, outcome;
+    std::string day, project, model;
+    std::array<char, 33> request_id;
+    std::string data_class, outcome;
     std::int64_t token_id, input_tokens, output_tokens, cost_micro;
     int status;
     bool spend;  // false: a rejected call, audited only
     std::string redacted;  // detectors whose findings were redacted, comma-separated
 };
+
+// A gateway call acts with its project's key.
+std::string actor_of(const SpendRow& r) { return "key:" + r.project; }
 
 std::mutex g_spend_mutex;
 std::vector<SpendRow> g_spend;
@@ -128,8 +135,26 @@ std::string utc_date(std::int64_t now, const char* format) {
     return buf;
 }
 
-std::string month_of(std::int64_t now) { return utc_date(now, "%Y-%m"); }
-std::string day_of(std::int64_t now) { return utc_date(now, "%Y-%m-%d"); }
+// Both change only on a minute boundary: computed once a minute per thread.
+const std::string& month_of(std::int64_t now) {
+    thread_local std::int64_t minute = -1;
+    thread_local std::string month;
+    if (now / 60000 != minute) {
+        month = utc_date(now, "%Y-%m");
+        minute = now / 60000;
+    }
+    return month;
+}
+
+const std::string& day_of(std::int64_t now) {
+    thread_local std::int64_t minute = -1;
+    thread_local std::string day;
+    if (now / 60000 != minute) {
+        day = utc_date(now, "%Y-%m-%d");
+        minute = now / 60000;
+    }
+    return day;
+}
 
 std::int64_t cost_micro(const ModelEntry& m, std::int64_t in, std::int64_t out) {
     return static_cast<std::int64_t>(std::ceil(in * m.price_in + out * m.price_out));  // USD/Mtok * tok = micro-USD
@@ -146,8 +171,10 @@ std::string usd(std::int64_t micro) {
 const ModelEntry GatewayCall::kNoModel{};
 const ProviderEntry GatewayCall::kNoProvider{};
 
-GatewayCall::GatewayCall(const asg_principal_t& principal, std::string request_id)
-    : principal_(principal), request_id_(std::move(request_id)) {}
+GatewayCall::GatewayCall(const asg_principal_t& principal, std::string_view request_id) : principal_(principal) {
+    request_id_.fill('\0');
+    request_id.copy(request_id_.data(), std::min(request_id.size(), request_id_.size() - 1));
+}
 
 void GatewayCall::reject(Verdict& v, int status, const std::string& message, const std::string& type,
                          const std::string& code) {
@@ -163,7 +190,7 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
         return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
                       "service_unavailable", "config_unavailable");
     const GatewaySnapshot& s = *snapshot_;
-    std::string project = principal_.project_id;
+    std::string_view project = principal_.project_id;
     dom::element root;
     if (auto error = chat_parser().parse(raw.data(), raw.size()).get(root))
         return reject(v, 400, std::string("the request body is not valid JSON: ") + simdjson::error_message(error),
@@ -172,7 +199,8 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     if (root.get_object().get(body))
         return reject(v, 400, "the request body is not a JSON object", "invalid_request_error", "invalid_json");
     // One value per member: a second "model" or "messages" would reach the provider unchecked.
-    std::vector<std::string_view> keys;
+    thread_local std::vector<std::string_view> keys;
+    keys.clear();
     for (dom::key_value_pair field : body) keys.push_back(field.key);
     std::sort(keys.begin(), keys.end());
     if (auto twice = std::adjacent_find(keys.begin(), keys.end()); twice != keys.end())
@@ -183,22 +211,21 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
         return reject(v, 503, "the gateway is switched off for all calls" + (s.kill_global_reason.empty() ? "" : ": " + s.kill_global_reason),
                       "service_unavailable", "kill_switch");
     if (auto it = s.kill_projects.find(project); it != s.kill_projects.end())
-        return reject(v, 503, "the gateway is switched off for project " + project + (it->second.empty() ? "" : ": " + it->second),
+        return reject(v, 503, "the gateway is switched off for project " + std::string(project) + (it->second.empty() ? "" : ": " + it->second),
                       "service_unavailable", "kill_switch");
     std::string_view alias_text;
     if (body["model"].get_string().get(alias_text) || alias_text.empty())
         return reject(v, 400, "model is required (a string such as model:default/gpt-5)", "invalid_request_error", "missing_model");
-    std::string alias(alias_text);
-    if (auto it = s.kill_models.find(alias); it != s.kill_models.end())
-        return reject(v, 503, "the gateway is switched off for model " + alias + (it->second.empty() ? "" : ": " + it->second),
+    if (auto it = s.kill_models.find(alias_text); it != s.kill_models.end())
+        return reject(v, 503, "the gateway is switched off for model " + std::string(alias_text) + (it->second.empty() ? "" : ": " + it->second),
                       "service_unavailable", "kill_switch");
-    auto model = s.models.find(alias);
+    auto model = s.models.find(alias_text);
     auto provider = model == s.models.end() ? s.providers.end() : s.providers.find(model->second.provider);
     if (provider == s.providers.end()) {
         std::string names;
         for (const auto& [name, m] : s.models)
             if (s.providers.count(m.provider)) names += (names.empty() ? "" : ", ") + name;
-        return reject(v, 404, "unknown model '" + utf8_sanitized(alias) + "'; this key may use: " + (names.empty() ? "(none configured)" : names),
+        return reject(v, 404, "unknown model '" + std::string(alias_text) + "'; this key may use: " + (names.empty() ? "(none configured)" : names),
                       "not_found_error", "model_not_found");
     }
     model_ = &model->second;
@@ -223,14 +250,14 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
     if (model_->data_classes.count(data_class_) == 0) {
         std::string allowed;
         for (const auto& c : model_->data_classes) allowed += (allowed.empty() ? "" : ", ") + c;
-        return reject(v, 403, "data_class " + data_class_ + " is not allowed for model " + alias + " (allowed: " + allowed + ")",
+        return reject(v, 403, "data_class " + data_class_ + " is not allowed for model " + model_->alias + " (allowed: " + allowed + ")",
                       "permission_error", "data_class_not_allowed");
     }
     // Guardrails over every text the provider would see; block or redact per data class.
     std::int64_t chars = 0;
     std::size_t i = 0;
     StringReplacements redactions;
-    std::vector<std::string_view> texts;
+    thread_local std::vector<std::string_view> texts;
     for (dom::element message : messages) {
         if (!message.is_object() || !message["role"].is_string())
             return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
@@ -240,8 +267,7 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
         collect_strings(message, texts);
         for (std::string_view view : texts) {
             chars += static_cast<std::int64_t>(view.size());
-            std::string text(view);
-            auto findings = scan_text(text, s.patterns);
+            auto findings = scan_text(view, s.patterns);
             std::vector<Finding> to_redact;
             for (const auto& f : findings) {
                 std::string action = s.guardrail_action(data_class_, f.detector);
@@ -253,7 +279,7 @@ void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
                     redacted_.push_back(f.detector);
                 }
             }
-            if (!to_redact.empty()) redactions[view.data()] = redact(text, to_redact);
+            if (!to_redact.empty()) redactions[view.data()] = redact(view, to_redact);
         }
         chars += 8;
     }
@@ -276,38 +302,36 @@ void GatewayCall::prepare_keys(std::int64_t now) {
     keys_.now = now;
     minute_ = now / 60000;
     month_ = month_of(now);
-    std::string id = std::to_string(principal_.token_id);
-    keys_.rate = "asgard:rl:r:" + id + ":" + std::to_string(minute_);
-    keys_.tokens = "asgard:rl:t:" + id + ":" + std::to_string(minute_);
-    keys_.budget = "asgard:budget:" + project + ":" + month_;
+    char id[24], minute[24];
+    std::string_view id_text(id, std::to_chars(id, id + sizeof id, principal_.token_id).ptr - id);
+    std::string_view minute_text(minute, std::to_chars(minute, minute + sizeof minute, minute_).ptr - minute);
+    keys_.rate.assign({"asgard:rl:r:", id_text, ":", minute_text});
+    keys_.tokens.assign({"asgard:rl:t:", id_text, ":", minute_text});
+    keys_.budget.assign({"asgard:budget:", principal_.project_id, ":", month_});
     keys_.limit = s.limit_for(project);
-    keys_.reset = std::to_string(60 - (now / 1000) % 60);
+    keys_.reset = 60 - (now / 1000) % 60;
     auto budget = s.budgets_micro_usd.find(project);
     keys_.has_budget = budget != s.budgets_micro_usd.end();
     keys_.budget_micro = keys_.has_budget ? budget->second : 0;
 }
 
 std::size_t GatewayCall::counter_needs(CounterNeed* out) const {
-    out[0] = {&keys_.rate, 1, keys_.limit.rpm};
-    out[1] = {&keys_.tokens, est_input_ + max_output_, keys_.limit.tpm};
+    out[0] = {keys_.rate, 1, keys_.limit.rpm};
+    out[1] = {keys_.tokens, est_input_ + max_output_, keys_.limit.tpm};
     if (!keys_.has_budget) return 2;
-    out[2] = {&keys_.budget, worst_micro_, keys_.budget_micro};
+    out[2] = {keys_.budget, worst_micro_, keys_.budget_micro};
     return 3;
 }
 
 void GatewayCall::rate_headers(std::int64_t used_r, std::int64_t used_t, Verdict& v) const {
     const RateLimit& limit = keys_.limit;
-    v.headers = {{"x-ratelimit-limit-requests", std::to_string(limit.rpm)},
-                 {"x-ratelimit-remaining-requests", std::to_string(std::max<std::int64_t>(0, limit.rpm - used_r))},
-                 {"x-ratelimit-limit-tokens", std::to_string(limit.tpm)},
-                 {"x-ratelimit-remaining-tokens", std::to_string(std::max<std::int64_t>(0, limit.tpm - used_t))},
-                 {"x-ratelimit-reset-requests", keys_.reset + "s"},
-                 {"x-ratelimit-reset-tokens", keys_.reset + "s"}};
+    v.rate = {true, limit.rpm, std::max<std::int64_t>(0, limit.rpm - used_r), limit.tpm,
+              std::max<std::int64_t>(0, limit.tpm - used_t), keys_.reset};
 }
 
 void GatewayCall::refuse_rate(bool requests, Verdict& v) {
     const RateLimit& limit = keys_.limit;
-    v.retry_after = keys_.reset;
+    v.retry_after = std::to_string(keys_.reset);
     reject(v, 429, requests ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
                             : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
            "rate_limit_error", requests ? "rate_limit_requests" : "rate_limit_tokens");
@@ -386,12 +410,12 @@ bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
 void GatewayCall::build_commands() {
     const std::int64_t* amount = keys_.requested;
     commands_ = {{"MULTI"},
-                 {"INCRBY", keys_.rate, std::to_string(amount[0])},
-                 {"PEXPIRE", keys_.rate, "120000"},
-                 {"INCRBY", keys_.tokens, std::to_string(amount[1])},
-                 {"PEXPIRE", keys_.tokens, "120000"}};
+                 {"INCRBY", keys_.rate.str(), std::to_string(amount[0])},
+                 {"PEXPIRE", keys_.rate.str(), "120000"},
+                 {"INCRBY", keys_.tokens.str(), std::to_string(amount[1])},
+                 {"PEXPIRE", keys_.tokens.str(), "120000"}};
     if (keys_.has_budget)
-        commands_.insert(commands_.end(), {{"GET", keys_.budget + ":epoch"}, {"INCRBY", keys_.budget, std::to_string(amount[2])}});
+        commands_.insert(commands_.end(), {{"GET", keys_.budget.str() + ":epoch"}, {"INCRBY", keys_.budget.str(), std::to_string(amount[2])}});
     commands_.push_back({"EXEC"});
 }
 
@@ -405,9 +429,9 @@ const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::
 }
 
 std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() const {
-    std::vector<std::vector<std::string>> undo = {{"DECRBY", keys_.rate, std::to_string(keys_.requested[0])},
-                                                  {"DECRBY", keys_.tokens, std::to_string(keys_.requested[1])}};
-    if (keys_.has_budget) undo.push_back({"DECRBY", keys_.budget, std::to_string(keys_.requested[2])});
+    std::vector<std::vector<std::string>> undo = {{"DECRBY", keys_.rate.str(), std::to_string(keys_.requested[0])},
+                                                  {"DECRBY", keys_.tokens.str(), std::to_string(keys_.requested[1])}};
+    if (keys_.has_budget) undo.push_back({"DECRBY", keys_.budget.str(), std::to_string(keys_.requested[2])});
     return undo;
 }
 
@@ -430,8 +454,8 @@ bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     const std::size_t totals[3] = {0, 2, 5};
     for (std::size_t i = 0; i < n; ++i) {
         std::int64_t over = counter_leases().grant(needs[i], keys_.requested[i], exec->element[totals[i]]->integer,
-                                                   i == 2 ? keys_.epoch : std::string(), keys_.now);
-        if (over > 0) followup_.push_back({"DECRBY", *needs[i].key, std::to_string(over)});
+                                                   i == 2 ? std::string_view(keys_.epoch) : std::string_view(), keys_.now);
+        if (over > 0) followup_.push_back({"DECRBY", std::string(needs[i].key), std::to_string(over)});
     }
     evaluate_leases(v);
     return true;
@@ -497,7 +521,7 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
         if (keys_.has_budget && exec->type == REDIS_REPLY_ARRAY && exec->elements == 6 &&
             exec->element[4]->type == REDIS_REPLY_NIL) {
             redis.pipeline(undo_reservation_commands());
-            initialize_budget_counter(redis, principal_.project_id, keys_.budget);
+            initialize_budget_counter(redis, principal_.project_id, keys_.budget.str());
             replies = redis.pipeline(commands_);
             exec = replies.back().operator->();
             if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 6 || exec->element[4]->type == REDIS_REPLY_NIL)
@@ -555,9 +579,8 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
     std::lock_guard<std::mutex> lock(g_spend_mutex);
     if (g_spend.size() < 100000)
-        g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_,
-                           std::string("key:") + principal_.project_id, data_class_, outcome, principal_.token_id, in, out,
-                           cost, status, true, redacted_list()});
+        g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_, data_class_, outcome,
+                           principal_.token_id, in, out, cost, status, true, redacted_list()});
 }
 
 // Settlements give back what a reservation over-counted; they are summed per counter and sent
@@ -578,14 +601,14 @@ void GatewayCall::settle_deferred(bool client_aborted) {
     std::int64_t cost = settle_cost(in, out, client_aborted);
     // What the reservation over-counted goes back into the worker's lease when it came from one,
     // else (or when the lease is gone) to Redis with the next batch.
-    auto give_back = [&](bool reserved, const std::string& key, std::int64_t amount, const std::string& epoch) {
+    auto give_back = [&](bool reserved, std::string_view key, std::int64_t amount, std::string_view epoch) {
         if (!reserved || amount == 0) return;
         if (from_leases_ && amount > 0 && counter_leases().give_back(key, amount, epoch)) return;
         std::lock_guard<std::mutex> lock(g_settle_mutex);
-        g_settle_deltas[key] += amount;
+        g_settle_deltas[std::string(key)] += amount;
     };
     give_back(reserved_budget_, keys_.budget, worst_micro_ - cost, keys_.epoch);
-    give_back(reserved_rate_, keys_.tokens, est_input_ + max_output_ - in - out, std::string());
+    give_back(reserved_rate_, keys_.tokens, est_input_ + max_output_ - in - out, std::string_view());
     queue_spend(in, out, cost, client_aborted);
 }
 
@@ -603,17 +626,16 @@ void GatewayCall::settle(bool client_aborted) {
     if (!proceeded_) {
         std::lock_guard<std::mutex> lock(g_spend_mutex);
         if (g_spend.size() < 100000)
-            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_,
-                               std::string("key:") + principal_.project_id, data_class_, "denied:" + rejected_code_,
-                               principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
+            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_, data_class_,
+                               "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
         return;
     }
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
     try {
         std::vector<std::vector<std::string>> commands;
-        if (reserved_budget_) commands.push_back({"DECRBY", keys_.budget, std::to_string(worst_micro_ - cost)});
-        if (reserved_rate_) commands.push_back({"DECRBY", keys_.tokens, std::to_string(est_input_ + max_output_ - in - out)});
+        if (reserved_budget_) commands.push_back({"DECRBY", keys_.budget.str(), std::to_string(worst_micro_ - cost)});
+        if (reserved_rate_) commands.push_back({"DECRBY", keys_.tokens.str(), std::to_string(est_input_ + max_output_ - in - out)});
         if (!commands.empty()) thread_redis().pipeline(commands);
     } catch (const std::exception&) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
@@ -665,7 +687,7 @@ std::string audit_detail(const SpendRow& r) {
     field("cost_usd", usd(r.cost_micro), true);
     if (!r.redacted.empty()) field("redacted", r.redacted, true);
     if (!r.data_class.empty()) field("data_class", r.data_class, true);
-    field("request_id", r.request_id, true);
+    field("request_id", r.request_id.data(), true);
     field("input_tokens", std::to_string(r.input_tokens), false);
     field("output_tokens", std::to_string(r.output_tokens), false);
     return out + "}";
@@ -691,7 +713,7 @@ static std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std
                                 " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
                                 {r.day, r.project, std::to_string(r.token_id), r.model, std::to_string(r.input_tokens),
                                  std::to_string(r.output_tokens), std::to_string(r.cost_micro)});
-                    audit_append(db, {r.actor, r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
+                    audit_append(db, {actor_of(r), r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
                     db.exec("RELEASE SAVEPOINT asgard_row");
                 } catch (const PgError&) {
                     db.exec("ROLLBACK TO SAVEPOINT asgard_row");
@@ -753,12 +775,13 @@ std::string flush_gateway_spend() {
                 const SpendRow& r = rows[i];
                 std::int64_t at = micros + static_cast<std::int64_t>(i);
                 std::string credential = std::to_string(r.token_id);
-                std::string text = std::to_string(at) + '\x1f' + r.actor + '\x1f' + credential + '\x1f' + "gateway.chat" +
+                std::string actor = actor_of(r);
+                std::string text = std::to_string(at) + '\x1f' + actor + '\x1f' + credential + '\x1f' + "gateway.chat" +
                                    '\x1f' + r.project + '\x1f' + r.outcome + '\x1f' + details[i];
                 Digest hash = sha256(prev + text);
                 copy.begin_row(9);
                 copy.timestamptz_us(at);
-                copy.text(r.actor);
+                copy.text(actor);
                 copy.int8(r.token_id);
                 copy.text("gateway.chat");
                 copy.text(r.project);

@@ -2,9 +2,11 @@
 // model, data_class, guardrails, body rewrite), the Redis reservation on the thread pool (rate
 // limits, budget), usage metering while the answer streams, and settlement afterwards.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <hiredis/hiredis.h>
@@ -16,16 +18,24 @@
 
 namespace asg {
 
+// The x-ratelimit-* headers, as numbers (formatted only when they are written out).
+struct RateHeaders {
+    bool set = false;
+    std::int64_t limit_requests = 0, remaining_requests = 0, limit_tokens = 0, remaining_tokens = 0;
+    std::int64_t reset_seconds = 0;
+};
+
 struct Verdict {
     int status = 0;  // 0: go on; otherwise the HTTP status of the rejection
     std::string body;
     std::string retry_after;
-    std::vector<std::pair<std::string, std::string>> headers;  // x-ratelimit-*, ...
+    RateHeaders rate;
+    std::vector<std::pair<std::string, std::string>> headers;  // further headers, e.g. the budget left
 };
 
 class GatewayCall {
 public:
-    GatewayCall(const asg_principal_t& principal, std::string request_id);
+    GatewayCall(const asg_principal_t& principal, std::string_view request_id);
 
     // Phase A (no I/O). Fills verdict on rejection.
     void decide(const std::string& body, std::int64_t now, Verdict& verdict);
@@ -62,7 +72,7 @@ private:
     void reject(Verdict& v, int status, const std::string& message, const std::string& type, const std::string& code);
 
     asg_principal_t principal_;
-    std::string request_id_;
+    std::array<char, 33> request_id_;  // NUL-terminated
     std::shared_ptr<const GatewaySnapshot> snapshot_;
     // The call's model and provider, inside snapshot_ (empty ones until the model is known).
     const ModelEntry* model_ = &kNoModel;
@@ -79,11 +89,12 @@ private:
     std::vector<std::vector<std::string>> commands_, followup_;
 
     struct Keys {
-        std::string rate, tokens, budget, epoch;
+        CounterKey rate, tokens, budget;
+        std::string epoch;
         bool has_budget = false;
         std::int64_t budget_micro = 0;
         RateLimit limit;
-        std::string reset;
+        std::int64_t reset = 0;  // seconds until the minute's window ends
         std::int64_t now = 0;
         std::int64_t requested[3] = {0, 0, 0};  // what the last MULTI added to rate, tokens, budget
     } keys_;

@@ -37,7 +37,7 @@ std::set<std::string> parse_text_array(const std::string& text) {
 }
 }  // namespace
 
-RateLimit GatewaySnapshot::limit_for(const std::string& project) const {
+RateLimit GatewaySnapshot::limit_for(std::string_view project) const {
     auto it = project_limits.find(project);
     return it == project_limits.end() ? default_limit : it->second;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/pg_connection.hpp"
@@ -37,20 +38,20 @@ struct RateLimit {
 struct GatewaySnapshot {
     std::int64_t version = 0;
     std::int64_t loaded_ms = 0;  // when this snapshot was last confirmed current
-    std::map<std::string, ModelEntry> models;
-    std::map<std::string, ProviderEntry> providers;
+    std::map<std::string, ModelEntry, std::less<>> models;
+    std::map<std::string, ProviderEntry, std::less<>> providers;
     bool kill_global = false;
     std::string kill_global_reason;
-    std::map<std::string, std::string> kill_projects, kill_models;  // target -> reason
+    std::map<std::string, std::string, std::less<>> kill_projects, kill_models;  // target -> reason
     RateLimit default_limit;
-    std::map<std::string, RateLimit> project_limits;
+    std::map<std::string, RateLimit, std::less<>> project_limits;
     std::map<std::string, std::string> guardrail_actions;  // "class/detector" -> block|redact|allow
     std::vector<CompiledPattern> patterns;
     std::string default_data_class;
     bool rate_limit_fail_open = false;
-    std::map<std::string, std::int64_t> budgets_micro_usd;  // project -> monthly budget
+    std::map<std::string, std::int64_t, std::less<>> budgets_micro_usd;  // project -> monthly budget
 
-    RateLimit limit_for(const std::string& project) const;
+    RateLimit limit_for(std::string_view project) const;
     std::string guardrail_action(const std::string& data_class, const std::string& detector) const;
 };
 

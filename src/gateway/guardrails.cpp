@@ -12,7 +12,7 @@ namespace {
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool is_base62(char c) { return is_alnum(c); }
 
-std::size_t run_of(const std::string& s, std::size_t at, bool (*pred)(char)) {
+std::size_t run_of(std::string_view s, std::size_t at, bool (*pred)(char)) {
     std::size_t n = 0;
     while (at + n < s.size() && pred(s[at + n])) ++n;
     return n;
@@ -21,7 +21,7 @@ std::size_t run_of(const std::string& s, std::size_t at, bool (*pred)(char)) {
 bool key_char(char c) { return is_alnum(c) || c == '-' || c == '_'; }
 bool upper_or_digit(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
-void scan_secrets(const std::string& s, std::vector<Finding>& out) {
+void scan_secrets(std::string_view s, std::vector<Finding>& out) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         bool boundary = i == 0 || !key_char(s[i - 1]);
         if (!boundary) continue;
@@ -37,11 +37,11 @@ void scan_secrets(const std::string& s, std::vector<Finding>& out) {
             if (n == 16) out.push_back({"secrets", "an AWS access key", i, i + 20});
         } else if (s.compare(i, 11, "-----BEGIN ") == 0) {
             std::size_t header_end = s.find("-----", i + 11);
-            if (header_end != std::string::npos && header_end - i < 80 &&
+            if (header_end != std::string_view::npos && header_end - i < 80 &&
                 s.compare(header_end - 11, 11, "PRIVATE KEY") == 0) {
                 std::size_t footer = s.find("-----END ", header_end);
-                std::size_t end = footer == std::string::npos ? s.size() : s.find("-----", footer + 9);
-                end = end == std::string::npos ? s.size() : end + 5;
+                std::size_t end = footer == std::string_view::npos ? s.size() : s.find("-----", footer + 9);
+                end = end == std::string_view::npos ? s.size() : end + 5;
                 out.push_back({"secrets", "a private key", i, end});
                 i = end - 1;
             }
@@ -52,23 +52,23 @@ void scan_secrets(const std::string& s, std::vector<Finding>& out) {
 bool email_local(char c) { return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
 bool domain_char(char c) { return is_alnum(c) || c == '.' || c == '-'; }
 
-void scan_emails(const std::string& s, std::vector<Finding>& out) {
-    for (std::size_t at = s.find('@'); at != std::string::npos; at = s.find('@', at + 1)) {
+void scan_emails(std::string_view s, std::vector<Finding>& out) {
+    for (std::size_t at = s.find('@'); at != std::string_view::npos; at = s.find('@', at + 1)) {
         std::size_t begin = at;
         while (begin > 0 && email_local(s[begin - 1])) --begin;
         std::size_t end = at + 1;
         while (end < s.size() && domain_char(s[end])) ++end;
         while (end > at + 1 && (s[end - 1] == '.' || s[end - 1] == '-')) --end;
-        std::string domain = s.substr(at + 1, end - at - 1);
+        std::string_view domain = s.substr(at + 1, end - at - 1);
         std::size_t dot = domain.rfind('.');
-        bool ok = begin < at && dot != std::string::npos && dot > 0 && domain.size() - dot - 1 >= 2;
+        bool ok = begin < at && dot != std::string_view::npos && dot > 0 && domain.size() - dot - 1 >= 2;
         if (ok) out.push_back({"email", "an e-mail address", begin, end});
     }
 }
 
 // A run of digits separated by single spaces or dashes; any prefix of 13 to 19 digits that ends
 // at a group boundary and passes Luhn is a card number (so "4111 1111 1111 1111 12/26" is one).
-void scan_cards(const std::string& s, std::vector<Finding>& out) {
+void scan_cards(std::string_view s, std::vector<Finding>& out) {
     auto digit = [&](std::size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
     std::size_t i = 0;
     while (i < s.size()) {
@@ -76,23 +76,23 @@ void scan_cards(const std::string& s, std::vector<Finding>& out) {
             ++i;
             continue;
         }
-        std::string digits;
-        std::vector<std::size_t> ends;  // position after each digit
-        std::size_t j = i;
-        while (j < s.size() && digits.size() < 40) {
+        char digits[40];
+        std::size_t ends[40];  // position after each digit
+        std::size_t count = 0, j = i;
+        while (j < s.size() && count < 40) {
             if (digit(j)) {
-                digits += s[j];
-                ends.push_back(j + 1);
+                digits[count] = s[j];
+                ends[count++] = j + 1;
             } else if (!((s[j] == ' ' || s[j] == '-') && digit(j + 1))) {
                 break;
             }
             ++j;
         }
         bool found = false;
-        for (std::size_t n = std::min<std::size_t>(19, digits.size()); n >= 13; --n) {
+        for (std::size_t n = std::min<std::size_t>(19, count); n >= 13; --n) {
             std::size_t end = ends[n - 1];
             bool boundary = end >= s.size() || !is_alnum(s[end]);
-            if (boundary && luhn_valid(digits.substr(0, n))) {
+            if (boundary && luhn_valid(std::string_view(digits, n))) {
                 out.push_back({"card", "a payment card number", i, end});
                 i = end;
                 found = true;
@@ -105,7 +105,7 @@ void scan_cards(const std::string& s, std::vector<Finding>& out) {
 
 }  // namespace
 
-bool luhn_valid(const std::string& digits) {
+bool luhn_valid(std::string_view digits) {
     int sum = 0;
     bool twice = false;
     for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
@@ -120,11 +120,13 @@ bool luhn_valid(const std::string& digits) {
     return !digits.empty() && sum % 10 == 0;
 }
 
-std::vector<Finding> scan_text(const std::string& text, const std::vector<CompiledPattern>& patterns) {
+std::vector<Finding> scan_text(std::string_view view, const std::vector<CompiledPattern>& patterns) {
     std::vector<Finding> out;
-    scan_secrets(text, out);
-    scan_emails(text, out);
-    scan_cards(text, out);
+    scan_secrets(view, out);
+    scan_emails(view, out);
+    scan_cards(view, out);
+    if (patterns.empty()) return out;
+    std::string text(view);  // regexec reads up to a NUL
     for (const auto& p : patterns) {
         // Every match, so that a redaction removes just the matching text.
         std::size_t at = 0;
@@ -138,18 +140,18 @@ std::vector<Finding> scan_text(const std::string& text, const std::vector<Compil
     return out;
 }
 
-std::string redact(const std::string& text, const std::vector<Finding>& findings) {
+std::string redact(std::string_view text, const std::vector<Finding>& findings) {
     std::vector<Finding> sorted = findings;
     std::sort(sorted.begin(), sorted.end(), [](const Finding& a, const Finding& b) { return a.begin < b.begin; });
     std::string out;
     std::size_t at = 0;
     for (const auto& f : sorted) {
         if (f.begin < at) continue;  // overlapping finding
-        out.append(text, at, f.begin - at);
+        out.append(text.substr(at, f.begin - at));
         out += "[REDACTED:" + f.detector + "]";
         at = f.end;
     }
-    out.append(text, at, std::string::npos);
+    out.append(text.substr(at));
     return out;
 }
 

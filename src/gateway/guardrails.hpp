@@ -4,6 +4,7 @@
 #include <regex.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/gateway_snapshot.hpp"
@@ -16,9 +17,9 @@ struct Finding {
     std::size_t begin = 0, end = 0;
 };
 
-std::vector<Finding> scan_text(const std::string& text, const std::vector<CompiledPattern>& patterns);
-bool luhn_valid(const std::string& digits);
+std::vector<Finding> scan_text(std::string_view text, const std::vector<CompiledPattern>& patterns);
+bool luhn_valid(std::string_view digits);
 // Replaces each finding of the given detectors with "[REDACTED:<detector>]".
-std::string redact(const std::string& text, const std::vector<Finding>& findings);
+std::string redact(std::string_view text, const std::vector<Finding>& findings);
 
 }  // namespace asg

@@ -1,9 +1,9 @@
-// Incremental usage extraction with jansson; bounded memory (JSON bodies up to 4 MiB, SSE by line).
+// Incremental usage extraction with simdjson; bounded memory (JSON bodies up to 4 MiB, SSE by line).
 #include "gateway/usage_meter.hpp"
 
 #include <strings.h>
 
-#include "util/json_ptr.hpp"
+#include <simdjson.h>
 
 namespace asg {
 
@@ -15,37 +15,51 @@ void UsageMeter::start(int http_status, const std::string& content_type) {
     sse_ = strncasecmp(content_type.c_str(), "text/event-stream", 17) == 0;
 }
 
-void UsageMeter::take_usage(const char* json, std::size_t len) {
-    json_error_t error;
-    Json doc = json_own(json_loadb(json, len, 0, &error));
-    if (!doc) {
+namespace dom = simdjson::dom;
+
+namespace {
+
+dom::parser& usage_parser() {
+    thread_local dom::parser parser;
+    return parser;
+}
+
+}  // namespace
+
+// One JSON document (a whole answer, or one SSE data line): its "usage" and the content it carries.
+// `buffer` holds the text at `at` and has simdjson's padding of spare capacity behind it.
+void UsageMeter::take_usage(std::string& buffer, std::size_t at) {
+    std::size_t len = buffer.size() - at;
+    buffer.reserve(buffer.size() + simdjson::SIMDJSON_PADDING);
+    dom::element doc;
+    if (usage_parser().parse(buffer.data() + at, len, false).get(doc)) {
         if (!sse_) malformed_ = true;
         return;
     }
-    json_t* usage = json_object_get(doc.get(), "usage");
-    if (json_is_object(usage)) {
-        json_t* p = json_object_get(usage, "prompt_tokens");
-        json_t* c = json_object_get(usage, "completion_tokens");
-        if (json_is_integer(p) && json_is_integer(c) && json_integer_value(p) >= 0 && json_integer_value(c) >= 0) {
-            prompt_tokens_ = json_integer_value(p);
-            completion_tokens_ = json_integer_value(c);
+    dom::object usage;
+    if (!doc["usage"].get_object().get(usage)) {
+        std::int64_t prompt = -1, completion = -1;
+        if (!usage["prompt_tokens"].get_int64().get(prompt) && !usage["completion_tokens"].get_int64().get(completion) &&
+            prompt >= 0 && completion >= 0) {
+            prompt_tokens_ = prompt;
+            completion_tokens_ = completion;
             has_usage_ = true;
         }
     }
-    std::size_t i;
-    json_t* choice;
-    json_array_foreach(json_object_get(doc.get(), "choices"), i, choice) {
-        json_t* delta = json_object_get(choice, sse_ ? "delta" : "message");
-        json_t* content = json_object_get(delta, "content");
-        if (json_is_string(content)) streamed_chars_ += static_cast<std::int64_t>(json_string_length(content));
+    dom::array choices;
+    if (doc["choices"].get_array().get(choices)) return;
+    for (dom::element choice : choices) {
+        std::string_view content;
+        if (!choice[sse_ ? "delta" : "message"]["content"].get_string().get(content))
+            streamed_chars_ += static_cast<std::int64_t>(content.size());
     }
 }
 
-void UsageMeter::sse_line(const std::string& line) {
+void UsageMeter::sse_line(std::string& line) {
     if (line.compare(0, 5, "data:") != 0) return;
     std::size_t start = line.find_first_not_of(' ', 5);
     if (start == std::string::npos || line.compare(start, 6, "[DONE]") == 0) return;
-    take_usage(line.data() + start, line.size() - start);
+    take_usage(line, start);
 }
 
 void UsageMeter::feed(const char* data, std::size_t len) {
@@ -72,38 +86,18 @@ void UsageMeter::feed(const char* data, std::size_t len) {
     buffer_.append(data, len);
 }
 
-// A whole JSON answer: read just its "usage" object when the body is well-formed JSON; the full
-// parse (for malformed bodies and streamed-content counting) only when that fails.
+// A whole JSON answer is parsed (and so checked) in full; a stream's last line may lack its newline.
 void UsageMeter::finish() {
     if (sse_) {
         if (!buffer_.empty() && !overflow_) sse_line(buffer_);
     } else if (status_ >= 200 && status_ < 300) {
         if (overflow_) {
             malformed_ = true;
-        } else if (!take_usage_object()) {
-            take_usage(buffer_.data(), buffer_.size());
+        } else {
+            take_usage(buffer_, 0);
         }
     }
     buffer_.clear();
-}
-
-bool UsageMeter::take_usage_object() {
-    std::size_t key = buffer_.rfind("\"usage\"");
-    std::size_t end = buffer_.find_last_not_of(" \t\r\n");
-    if (key == std::string::npos || end == std::string::npos || buffer_[end] != '}' || buffer_[0] != '{') return false;
-    std::size_t colon = buffer_.find_first_not_of(" \t\r\n", key + 7);
-    if (colon == std::string::npos || buffer_[colon] != ':') return false;
-    std::size_t start = buffer_.find_first_not_of(" \t\r\n", colon + 1);
-    if (start == std::string::npos || buffer_[start] != '{') return false;
-    json_error_t error;
-    Json usage = json_own(json_loadb(buffer_.data() + start, buffer_.size() - start, JSON_DISABLE_EOF_CHECK, &error));
-    json_t* p = json_object_get(usage.get(), "prompt_tokens");
-    json_t* c = json_object_get(usage.get(), "completion_tokens");
-    if (!json_is_integer(p) || !json_is_integer(c) || json_integer_value(p) < 0 || json_integer_value(c) < 0) return false;
-    prompt_tokens_ = json_integer_value(p);
-    completion_tokens_ = json_integer_value(c);
-    has_usage_ = true;
-    return true;
 }
 
 }  // namespace asg

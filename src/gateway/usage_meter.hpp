@@ -20,9 +20,8 @@ public:
     int http_status() const { return status_; }
 
 private:
-    void take_usage(const char* json, std::size_t len);
-    bool take_usage_object();
-    void sse_line(const std::string& line);
+    void take_usage(std::string& buffer, std::size_t at);
+    void sse_line(std::string& line);
 
     int status_ = 0;
     bool sse_ = false, has_usage_ = false, malformed_ = false, overflow_ = false;
