@@ -143,7 +143,7 @@ extern "C" asg_str_t asg_gateway_call_field(asg_gateway_call_t* call, int field)
 extern "C" void asg_gateway_response_start(asg_gateway_call_t* call, int status, const char* content_type,
                                            size_t len) noexcept {
     try {
-        call->call.meter().start(status, std::string(content_type ? content_type : "", len));
+        call->call.meter().start(status, std::string_view(content_type ? content_type : "", content_type ? len : 0));
     } catch (...) {
     }
 }

@@ -27,22 +27,27 @@ CounterLeases& counter_leases() {
 
 CounterLeases::Lease& CounterLeases::lease_for(const CounterNeed& need) {
     auto it = leases_.find(need.key);
-    if (it == leases_.end()) it = leases_.emplace(std::string(need.key), Lease{}).first;
+    if (it == leases_.end()) {
+        it = leases_.emplace(std::string(need.key), Lease{}).first;
+        it->second.serial = ++next_serial_;
+    }
     Lease& lease = it->second;
     if (lease.seen_total >= 0 && lease.limit != need.limit) {
         // The operator changed the limit: what was taken under the old one goes back.
         if (lease.available > 0) give_back_to_redis(need.key, lease.available);
         lease = Lease{};
+        lease.serial = ++next_serial_;
     }
     lease.limit = need.limit;
     return lease;
 }
 
-std::int64_t CounterLeases::top_up(const CounterNeed& need) {
+std::int64_t CounterLeases::top_up(const CounterNeed& need, bool refill) {
     std::lock_guard<std::mutex> lock(mutex_);
     Lease& lease = lease_for(need);
-    if (lease.available >= need.amount) return 0;
-    std::int64_t missing = need.amount - lease.available;
+    bool covered = lease.available >= need.amount;
+    if (covered && (!refill || lease.seen_total < 0 || lease.available >= need.amount * kCallsPerLease / 2)) return 0;
+    std::int64_t missing = covered ? 0 : need.amount - lease.available;
     if (lease.seen_total < 0) return missing;
     std::int64_t headroom = std::max<std::int64_t>(0, need.limit - lease.seen_total - missing);
     return missing + std::min(need.amount * (kCallsPerLease - 1), headroom / kHeadroomShare);
@@ -55,6 +60,7 @@ std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requeste
     if (lease.epoch != epoch) {
         lease.available = 0;  // granted from a counter that has since been rebuilt
         lease.epoch = epoch;
+        lease.serial = ++next_serial_;
     }
     std::int64_t over = std::clamp<std::int64_t>(total - need.limit, 0, requested);
     lease.available += requested - over;
@@ -63,7 +69,7 @@ std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requeste
     return over;
 }
 
-bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms) {
+bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms, std::uint64_t* serials) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (std::size_t i = 0; i < count; ++i)
         if (lease_for(needs[i]).available < needs[i].amount) return false;
@@ -71,6 +77,7 @@ bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::i
         Lease& lease = leases_.find(needs[i].key)->second;
         lease.available -= needs[i].amount;
         lease.last_used_ms = now_ms;
+        serials[i] = lease.serial;
     }
     return true;
 }
@@ -87,10 +94,10 @@ std::int64_t CounterLeases::used(std::string_view key) const {
     return it == leases_.end() || it->second.seen_total < 0 ? 0 : it->second.seen_total - it->second.available;
 }
 
-bool CounterLeases::give_back(std::string_view key, std::int64_t amount, std::string_view epoch) {
+bool CounterLeases::give_back(std::string_view key, std::int64_t amount, std::uint64_t serial) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = leases_.find(key);
-    if (it == leases_.end() || it->second.seen_total < 0 || it->second.epoch != epoch) return false;
+    if (it == leases_.end() || it->second.serial != serial) return false;
     it->second.available += amount;
     return true;
 }

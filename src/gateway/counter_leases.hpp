@@ -36,20 +36,23 @@ public:
     // How much more to ask Redis for so that `need` can be taken: 0 when the lease covers it; the
     // exact shortfall on first contact; later up to 64 calls' worth, at most 1/8 of the headroom
     // the counter showed last time (so near a limit a lease is no bigger than one call).
-    std::int64_t top_up(const CounterNeed& need);
+    // With `refill`, also when the lease covers the need but is below half its usual size (the
+    // call goes to Redis for another counter anyway).
+    std::int64_t top_up(const CounterNeed& need, bool refill);
     // Records Redis's answer to INCRBY key requested: the counter's total afterwards. Returns what
     // to give back (DECRBY) because it passed the limit; the rest joins the lease. `epoch` tags
     // budget counters: a different one means the counter was rebuilt, and the old lease is void.
     std::int64_t grant(const CounterNeed& need, std::int64_t requested, std::int64_t total, std::string_view epoch,
                        std::int64_t now_ms);
-    // Takes every need from the leases, or none of them.
-    bool take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms);
+    // Takes every need from the leases, or none of them. `serials` (count of them) receives the
+    // incarnation of each lease taken from, for give_back.
+    bool take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms, std::uint64_t* serials);
     // What the worker may still take, and the counter's total as last seen less that.
     std::int64_t available(std::string_view key) const;
     std::int64_t used(std::string_view key) const;
-    // A settled call's over-reservation back into its lease; false when the lease is gone (the
-    // caller then gives it back to Redis).
-    bool give_back(std::string_view key, std::int64_t amount, std::string_view epoch);
+    // A settled call's over-reservation back into the lease it was taken from; false when that
+    // lease is gone or was renewed since (the caller then gives it back to Redis).
+    bool give_back(std::string_view key, std::int64_t amount, std::uint64_t serial);
     // Up to `most` DECRBY commands returning leases unused for idle_ms (and leases voided by a new
     // limit); the rest wait for the next call. With idle_ms 0, every lease (worker exit).
     std::vector<std::vector<std::string>> release_idle(std::int64_t now_ms, std::int64_t idle_ms, std::size_t most);
@@ -62,12 +65,14 @@ private:
         std::int64_t seen_total = -1;  // the counter's total after our last INCRBY; -1: never seen
         std::int64_t limit = 0;        // the limit the lease was taken under
         std::int64_t last_used_ms = 0;
+        std::uint64_t serial = 0;  // this incarnation of the lease
         std::string epoch;
     };
     Lease& lease_for(const CounterNeed& need);
     void give_back_to_redis(std::string_view key, std::int64_t amount);
 
     mutable std::mutex mutex_;
+    std::uint64_t next_serial_ = 0;
     std::map<std::string, Lease, std::less<>> leases_;
     std::map<std::string, std::int64_t, std::less<>> returns_;  // voided leases to give back at the next release
 };

@@ -374,7 +374,7 @@ bool GatewayCall::evaluate_leases(Verdict& v) {
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     CounterLeases& leases = counter_leases();
-    bool taken = leases.take_all(needs, n, keys_.now);
+    bool taken = leases.take_all(needs, n, keys_.now, keys_.lease_serials);
     rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
     if (taken) {
         from_leases_ = reserved_rate_ = true;
@@ -398,7 +398,7 @@ bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
     prepare_keys(now);
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
-    if (!counter_leases().take_all(needs, n, now)) return false;
+    if (!counter_leases().take_all(needs, n, now, keys_.lease_serials)) return false;
     CounterLeases& leases = counter_leases();
     rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
     from_leases_ = reserved_rate_ = true;
@@ -423,7 +423,9 @@ const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::
     prepare_keys(now);
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
-    for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? counter_leases().top_up(needs[i]) : 0;
+    bool refill = false;  // topping up one counter: the others too, if they run low
+    for (std::size_t i = 0; i < n; ++i) refill = refill || counter_leases().top_up(needs[i], false) > 0;
+    for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? counter_leases().top_up(needs[i], refill) : 0;
     build_commands();
     return commands_;
 }
@@ -601,14 +603,14 @@ void GatewayCall::settle_deferred(bool client_aborted) {
     std::int64_t cost = settle_cost(in, out, client_aborted);
     // What the reservation over-counted goes back into the worker's lease when it came from one,
     // else (or when the lease is gone) to Redis with the next batch.
-    auto give_back = [&](bool reserved, std::string_view key, std::int64_t amount, std::string_view epoch) {
+    auto give_back = [&](bool reserved, std::string_view key, std::int64_t amount, std::uint64_t serial) {
         if (!reserved || amount == 0) return;
-        if (from_leases_ && amount > 0 && counter_leases().give_back(key, amount, epoch)) return;
+        if (from_leases_ && amount > 0 && counter_leases().give_back(key, amount, serial)) return;
         std::lock_guard<std::mutex> lock(g_settle_mutex);
         g_settle_deltas[std::string(key)] += amount;
     };
-    give_back(reserved_budget_, keys_.budget, worst_micro_ - cost, keys_.epoch);
-    give_back(reserved_rate_, keys_.tokens, est_input_ + max_output_ - in - out, std::string_view());
+    give_back(reserved_budget_, keys_.budget, worst_micro_ - cost, keys_.lease_serials[2]);
+    give_back(reserved_rate_, keys_.tokens, est_input_ + max_output_ - in - out, keys_.lease_serials[1]);
     queue_spend(in, out, cost, client_aborted);
 }
 

@@ -97,6 +97,7 @@ private:
         std::int64_t reset = 0;  // seconds until the minute's window ends
         std::int64_t now = 0;
         std::int64_t requested[3] = {0, 0, 0};  // what the last MULTI added to rate, tokens, budget
+        std::uint64_t lease_serials[3] = {0, 0, 0};  // the leases the call took from
     } keys_;
     void prepare_keys(std::int64_t now);
     std::size_t counter_needs(CounterNeed* out) const;  // rate, tokens[, budget]

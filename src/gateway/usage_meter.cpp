@@ -10,9 +10,10 @@ namespace asg {
 static constexpr std::size_t kMaxJsonBody = 4 * 1024 * 1024;
 static constexpr std::size_t kMaxSseLine = 1024 * 1024;
 
-void UsageMeter::start(int http_status, const std::string& content_type) {
+void UsageMeter::start(int http_status, std::string_view content_type) {
     status_ = http_status;
-    sse_ = strncasecmp(content_type.c_str(), "text/event-stream", 17) == 0;
+    sse_ = content_type.size() >= 17 && strncasecmp(content_type.data(), "text/event-stream", 17) == 0;
+    buffer_.reserve(sse_ ? 512 : 2048);  // most answers fit, with simdjson's padding behind them
 }
 
 namespace dom = simdjson::dom;

@@ -3,12 +3,13 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace asg {
 
 class UsageMeter {
 public:
-    void start(int http_status, const std::string& content_type);
+    void start(int http_status, std::string_view content_type);
     void feed(const char* data, std::size_t len);
     void finish();
 
