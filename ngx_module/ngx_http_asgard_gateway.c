@@ -677,7 +677,7 @@ ngx_http_asgard_gw_timer_done(void *data)
         ngx_http_asgard_flush_busy = 0;
         if (t->failed) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "asgard: writing gateway spend failed (kept for the next try): %s",
+                          "asgard: gateway spend and audit rows: %s",
                           t->error);
         }
 

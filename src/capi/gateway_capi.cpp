@@ -8,6 +8,7 @@
 #include "config/runtime_config.hpp"
 #include "gateway/gateway_call.hpp"
 #include "gateway/openai_errors.hpp"
+#include "gateway/spend_log.hpp"
 #include "store/redis_connection.hpp"
 #include "util/crypto.hpp"
 #include "util/unique_id.hpp"

@@ -1,26 +1,24 @@
 // The gateway call's governance, reservation and settlement.
 #include "gateway/gateway_call.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <limits>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
-#include <time.h>
+#include <limits>
 #include <map>
 #include <mutex>
-#include <tuple>
 
 #include "config/runtime_config.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
-#include "store/audit_log.hpp"
+#include "gateway/spend_log.hpp"
 #include "store/redis_connection.hpp"
 #include "util/crypto.hpp"
-#include "util/json_ptr.hpp"
 #include "util/json_writer.hpp"
 
 namespace asg {
@@ -109,61 +107,8 @@ bool known_data_class(const std::string& c) {
     return false;
 }
 
-struct SpendRow {
-    std::string day, project, model;
-    std::array<char, 33> request_id;
-    std::string data_class, outcome;
-    std::int64_t token_id, input_tokens, output_tokens, cost_micro;
-    int status;
-    bool spend;  // false: a rejected call, audited only
-    std::string redacted;  // detectors whose findings were redacted, comma-separated
-};
-
-// A gateway call acts with its project's key.
-std::string actor_of(const SpendRow& r) { return "key:" + r.project; }
-
-std::mutex g_spend_mutex;
-std::vector<SpendRow> g_spend;
-
-// The UTC date of a millisecond timestamp, as strftime's format gives it.
-std::string utc_date(std::int64_t now, const char* format) {
-    std::time_t t = static_cast<std::time_t>(now / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, format, &tm);
-    return buf;
-}
-
-// Both change only on a minute boundary: computed once a minute per thread.
-const std::string& month_of(std::int64_t now) {
-    thread_local std::int64_t minute = -1;
-    thread_local std::string month;
-    if (now / 60000 != minute) {
-        month = utc_date(now, "%Y-%m");
-        minute = now / 60000;
-    }
-    return month;
-}
-
-const std::string& day_of(std::int64_t now) {
-    thread_local std::int64_t minute = -1;
-    thread_local std::string day;
-    if (now / 60000 != minute) {
-        day = utc_date(now, "%Y-%m-%d");
-        minute = now / 60000;
-    }
-    return day;
-}
-
 std::int64_t cost_micro(const ModelEntry& m, std::int64_t in, std::int64_t out) {
     return static_cast<std::int64_t>(std::ceil(in * m.price_in + out * m.price_out));  // USD/Mtok * tok = micro-USD
-}
-
-std::string usd(std::int64_t micro) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(micro) / 1e6);
-    return buf;
 }
 
 }  // namespace
@@ -301,7 +246,7 @@ void GatewayCall::prepare_keys(std::int64_t now) {
     std::string project = principal_.project_id;
     keys_.now = now;
     minute_ = now / 60000;
-    month_ = month_of(now);
+    month_ = utc_month(now);
     char id[24], minute[24];
     std::string_view id_text(id, std::to_chars(id, id + sizeof id, principal_.token_id).ptr - id);
     std::string_view minute_text(minute, std::to_chars(minute, minute + sizeof minute, minute_).ptr - minute);
@@ -339,9 +284,9 @@ void GatewayCall::refuse_rate(bool requests, Verdict& v) {
 
 void GatewayCall::refuse_budget(std::int64_t remaining, Verdict& v) {
     remaining = std::max<std::int64_t>(0, remaining);
-    v.headers.push_back({"x-asgard-budget-remaining-usd", usd(remaining)});
+    v.headers.push_back({"x-asgard-budget-remaining-usd", format_usd(remaining)});
     reject(v, 402, "the monthly budget of project " + std::string(principal_.project_id) +
-                       " does not cover this call (worst case " + usd(worst_micro_) + " USD, remaining " + usd(remaining) +
+                       " does not cover this call (worst case " + format_usd(worst_micro_) + " USD, remaining " + format_usd(remaining) +
                        " USD)",
            "insufficient_quota", "budget_exceeded");
 }
@@ -579,10 +524,8 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
-    std::lock_guard<std::mutex> lock(g_spend_mutex);
-    if (g_spend.size() < 100000)
-        g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_, data_class_, outcome,
-                           principal_.token_id, in, out, cost, status, true, redacted_list()});
+    queue_spend_row({utc_day(now_ms()), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
+               principal_.token_id, in, out, cost, status, true, redacted_list()});
 }
 
 // Settlements give back what a reservation over-counted; they are summed per counter and sent
@@ -626,10 +569,8 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
 
 void GatewayCall::settle(bool client_aborted) {
     if (!proceeded_) {
-        std::lock_guard<std::mutex> lock(g_spend_mutex);
-        if (g_spend.size() < 100000)
-            g_spend.push_back({day_of(now_ms()), principal_.project_id, model_->alias, request_id_, data_class_,
-                               "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
+        queue_spend_row({utc_day(now_ms()), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
+                   "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
         return;
     }
     std::int64_t in = 0, out = 0;
@@ -643,172 +584,6 @@ void GatewayCall::settle(bool client_aborted) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
     }
     queue_spend(in, out, cost, client_aborted);
-}
-
-namespace {
-
-// A JSON string as PostgreSQL's jsonb output writes it (escape_json).
-std::string jsonb_quoted(const std::string& value) {
-    std::string out = "\"";
-    for (unsigned char c : value) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
-
-// The audit detail exactly as PostgreSQL prints it back as jsonb::text (keys ordered by length,
-// then bytes; ", " and ": " separators), so the chain hash computed here is the one
-// asgard_audit_row_hash() recomputes when the log is verified.
-std::string audit_detail(const SpendRow& r) {
-    std::string out = "{";
-    auto field = [&](const char* key, const std::string& value, bool quoted) {
-        if (out.size() > 1) out += ", ";
-        out += "\"";
-        out += key;
-        out += "\": ";
-        out += quoted ? jsonb_quoted(value) : value;
-    };
-    if (!r.model.empty()) field("model", r.model, true);
-    field("status", std::to_string(r.status), false);
-    field("cost_usd", usd(r.cost_micro), true);
-    if (!r.redacted.empty()) field("redacted", r.redacted, true);
-    if (!r.data_class.empty()) field("data_class", r.data_class, true);
-    field("request_id", r.request_id.data(), true);
-    field("input_tokens", std::to_string(r.input_tokens), false);
-    field("output_tokens", std::to_string(r.output_tokens), false);
-    return out + "}";
-}
-
-}  // namespace
-
-// A batch PostgreSQL refused for its data: each row on its own (a savepoint each), so one bad row
-// cannot hold back every later one. Rows that still fail are dropped and reported.
-static std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::string& cause) {
-    std::size_t dropped = 0;
-    try {
-        PgConnection& db = thread_pg();
-        pg_transaction(db, [&] {
-            for (const auto& r : rows) {
-                db.exec("SAVEPOINT asgard_row");
-                try {
-                    if (r.spend)
-                        db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
-                                " VALUES ($1::date, $2, $3, $4, 1, $5, $6, $7::numeric / 1000000)"
-                                " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + 1,"
-                                " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
-                                " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
-                                {r.day, r.project, std::to_string(r.token_id), r.model, std::to_string(r.input_tokens),
-                                 std::to_string(r.output_tokens), std::to_string(r.cost_micro)});
-                    audit_append(db, {actor_of(r), r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
-                    db.exec("RELEASE SAVEPOINT asgard_row");
-                } catch (const PgError&) {
-                    db.exec("ROLLBACK TO SAVEPOINT asgard_row");
-                    ++dropped;
-                }
-            }
-        });
-    } catch (const std::exception& e) {
-        return std::string("a batch was refused (") + cause + ") and writing it row by row failed: " + e.what();
-    }
-    return dropped ? "a batch was refused (" + cause + "); " + std::to_string(dropped) + " row(s) could not be written and were dropped"
-                   : "";
-}
-
-std::string flush_gateway_spend() {
-    std::vector<SpendRow> rows;
-    {
-        std::lock_guard<std::mutex> lock(g_spend_mutex);
-        rows.swap(g_spend);
-    }
-    if (rows.empty()) return "";
-    try {
-        // Spend: one upsert per (day, project, key, model) of the batch.
-        struct Sum {
-            std::int64_t requests = 0, in = 0, out = 0, micro = 0;
-        };
-        std::map<std::tuple<std::string, std::string, std::int64_t, std::string>, Sum> sums;
-        std::vector<std::string> details;
-        for (const auto& r : rows) {
-            if (r.spend) {
-                Sum& sum = sums[{r.day, r.project, r.token_id, r.model}];
-                sum.requests += 1;
-                sum.in += r.input_tokens;
-                sum.out += r.output_tokens;
-                sum.micro += r.cost_micro;
-            }
-            details.push_back(audit_detail(r));
-        }
-        PgConnection& db = thread_pg();
-        pg_transaction(db, [&] {
-            for (const auto& [key, sum] : sums)
-                db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
-                        " VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8::numeric / 1000000)"
-                        " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + EXCLUDED.requests,"
-                        " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
-                        " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
-                        {std::get<0>(key), std::get<1>(key), std::to_string(std::get<2>(key)), std::get<3>(key),
-                         std::to_string(sum.requests), std::to_string(sum.in), std::to_string(sum.out), std::to_string(sum.micro)});
-            // Audit: the chain continues from the last row, hashed here, inserted in one statement.
-            db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.audit_log'))");
-            auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1), ''),"
-                                " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
-            std::string prev;
-            for (std::size_t i = 0; i + 1 < last.text(0, 0).size(); i += 2)
-                prev.push_back(static_cast<char>(std::stoi(last.text(0, 0).substr(i, 2), nullptr, 16)));
-            std::int64_t micros = last.int64(0, 1);
-            PgCopyBinary copy;
-            for (std::size_t i = 0; i < rows.size(); ++i) {
-                const SpendRow& r = rows[i];
-                std::int64_t at = micros + static_cast<std::int64_t>(i);
-                std::string credential = std::to_string(r.token_id);
-                std::string actor = actor_of(r);
-                std::string text = std::to_string(at) + '\x1f' + actor + '\x1f' + credential + '\x1f' + "gateway.chat" +
-                                   '\x1f' + r.project + '\x1f' + r.outcome + '\x1f' + details[i];
-                Digest hash = sha256(prev + text);
-                copy.begin_row(9);
-                copy.timestamptz_us(at);
-                copy.text(actor);
-                copy.int8(r.token_id);
-                copy.text("gateway.chat");
-                copy.text(r.project);
-                copy.text(r.outcome);
-                copy.jsonb(details[i]);
-                copy.text(prev);
-                prev = std::string(as_view(hash));
-                copy.text(prev);
-            }
-            db.copy_in("COPY audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
-                       " FROM STDIN (FORMAT binary)",
-                       copy.finish());
-        });
-        return "";
-    } catch (const PgError& e) {
-        bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;
-        if (data_error) return flush_row_by_row(rows, e.what());
-        std::lock_guard<std::mutex> lock(g_spend_mutex);
-        if (g_spend.size() + rows.size() <= 100000) g_spend.insert(g_spend.begin(), rows.begin(), rows.end());
-        return e.what();
-    } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(g_spend_mutex);
-        if (g_spend.size() + rows.size() <= 100000) g_spend.insert(g_spend.begin(), rows.begin(), rows.end());
-        return e.what();
-    }
 }
 
 }  // namespace asg

@@ -115,7 +115,5 @@ private:
 // Up to `most` summed counter adjustments (DECRBY commands), removed from the sums.
 std::vector<std::vector<std::string>> drain_settlements(std::size_t most);
 
-// Per-worker batch of spend and audit rows, written by flush_gateway_spend() from a timer.
-std::string flush_gateway_spend();  // "" or the error (rows are kept for the next flush)
 
 }  // namespace asg

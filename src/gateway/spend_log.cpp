@@ -1,0 +1,304 @@
+// Spend and audit rows: the queue, the jsonb text of each row's detail, the hash chain and the
+// COPY to PostgreSQL.
+#include "gateway/spend_log.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <iterator>
+#include <mutex>
+#include <vector>
+
+#include "store/audit_log.hpp"
+#include "store/pg_connection.hpp"
+#include "util/crypto.hpp"
+
+namespace asg {
+
+namespace {
+
+constexpr std::size_t kMaxQueuedRows = 500000;  // about ten seconds of a busy worker
+std::mutex g_spend_mutex;
+std::vector<SpendRow> g_spend;
+std::size_t g_spend_dropped = 0;  // rows refused while PostgreSQL was not keeping up
+
+// A gateway call acts with its project's key.
+std::string actor_of(const SpendRow& r) { return "key:" + r.project; }
+
+// The UTC date of a millisecond timestamp, as strftime's format gives it.
+std::string utc_date(std::int64_t now, const char* format) {
+    std::time_t t = static_cast<std::time_t>(now / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
+}
+
+void append_int(std::string& out, std::int64_t value) {
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+// A JSON string as PostgreSQL's jsonb output writes it (escape_json).
+void append_jsonb_string(std::string& out, std::string_view value) {
+    out += '"';
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(value[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(value, run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default: {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            }
+        }
+    }
+    out.append(value, run, std::string_view::npos);
+    out += '"';
+}
+
+// The audit detail exactly as PostgreSQL prints it back as jsonb::text (keys ordered by length,
+// then bytes; ", " and ": " separators), so the chain hash computed here is the one
+// asgard_audit_row_hash() recomputes when the log is verified.
+void write_audit_detail(std::string& out, const SpendRow& r) {
+    out = "{";
+    auto key = [&](const char* name) {
+        if (out.size() > 1) out += ", ";
+        out += '"';
+        out += name;
+        out += "\": ";
+    };
+    if (!r.model->empty()) {
+        key("model");
+        append_jsonb_string(out, *r.model);
+    }
+    key("status");
+    append_int(out, r.status);
+    key("cost_usd");
+    append_jsonb_string(out, format_usd(r.cost_micro));
+    if (!r.redacted.empty()) {
+        key("redacted");
+        append_jsonb_string(out, r.redacted);
+    }
+    if (!r.data_class.empty()) {
+        key("data_class");
+        append_jsonb_string(out, r.data_class);
+    }
+    key("request_id");
+    append_jsonb_string(out, r.request_id.data());
+    key("input_tokens");
+    append_int(out, r.input_tokens);
+    key("output_tokens");
+    append_int(out, r.output_tokens);
+    out += '}';
+}
+
+std::string audit_detail(const SpendRow& r) {
+    std::string out;
+    write_audit_detail(out, r);
+    return out;
+}
+
+void upsert_spend(PgConnection& db, const SpendRow& r, std::int64_t requests, std::int64_t in, std::int64_t out,
+                  std::int64_t micro) {
+    db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
+            " VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8::numeric / 1000000)"
+            " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + EXCLUDED.requests,"
+            " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
+            " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
+            {r.day, r.project, std::to_string(r.token_id), *r.model, std::to_string(requests), std::to_string(in),
+             std::to_string(out), std::to_string(micro)});
+}
+
+// A batch PostgreSQL refused for its data: each row on its own (a savepoint each), so one bad row
+// cannot hold back every later one. Rows that still fail are dropped and reported.
+std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::string& cause) {
+    std::size_t dropped = 0;
+    try {
+        PgConnection& db = thread_pg();
+        pg_transaction(db, [&] {
+            for (const auto& r : rows) {
+                db.exec("SAVEPOINT asgard_row");
+                try {
+                    if (r.spend) upsert_spend(db, r, 1, r.input_tokens, r.output_tokens, r.cost_micro);
+                    audit_append(db, {actor_of(r), r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
+                    db.exec("RELEASE SAVEPOINT asgard_row");
+                } catch (const PgError&) {
+                    db.exec("ROLLBACK TO SAVEPOINT asgard_row");
+                    ++dropped;
+                }
+            }
+        });
+    } catch (const std::exception& e) {
+        return std::string("a batch was refused (") + cause + ") and writing it row by row failed: " + e.what();
+    }
+    return dropped ? "a batch was refused (" + cause + "); " + std::to_string(dropped) + " row(s) could not be written and were dropped"
+                   : "";
+}
+
+// A batch PostgreSQL could not take (it is unreachable): back in front of the queue, for the next
+// flush, as far as the queue's limit allows.
+void requeue(std::vector<SpendRow>&& rows) {
+    std::lock_guard<std::mutex> lock(g_spend_mutex);
+    std::size_t room = kMaxQueuedRows > g_spend.size() ? kMaxQueuedRows - g_spend.size() : 0;
+    if (rows.size() > room) {
+        g_spend_dropped += rows.size() - room;
+        rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(room), rows.end());
+    }
+    g_spend.insert(g_spend.begin(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+}
+
+// The batch's spend, summed per (day, project, key, model): nearly always one group.
+void write_spend(PgConnection& db, const std::vector<SpendRow>& rows) {
+    struct Sum {
+        const SpendRow* first;
+        std::int64_t requests, in, out, micro;
+    };
+    std::vector<Sum> sums;
+    for (const auto& r : rows) {
+        if (!r.spend) continue;
+        auto same = [&r](const Sum& s) {
+            const SpendRow& f = *s.first;
+            return f.token_id == r.token_id && (f.model == r.model || *f.model == *r.model) && f.day == r.day &&
+                   f.project == r.project;
+        };
+        auto it = std::find_if(sums.begin(), sums.end(), same);
+        if (it == sums.end()) it = sums.insert(sums.end(), Sum{&r, 0, 0, 0, 0});
+        it->requests += 1;
+        it->in += r.input_tokens;
+        it->out += r.output_tokens;
+        it->micro += r.cost_micro;
+    }
+    for (const auto& s : sums) upsert_spend(db, *s.first, s.requests, s.in, s.out, s.micro);
+}
+
+// The batch's audit rows, chained on from the log's last row (under the log's advisory lock).
+void write_audit(PgConnection& db, const std::vector<SpendRow>& rows) {
+    db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.audit_log'))");
+    auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1), ''),"
+                        " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+    std::string prev;
+    const std::string prev_hex = last.text(0, 0);
+    for (std::size_t i = 0; i + 1 < prev_hex.size(); i += 2)
+        prev.push_back(static_cast<char>(std::stoi(prev_hex.substr(i, 2), nullptr, 16)));
+    std::int64_t micros = last.int64(0, 1);
+    PgCopyBinary copy;
+    Sha256 hasher;
+    std::string detail, actor, at, credential;
+    static constexpr char kSep = '\x1f';
+    static constexpr std::string_view kTool = "gateway.chat";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const SpendRow& r = rows[i];
+        std::int64_t at_us = micros + static_cast<std::int64_t>(i);
+        write_audit_detail(detail, r);
+        actor = "key:";
+        actor += r.project;
+        at.clear();
+        append_int(at, at_us);
+        credential.clear();
+        append_int(credential, r.token_id);
+        // The row hash: SHA-256 of the previous hash, then the fields joined by 0x1f.
+        const std::string_view sep(&kSep, 1);
+        Digest hash = hasher.update(prev).update(at).update(sep).update(actor).update(sep).update(credential).update(sep)
+                          .update(kTool).update(sep).update(r.project).update(sep).update(r.outcome).update(sep)
+                          .update(detail).finish();
+        copy.begin_row(9);
+        copy.timestamptz_us(at_us);
+        copy.text(actor);
+        copy.int8(r.token_id);
+        copy.text(kTool);
+        copy.text(r.project);
+        copy.text(r.outcome);
+        copy.jsonb(detail);
+        copy.text(prev);
+        prev.assign(as_view(hash));
+        copy.text(prev);
+    }
+    db.copy_in("COPY audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
+               " FROM STDIN (FORMAT binary)",
+               copy.finish());
+}
+
+}  // namespace
+
+const std::string& utc_month(std::int64_t now) {
+    thread_local std::int64_t minute = -1;  // months and days change on a minute boundary
+    thread_local std::string month;
+    if (now / 60000 != minute) {
+        month = utc_date(now, "%Y-%m");
+        minute = now / 60000;
+    }
+    return month;
+}
+
+const std::string& utc_day(std::int64_t now) {
+    thread_local std::int64_t minute = -1;
+    thread_local std::string day;
+    if (now / 60000 != minute) {
+        day = utc_date(now, "%Y-%m-%d");
+        minute = now / 60000;
+    }
+    return day;
+}
+
+std::string format_usd(std::int64_t micro) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(micro) / 1e6);
+    return buf;
+}
+
+void queue_spend_row(SpendRow&& row) {
+    std::lock_guard<std::mutex> lock(g_spend_mutex);
+    if (g_spend.size() < kMaxQueuedRows) {
+        g_spend.push_back(std::move(row));
+    } else {
+        ++g_spend_dropped;
+    }
+}
+
+std::string flush_gateway_spend() {
+    std::vector<SpendRow> rows;
+    std::size_t dropped = 0;
+    {
+        // The queue starts again with room for as many rows as this batch: growing it on the
+        // event loop would move every queued row at each doubling.
+        std::lock_guard<std::mutex> lock(g_spend_mutex);
+        rows.swap(g_spend);
+        g_spend.reserve(std::min(kMaxQueuedRows, rows.size() + rows.size() / 4 + 16));
+        std::swap(dropped, g_spend_dropped);
+    }
+    std::string lost = dropped ? std::to_string(dropped) + " row(s) were lost because PostgreSQL fell behind" : "";
+    if (rows.empty()) return lost;
+    try {
+        PgConnection& db = thread_pg();
+        pg_transaction(db, [&] {
+            write_spend(db, rows);
+            write_audit(db, rows);
+        });
+        return lost;
+    } catch (const PgError& e) {
+        bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;
+        if (data_error) return flush_row_by_row(rows, e.what());
+        requeue(std::move(rows));
+        return std::string("not written, kept for the next try: ") + e.what();
+    } catch (const std::exception& e) {
+        requeue(std::move(rows));
+        return std::string("not written, kept for the next try: ") + e.what();
+    }
+}
+
+}  // namespace asg

@@ -1,0 +1,42 @@
+// The worker's queue of gateway spend and audit rows, and its flush to PostgreSQL: one spend
+// upsert per (day, project, key, model) and one hash-chained audit row per call, in one
+// transaction, the audit rows sent with binary COPY.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gateway/gateway_snapshot.hpp"
+
+namespace asg {
+
+// One call's record. Built without allocating in the common case: the model name stays inside
+// the snapshot the row holds on to.
+struct SpendRow {
+    std::string day, project;
+    std::shared_ptr<const GatewaySnapshot> snapshot;
+    const std::string* model;
+    std::array<char, 33> request_id;  // NUL-terminated
+    std::string data_class, outcome;
+    std::int64_t token_id, input_tokens, output_tokens, cost_micro;
+    int status;
+    bool spend;            // false: a refused call, audited only
+    std::string redacted;  // detectors whose findings were redacted, comma-separated
+};
+
+// Queues a row (any thread). Past the queue's limit the row is lost, and counted: the next flush
+// reports it.
+void queue_spend_row(SpendRow&& row);
+
+// Writes the queued rows (blocking; thread pool). Returns "" or what went wrong; rows PostgreSQL
+// could not take for want of a connection are kept for the next flush.
+std::string flush_gateway_spend();
+
+// The UTC day (YYYY-MM-DD) and month (YYYY-MM) of a millisecond timestamp.
+const std::string& utc_day(std::int64_t now_ms);
+const std::string& utc_month(std::int64_t now_ms);
+// Micro-USD as USD with six decimals.
+std::string format_usd(std::int64_t micro);
+
+}  // namespace asg
