@@ -22,7 +22,9 @@ CORE_OBJS := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CORE_SRCS)) $(OUT)/ob
 CLI_OBJS  := $(patsubst $(ROOT)/src/%.cpp,$(OUT)/obj/%.o,$(CLI_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard $(ROOT)/lua_free_tests/unit/test_*.c))
-UNIT_BINS := $(patsubst $(ROOT)/lua_free_tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRCS))
+UNIT_CXX_SRCS := $(sort $(wildcard $(ROOT)/lua_free_tests/unit/test_*.cpp))
+UNIT_BINS := $(patsubst $(ROOT)/lua_free_tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRCS)) \
+             $(patsubst $(ROOT)/lua_free_tests/unit/%.cpp,$(OUT)/unit/%,$(UNIT_CXX_SRCS))
 
 all: $(OUT)/asgard $(UNIT_BINS)
 
@@ -57,6 +59,13 @@ $(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.c $(OUT)/libasgard_core.a
 	@mkdir -p $(dir $@)
 	@mkdir -p $(OUT)/obj/unit
 	$(CXX) -x c -std=c11 -O0 -g -Wall -Werror -I$(ROOT)/src -o $(OUT)/obj/unit/$*.o -c $<
+	$(CXX) -o $@ $(OUT)/obj/unit/$*.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
+
+# Unit tests of core classes that have no C interface of their own (C++, still cmocka).
+$(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.cpp $(OUT)/libasgard_core.a
+	@mkdir -p $(dir $@)
+	@mkdir -p $(OUT)/obj/unit
+	$(CXX) $(CXXFLAGS) -O0 -g -o $(OUT)/obj/unit/$*.o -c $<
 	$(CXX) -o $@ $(OUT)/obj/unit/$*.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
 
 -include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -270,6 +270,13 @@ describe('bad requests', () => {
     assert.equal(res.json.error.type, 'invalid_request_error');
   });
 
+  test('a member given twice (a second "messages" would reach the provider unchecked): 400 invalid_json', async () => {
+    const body = '{"model":"model:default/gpt-5","data_class":"internal","messages":[{"role":"user","content":"hi"}],'
+      + '"messages":[{"role":"user","content":"AKIAIOSFODNN7EXAMPLE"}]}';
+    const res = remember(await chat(p.key, body));
+    assertOpenAIError(res, 400, 'invalid_json', 'the request body has the member "messages" twice');
+  });
+
   test('a JSON array or an empty body: 400 invalid_json', async () => {
     assertOpenAIError(remember(await chat(p.key, '[1,2]')), 400, 'invalid_json');
     assertOpenAIError(remember(await chat(p.key, '')), 400, 'invalid_json');

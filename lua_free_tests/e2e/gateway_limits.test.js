@@ -16,6 +16,7 @@ import {
   assertOpenAIError,
   chat,
   chatBody,
+  eventually,
   newGatewayProject,
   removeModel,
   roomInMinute,
@@ -130,6 +131,39 @@ describe('rate limits', () => {
     const responses = await Promise.all([0, 1, 2].map(() => streamCall(p.key, SLOW_STREAM, 400)));
     const statuses = await Promise.all(responses.map(streamToEnd));
     assert.deepEqual([...statuses].sort(), [200, 200, 429], `statuses: ${statuses}`);
+  });
+});
+
+describe('counter leases', () => {
+  test('concurrent calls far from every limit are all served, while their worker\'s lease runs dry under them', async () => {
+    const p = await newGatewayProject('e2e-gw-lease-race');
+    asgardOk(['ratelimit', 'set', '--project', p.projectId, '--rpm', '100000', '--tpm', '100000000']);
+    asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '1000']);
+    await syncGateway(p.key, SYNC);
+    for (let wave = 0; wave < 4; wave++) {
+      const results = await Promise.all(Array.from({ length: 60 }, () => chat(p.key, chatBody(`wave ${wave}`, { max_tokens: 50 }))));
+      const refused = results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text}`);
+      assert.deepEqual(refused, [], `wave ${wave}: every call is served`);
+    }
+  });
+
+  test('a worker reserves ahead from Redis, and once idle gives back what it did not use: the month\'s counter ends at the exact spend', async () => {
+    const p = await newGatewayProject('e2e-gw-lease');
+    asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
+    await syncGateway(p.key, SYNC);
+    const calls = 12;
+    for (let i = 0; i < calls; i++) assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 100 })));
+    // The demo provider reports 1 prompt and 13 completion tokens: ceil(1.25 + 130) = 132 micro-USD a call.
+    const month = new Date().toISOString().slice(0, 7);
+    const counter = `asgard:budget:${p.projectId}:${month}`;
+    const held = Number(redis(['GET', counter]));
+    assert.ok(held >= calls * 132, `the counter holds at least what was spent: ${held}`);
+    // Unused for a second, the lease goes back (settle timer, every 100 ms).
+    const exact = await eventually(() => Number(redis(['GET', counter])) === calls * 132,
+      { timeoutMs: 5000, intervalMs: 100, what: `the budget counter to come back to ${calls * 132}` });
+    assert.ok(exact);
+    await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) === calls), 'the calls\' spend rows');
+    assert.equal(Math.round(spendTotal(p.projectId) * 1e6), calls * 132, 'PostgreSQL agrees with the counter');
   });
 });
 

@@ -313,9 +313,11 @@ bool GatewayCall::evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::
     return true;
 }
 
-// Takes the call's needs from the leases; when they do not cover it, refuses for the first
-// counter short of it (requests, tokens, then budget), naming what this worker could still use.
-bool GatewayCall::evaluate_leases(Verdict& v) {
+// After Redis answered: takes the call's needs from the leases. When they do not cover it, a
+// counter Redis found at its limit (`limited`) refuses the call (requests, tokens, then budget,
+// naming what this worker could still use); a counter that is short only because concurrent
+// calls of this worker took its lease while Redis was asked is no refusal: kRetry.
+GatewayCall::LeaseOutcome GatewayCall::evaluate_leases(const bool* limited, Verdict& v) {
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     CounterLeases& leases = counter_leases();
@@ -325,18 +327,19 @@ bool GatewayCall::evaluate_leases(Verdict& v) {
         from_leases_ = reserved_rate_ = true;
         reserved_budget_ = keys_.has_budget;
         proceeded_ = true;
-        return true;
+        return kTaken;
     }
-    if (leases.available(keys_.rate) < needs[0].amount) {
-        refuse_rate(true, v);
-        return false;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (leases.available(needs[i].key) >= needs[i].amount) continue;
+        if (!limited[i]) return kRetry;
+        if (i == 2) {
+            refuse_budget(leases.available(keys_.budget), v);
+        } else {
+            refuse_rate(i == 0, v);
+        }
+        return kRefused;
     }
-    if (leases.available(keys_.tokens) < needs[1].amount) {
-        refuse_rate(false, v);
-        return false;
-    }
-    refuse_budget(leases.available(keys_.budget), v);
-    return false;
+    return kRetry;
 }
 
 bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
@@ -399,13 +402,16 @@ bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     const std::size_t totals[3] = {0, 2, 5};
+    bool limited[3] = {false, false, false};
     for (std::size_t i = 0; i < n; ++i) {
-        std::int64_t over = counter_leases().grant(needs[i], keys_.requested[i], exec->element[totals[i]]->integer,
+        std::int64_t total = exec->element[totals[i]]->integer;
+        std::int64_t over = counter_leases().grant(needs[i], keys_.requested[i], total,
                                                    i == 2 ? std::string_view(keys_.epoch) : std::string_view(), keys_.now);
         if (over > 0) followup_.push_back({"DECRBY", std::string(needs[i].key), std::to_string(over)});
+        limited[i] = over > 0 || total - over + needs[i].amount > needs[i].limit;
     }
-    evaluate_leases(v);
-    return true;
+    // Short only for this worker's own concurrency: the exact reservation (thread pool) decides.
+    return evaluate_leases(limited, v) != kRetry;
 }
 
 namespace {

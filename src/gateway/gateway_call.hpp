@@ -106,7 +106,8 @@ private:
     void refuse_rate(bool requests, Verdict& v);
     void refuse_budget(std::int64_t remaining, Verdict& v);
     bool evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
-    bool evaluate_leases(Verdict& v);
+    enum LeaseOutcome { kTaken, kRefused, kRetry };
+    LeaseOutcome evaluate_leases(const bool* limited, Verdict& v);
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
     std::string redacted_list() const;
