@@ -86,6 +86,39 @@ void near_the_limit_a_lease_is_no_bigger_than_the_call(void**) {
     assert_int_equal(redis.value, 3);
 }
 
+void concurrent_calls_ask_for_one_lease_not_one_each(void**) {
+    CounterLeases leases;
+    FakeCounter redis;
+    CounterNeed need{kKey, 1, 600};  // --rpm 600
+    std::uint64_t serial = 0;
+    top_up(leases, redis, need);
+    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    // 20 calls find the lease empty before Redis has answered any of them.
+    std::vector<std::int64_t> asks;
+    for (int i = 0; i < 20; ++i) asks.push_back(leases.top_up(need, false));
+    assert_true(asks[0] > 1);
+    for (int i = 1; i < 20; ++i) assert_int_equal(asks[i], 1);
+    for (std::int64_t asked : asks) {
+        std::int64_t over = leases.grant(need, asked, redis.incrby(asked), "", 1000);
+        redis.incrby(-over);
+        assert_int_equal(over, 0);
+        assert_true(leases.take_all(&need, 1, 1000, &serial));
+    }
+    assert_true(redis.value <= 600);
+}
+
+void an_abandoned_ask_no_longer_holds_back_the_next_lease(void**) {
+    CounterLeases leases;
+    FakeCounter redis;
+    CounterNeed need{kKey, 1, 600};
+    std::uint64_t serial = 0;
+    top_up(leases, redis, need);
+    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    std::int64_t asked = leases.top_up(need, false);
+    leases.cancel(kKey, asked);  // the call timed out; its answer will not be applied
+    assert_int_equal(leases.top_up(need, false), asked);
+}
+
 void take_all_takes_every_need_or_none(void**) {
     CounterLeases leases;
     FakeCounter requests, tokens;
@@ -200,6 +233,8 @@ int main() {
         cmocka_unit_test(a_lease_then_covers_many_calls_without_redis),
         cmocka_unit_test(a_grant_never_passes_the_limit),
         cmocka_unit_test(near_the_limit_a_lease_is_no_bigger_than_the_call),
+        cmocka_unit_test(concurrent_calls_ask_for_one_lease_not_one_each),
+        cmocka_unit_test(an_abandoned_ask_no_longer_holds_back_the_next_lease),
         cmocka_unit_test(take_all_takes_every_need_or_none),
         cmocka_unit_test(a_settlement_goes_back_to_the_lease_it_came_from_only),
         cmocka_unit_test(a_changed_limit_sends_the_lease_back),

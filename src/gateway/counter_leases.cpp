@@ -46,11 +46,23 @@ std::int64_t CounterLeases::top_up(const CounterNeed& need, bool refill) {
     std::lock_guard<std::mutex> lock(mutex_);
     Lease& lease = lease_for(need);
     bool covered = lease.available >= need.amount;
-    if (covered && (!refill || lease.seen_total < 0 || lease.available >= need.amount * kCallsPerLease / 2)) return 0;
+    bool busy = lease.asked > 0;
+    if (covered && (!refill || busy || lease.seen_total < 0 || lease.available >= need.amount * kCallsPerLease / 2))
+        return 0;
     std::int64_t missing = covered ? 0 : need.amount - lease.available;
-    if (lease.seen_total < 0) return missing;
-    std::int64_t headroom = std::max<std::int64_t>(0, need.limit - lease.seen_total - missing);
-    return missing + std::min(need.amount * (kCallsPerLease - 1), headroom / kHeadroomShare);
+    std::int64_t ask = missing;
+    if (lease.seen_total >= 0 && !busy) {
+        std::int64_t headroom = std::max<std::int64_t>(0, need.limit - lease.seen_total - missing);
+        ask += std::min(need.amount * (kCallsPerLease - 1), headroom / kHeadroomShare);
+    }
+    lease.asked += ask;
+    return ask;
+}
+
+void CounterLeases::cancel(std::string_view key, std::int64_t requested) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = leases_.find(key);
+    if (it != leases_.end()) it->second.asked = std::max<std::int64_t>(0, it->second.asked - requested);
 }
 
 std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requested, std::int64_t total,
@@ -62,6 +74,7 @@ std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requeste
         lease.epoch = epoch;
         lease.serial = ++next_serial_;
     }
+    lease.asked = std::max<std::int64_t>(0, lease.asked - requested);
     std::int64_t over = std::clamp<std::int64_t>(total - need.limit, 0, requested);
     lease.available += requested - over;
     lease.seen_total = total - over;
@@ -106,7 +119,7 @@ std::vector<std::vector<std::string>> CounterLeases::release_idle(std::int64_t n
                                                                  std::size_t most) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto it = leases_.begin(); it != leases_.end();) {
-        if (idle_ms > 0 && now_ms - it->second.last_used_ms < idle_ms) {
+        if (idle_ms > 0 && (now_ms - it->second.last_used_ms < idle_ms || it->second.asked > 0)) {
             ++it;
             continue;
         }

@@ -37,8 +37,12 @@ public:
     // exact shortfall on first contact; later up to 64 calls' worth, at most 1/8 of the headroom
     // the counter showed last time (so near a limit a lease is no bigger than one call).
     // With `refill`, also when the lease covers the need but is below half its usual size (the
-    // call goes to Redis for another counter anyway).
+    // call goes to Redis for another counter anyway). While an earlier ask for the counter is
+    // still unanswered, only the exact shortfall: concurrent calls do not each take a lease.
+    // The amount returned counts as asked until grant() or cancel() sees it.
     std::int64_t top_up(const CounterNeed& need, bool refill);
+    // An ask that will get no grant() (the call gave up, or must start over).
+    void cancel(std::string_view key, std::int64_t requested);
     // Records Redis's answer to INCRBY key requested: the counter's total afterwards. Returns what
     // to give back (DECRBY) because it passed the limit; the rest joins the lease. `epoch` tags
     // budget counters: a different one means the counter was rebuilt, and the old lease is void.
@@ -65,6 +69,7 @@ private:
         std::int64_t seen_total = -1;  // the counter's total after our last INCRBY; -1: never seen
         std::int64_t limit = 0;        // the limit the lease was taken under
         std::int64_t last_used_ms = 0;
+        std::int64_t asked = 0;    // asked of Redis, not answered yet
         std::uint64_t serial = 0;  // this incarnation of the lease
         std::string epoch;
     };

@@ -121,6 +121,18 @@ GatewayCall::GatewayCall(const asg_principal_t& principal, std::string_view requ
     request_id.copy(request_id_.data(), std::min(request_id.size(), request_id_.size() - 1));
 }
 
+GatewayCall::~GatewayCall() { cancel_asks(); }
+
+// The leases stop counting this call's top-ups as on their way (no answer will be applied).
+void GatewayCall::cancel_asks() {
+    if (!keys_.asking) return;
+    keys_.asking = false;
+    CounterNeed needs[3];
+    std::size_t n = counter_needs(needs);
+    for (std::size_t i = 0; i < n; ++i)
+        if (keys_.requested[i] > 0) counter_leases().cancel(needs[i].key, keys_.requested[i]);
+}
+
 void GatewayCall::reject(Verdict& v, int status, const std::string& message, const std::string& type,
                          const std::string& code) {
     v.status = status;
@@ -374,6 +386,7 @@ const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::
     bool refill = false;  // topping up one counter: the others too, if they run low
     for (std::size_t i = 0; i < n; ++i) refill = refill || counter_leases().top_up(needs[i], false) > 0;
     for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? counter_leases().top_up(needs[i], refill) : 0;
+    keys_.asking = true;
     build_commands();
     return commands_;
 }
@@ -387,13 +400,17 @@ std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() c
 
 bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     std::size_t expected = keys_.has_budget ? 6 : 4;
-    if (exec == nullptr || exec->type != REDIS_REPLY_ARRAY || exec->elements != expected) return false;
-    for (std::size_t i : {0, 2})
-        if (exec->element[i]->type != REDIS_REPLY_INTEGER) return false;
+    bool integers = exec != nullptr && exec->type == REDIS_REPLY_ARRAY && exec->elements == expected &&
+                    exec->element[0]->type == REDIS_REPLY_INTEGER && exec->element[2]->type == REDIS_REPLY_INTEGER;
+    if (!integers) {
+        cancel_asks();
+        return false;
+    }
     followup_.clear();
     if (keys_.has_budget) {
         if (exec->element[4]->type != REDIS_REPLY_STRING || exec->element[5]->type != REDIS_REPLY_INTEGER) {
             // The month's counter is not initialized: undo, and let the synchronous path do it.
+            cancel_asks();
             followup_ = undo_reservation_commands();
             return false;
         }
@@ -403,6 +420,7 @@ bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     std::size_t n = counter_needs(needs);
     const std::size_t totals[3] = {0, 2, 5};
     bool limited[3] = {false, false, false};
+    keys_.asking = false;  // answered: each grant() below settles its ask
     for (std::size_t i = 0; i < n; ++i) {
         std::int64_t total = exec->element[totals[i]]->integer;
         std::int64_t over = counter_leases().grant(needs[i], keys_.requested[i], total,

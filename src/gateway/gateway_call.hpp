@@ -36,6 +36,8 @@ struct Verdict {
 class GatewayCall {
 public:
     GatewayCall(const asg_principal_t& principal, std::string_view request_id);
+    ~GatewayCall();
+    GatewayCall(GatewayCall&&) = default;
 
     // Phase A (no I/O). Fills verdict on rejection.
     void decide(const std::string& body, std::int64_t now, Verdict& verdict);
@@ -98,10 +100,12 @@ private:
         std::int64_t now = 0;
         std::int64_t requested[3] = {0, 0, 0};  // what the last MULTI added to rate, tokens, budget
         std::uint64_t lease_serials[3] = {0, 0, 0};  // the leases the call took from
+        bool asking = false;  // requested[] is out to Redis and no answer was applied yet
     } keys_;
     void prepare_keys(std::int64_t now);
     std::size_t counter_needs(CounterNeed* out) const;  // rate, tokens[, budget]
     void build_commands();
+    void cancel_asks();
     void rate_headers(std::int64_t used_r, std::int64_t used_t, Verdict& v) const;
     void refuse_rate(bool requests, Verdict& v);
     void refuse_budget(std::int64_t remaining, Verdict& v);
