@@ -1,4 +1,5 @@
 // The gateway's part of the C boundary (asgard.h): noexcept wrappers over gateway/.
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -36,19 +37,22 @@ static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
     }
     copy_to(out->retry_after, sizeof out->retry_after, v.retry_after);
     out->nheaders = 0;
-    auto header = [out](const char* name, std::int64_t value, const char* unit) {
-        std::snprintf(out->header_names[out->nheaders], sizeof out->header_names[0], "%s", name);
-        std::snprintf(out->header_values[out->nheaders], sizeof out->header_values[0], "%lld%s",
-                      static_cast<long long>(value), unit);
+    auto header = [out](std::string_view name, std::int64_t value, bool seconds) {
+        char* n = out->header_names[out->nheaders];
+        n[name.copy(n, sizeof out->header_names[0] - 1)] = '\0';
+        char* text = out->header_values[out->nheaders];
+        char* end = std::to_chars(text, text + sizeof out->header_values[0] - 2, value).ptr;
+        if (seconds) *end++ = 's';
+        *end = '\0';
         out->nheaders++;
     };
     if (v.rate.set) {
-        header("x-ratelimit-limit-requests", v.rate.limit_requests, "");
-        header("x-ratelimit-remaining-requests", v.rate.remaining_requests, "");
-        header("x-ratelimit-limit-tokens", v.rate.limit_tokens, "");
-        header("x-ratelimit-remaining-tokens", v.rate.remaining_tokens, "");
-        header("x-ratelimit-reset-requests", v.rate.reset_seconds, "s");
-        header("x-ratelimit-reset-tokens", v.rate.reset_seconds, "s");
+        header("x-ratelimit-limit-requests", v.rate.limit_requests, false);
+        header("x-ratelimit-remaining-requests", v.rate.remaining_requests, false);
+        header("x-ratelimit-limit-tokens", v.rate.limit_tokens, false);
+        header("x-ratelimit-remaining-tokens", v.rate.remaining_tokens, false);
+        header("x-ratelimit-reset-requests", v.rate.reset_seconds, true);
+        header("x-ratelimit-reset-tokens", v.rate.reset_seconds, true);
     }
     for (const auto& [name, value] : v.headers) {
         if (out->nheaders == 8) break;
@@ -103,7 +107,7 @@ extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, cons
     try {
         handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : "")};
         Verdict v;
-        handle->call.decide(std::string(body ? body : "", len), now, v);
+        handle->call.decide(std::string_view(body ? body : "", body ? len : 0), now, v);
         fill(out, v);
         out->needs_io = v.status == 0;
         return handle;

@@ -46,14 +46,16 @@ std::int64_t CounterLeases::top_up(const CounterNeed& need, bool refill) {
     std::lock_guard<std::mutex> lock(mutex_);
     Lease& lease = lease_for(need);
     bool covered = lease.available >= need.amount;
-    bool busy = lease.asked > 0;
-    if (covered && (!refill || busy || lease.seen_total < 0 || lease.available >= need.amount * kCallsPerLease / 2))
+    if (covered && (!refill || lease.asked > 0 || lease.seen_total < 0 ||
+                    lease.available >= need.amount * kCallsPerLease / 2))
         return 0;
     std::int64_t missing = covered ? 0 : need.amount - lease.available;
     std::int64_t ask = missing;
-    if (lease.seen_total >= 0 && !busy) {
+    if (lease.seen_total >= 0) {
+        // Asks already on their way count against the share: together they stay within 1/8.
         std::int64_t headroom = std::max<std::int64_t>(0, need.limit - lease.seen_total - missing);
-        ask += std::min(need.amount * (kCallsPerLease - 1), headroom / kHeadroomShare);
+        std::int64_t share = std::max<std::int64_t>(0, headroom / kHeadroomShare - lease.asked);
+        ask += std::min(need.amount * (kCallsPerLease - 1), share);
     }
     lease.asked += ask;
     return ask;

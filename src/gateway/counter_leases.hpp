@@ -37,9 +37,9 @@ public:
     // exact shortfall on first contact; later up to 64 calls' worth, at most 1/8 of the headroom
     // the counter showed last time (so near a limit a lease is no bigger than one call).
     // With `refill`, also when the lease covers the need but is below half its usual size (the
-    // call goes to Redis for another counter anyway). While an earlier ask for the counter is
-    // still unanswered, only the exact shortfall: concurrent calls do not each take a lease.
-    // The amount returned counts as asked until grant() or cancel() sees it.
+    // call goes to Redis for another counter anyway). Asks still unanswered count against the
+    // 1/8 share, so concurrent calls cannot together lease a counter up to its limit. The
+    // amount returned counts as asked until grant() or cancel() sees it.
     std::int64_t top_up(const CounterNeed& need, bool refill);
     // An ask that will get no grant() (the call gave up, or must start over).
     void cancel(std::string_view key, std::int64_t requested);

@@ -141,7 +141,7 @@ void GatewayCall::reject(Verdict& v, int status, const std::string& message, con
     rejected_code_ = code;
 }
 
-void GatewayCall::decide(const std::string& raw, std::int64_t now, Verdict& v) {
+void GatewayCall::decide(std::string_view raw, std::int64_t now, Verdict& v) {
     snapshot_ = current_gateway_snapshot();
     if (!snapshot_ || now - snapshot_->loaded_ms > 10000)
         return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",

@@ -40,7 +40,7 @@ public:
     GatewayCall(GatewayCall&&) = default;
 
     // Phase A (no I/O). Fills verdict on rejection.
-    void decide(const std::string& body, std::int64_t now, Verdict& verdict);
+    void decide(std::string_view body, std::int64_t now, Verdict& verdict);
     // Phase B (Redis, maybe PostgreSQL): rate limits and the budget reservation.
     void reserve(std::int64_t now, Verdict& verdict);
     // Phase B from the worker's counter leases alone (no I/O): true when they covered the call.
