@@ -256,9 +256,16 @@ const std::string& utc_day(std::int64_t now) {
 }
 
 std::string format_usd(std::int64_t micro) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(micro) / 1e6);
-    return buf;
+    std::string out;
+    std::uint64_t magnitude = micro < 0 ? 0 - static_cast<std::uint64_t>(micro) : static_cast<std::uint64_t>(micro);
+    if (micro < 0) out += '-';
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, magnitude / 1000000).ptr);
+    char fraction[7] = "000000";
+    for (int i = 5, rest = static_cast<int>(magnitude % 1000000); i >= 0; --i, rest /= 10) fraction[i] = static_cast<char>('0' + rest % 10);
+    out += '.';
+    out.append(fraction, 6);
+    return out;
 }
 
 void queue_spend_row(SpendRow&& row) {
