@@ -197,9 +197,7 @@ void write_audit(PgConnection& db, const std::vector<SpendRow>& rows) {
         prev.push_back(static_cast<char>(std::stoi(prev_hex.substr(i, 2), nullptr, 16)));
     std::int64_t micros = last.int64(0, 1);
     PgCopyBinary copy;
-    Sha256 hasher;
-    std::string detail, actor, at, credential;
-    static constexpr char kSep = '\x1f';
+    std::string detail, actor, hashed;
     static constexpr std::string_view kTool = "gateway.chat";
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const SpendRow& r = rows[i];
@@ -207,15 +205,22 @@ void write_audit(PgConnection& db, const std::vector<SpendRow>& rows) {
         write_audit_detail(detail, r);
         actor = "key:";
         actor += r.project;
-        at.clear();
-        append_int(at, at_us);
-        credential.clear();
-        append_int(credential, r.token_id);
         // The row hash: SHA-256 of the previous hash, then the fields joined by 0x1f.
-        const std::string_view sep(&kSep, 1);
-        Digest hash = hasher.update(prev).update(at).update(sep).update(actor).update(sep).update(credential).update(sep)
-                          .update(kTool).update(sep).update(r.project).update(sep).update(r.outcome).update(sep)
-                          .update(detail).finish();
+        hashed = prev;
+        append_int(hashed, at_us);
+        hashed += '\x1f';
+        hashed += actor;
+        hashed += '\x1f';
+        append_int(hashed, r.token_id);
+        hashed += '\x1f';
+        hashed += kTool;
+        hashed += '\x1f';
+        hashed += r.project;
+        hashed += '\x1f';
+        hashed += r.outcome;
+        hashed += '\x1f';
+        hashed += detail;
+        Digest hash = sha256(hashed);
         copy.begin_row(9);
         copy.timestamptz_us(at_us);
         copy.text(actor);

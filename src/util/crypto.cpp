@@ -38,28 +38,6 @@ Digest sha256(std::string_view data) {
     return out;
 }
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, sha256_algorithm(), nullptr) != 1) {
-        EVP_MD_CTX_free(ctx_);
-        throw std::runtime_error("sha256 failed");
-    }
-}
-
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-
-Sha256& Sha256::update(std::string_view data) {
-    if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) throw std::runtime_error("sha256 failed");
-    return *this;
-}
-
-Digest Sha256::finish() {
-    Digest out{};
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_, out.data(), &len) != 1 || EVP_DigestInit_ex(ctx_, nullptr, nullptr) != 1)
-        throw std::runtime_error("sha256 failed");
-    return out;
-}
-
 HmacKey::HmacKey(std::string_view key) : prepared_(EVP_MAC_CTX_new(hmac_algorithm())) {
     char digest_name[] = "SHA256";
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0), OSSL_PARAM_construct_end()};

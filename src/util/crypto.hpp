@@ -6,27 +6,12 @@
 #include <string_view>
 
 struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
-struct evp_md_ctx_st;   // OpenSSL's EVP_MD_CTX
 
 namespace asg {
 
 using Digest = std::array<unsigned char, 32>;
 
 Digest sha256(std::string_view data);
-
-// SHA-256 over data given in pieces (no concatenation); finish() returns the digest and starts over.
-class Sha256 {
-public:
-    Sha256();
-    ~Sha256();
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-    Sha256& update(std::string_view data);
-    Digest finish();
-
-private:
-    ::evp_md_ctx_st* ctx_;
-};
 Digest hmac_sha256(std::string_view key, std::string_view data);
 
 // An HMAC-SHA256 key prepared once (OpenSSL fetch and key schedule), then used from any thread.
