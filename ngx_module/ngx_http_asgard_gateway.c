@@ -505,7 +505,7 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
         }
 
         ctx->call = asg_gateway_decide(&ctx->principal, request_id, (const char *) body.data,
-                                       body.len, ngx_http_asgard_now_ms(), &verdict);
+                                       body.len, 1, ngx_http_asgard_now_ms(), &verdict);
         if (ctx->call == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

@@ -115,7 +115,8 @@ void ngx_http_asgard_cache_put(ngx_shm_zone_t *zone, const u_char key[32],
 
 /* ngx_http_asgard_respond.c */
 ngx_int_t ngx_http_asgard_send_error(ngx_http_request_t *r, asg_http_error_t *err);
-/* The request body in one buffer (from memory or its temporary file). */
+/* The request body in one buffer (from memory or its temporary file), followed by
+ * ASG_BODY_PADDING zero bytes. */
 ngx_int_t ngx_http_asgard_collect_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *content_type, const char *body, size_t len);

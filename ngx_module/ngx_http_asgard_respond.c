@@ -143,8 +143,10 @@ ngx_http_asgard_collect_body(ngx_http_request_t *r, ngx_str_t *body)
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
+    static u_char  no_body[ASG_BODY_PADDING];
+
     body->len = 0;
-    body->data = (u_char *) "";
+    body->data = no_body;   /* padded like any body */
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
         return NGX_OK;
@@ -156,10 +158,12 @@ ngx_http_asgard_collect_body(ngx_http_request_t *r, ngx_str_t *body)
         len += b->in_file ? (size_t) (b->file_last - b->file_pos) : (size_t) (b->last - b->pos);
     }
 
-    p = ngx_pnalloc(r->pool, len + 1);
+    /* Zeroed padding behind the body: a NUL for C strings, room for simdjson to read ahead. */
+    p = ngx_pnalloc(r->pool, len + ASG_BODY_PADDING);
     if (p == NULL) {
         return NGX_ERROR;
     }
+    ngx_memzero(p + len, ASG_BODY_PADDING);
 
     body->data = p;
     body->len = len;

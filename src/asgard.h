@@ -150,9 +150,11 @@ typedef struct {
 } asg_gateway_verdict_t;
 
 /* Phase A on the event loop: governance and the body rewrite. Returns the call (free with
- * asg_gateway_call_free), or NULL when out of memory. */
+ * asg_gateway_call_free), or NULL when out of memory. With padded set, ASG_BODY_PADDING readable
+ * bytes follow body[len] and the body is parsed where it lies. */
+#define ASG_BODY_PADDING 64
 asg_gateway_call_t *asg_gateway_decide(const asg_principal_t *p, const char *request_id,
-                                       const char *body, size_t len, int64_t now_ms,
+                                       const char *body, size_t len, int padded, int64_t now_ms,
                                        asg_gateway_verdict_t *out) ASG_NOEXCEPT;
 /* Redis commands for the glue's asynchronous connection (pointers stay valid until the next
  * call on the same asg_gateway_call_t, or its free). */

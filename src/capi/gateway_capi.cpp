@@ -7,6 +7,8 @@
 
 #include "asgard.h"
 #include "config/runtime_config.hpp"
+#include <simdjson.h>
+
 #include "gateway/gateway_call.hpp"
 #include "gateway/openai_errors.hpp"
 #include "gateway/spend_log.hpp"
@@ -100,14 +102,16 @@ extern "C" void asg_request_id(char out[33]) noexcept {
     }
 }
 
+static_assert(ASG_BODY_PADDING >= simdjson::SIMDJSON_PADDING, "the glue's body padding serves simdjson");
+
 extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, const char* request_id, const char* body,
-                                                  size_t len, int64_t now, asg_gateway_verdict_t* out) noexcept {
+                                                  size_t len, int padded, int64_t now, asg_gateway_verdict_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
     asg_gateway_call_t* handle = nullptr;
     try {
         handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : "")};
         Verdict v;
-        handle->call.decide(std::string_view(body ? body : "", body ? len : 0), now, v);
+        handle->call.decide(std::string_view(body ? body : "", body ? len : 0), body && padded, now, v);
         fill(out, v);
         out->needs_io = v.status == 0;
         return handle;

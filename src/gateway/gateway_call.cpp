@@ -141,7 +141,7 @@ void GatewayCall::reject(Verdict& v, int status, const std::string& message, con
     rejected_code_ = code;
 }
 
-void GatewayCall::decide(std::string_view raw, std::int64_t now, Verdict& v) {
+void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Verdict& v) {
     snapshot_ = current_gateway_snapshot();
     if (!snapshot_ || now - snapshot_->loaded_ms > 10000)
         return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
@@ -149,7 +149,7 @@ void GatewayCall::decide(std::string_view raw, std::int64_t now, Verdict& v) {
     const GatewaySnapshot& s = *snapshot_;
     std::string_view project = principal_.project_id;
     dom::element root;
-    if (auto error = chat_parser().parse(raw.data(), raw.size()).get(root))
+    if (auto error = chat_parser().parse(raw.data(), raw.size(), !padded).get(root))
         return reject(v, 400, std::string("the request body is not valid JSON: ") + simdjson::error_message(error),
                       "invalid_request_error", "invalid_json");
     dom::object body;

@@ -40,7 +40,8 @@ public:
     GatewayCall(GatewayCall&&) = default;
 
     // Phase A (no I/O). Fills verdict on rejection.
-    void decide(std::string_view body, std::int64_t now, Verdict& verdict);
+    // `padded`: simdjson's padding of readable bytes follows the body, which is parsed in place.
+    void decide(std::string_view body, bool padded, std::int64_t now, Verdict& verdict);
     // Phase B (Redis, maybe PostgreSQL): rate limits and the budget reservation.
     void reserve(std::int64_t now, Verdict& verdict);
     // Phase B from the worker's counter leases alone (no I/O): true when they covered the call.
