@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <ctime>
 #include <iterator>
 #include <mutex>
@@ -15,6 +14,7 @@
 #include "store/audit_log.hpp"
 #include "store/pg_connection.hpp"
 #include "util/crypto.hpp"
+#include "util/json_writer.hpp"
 
 namespace asg {
 
@@ -43,37 +43,10 @@ void append_int(std::string& out, std::int64_t value) {
     out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
-// A JSON string as PostgreSQL's jsonb output writes it (escape_json).
-void append_jsonb_string(std::string& out, std::string_view value) {
-    out += '"';
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(value[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(value, run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default: {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            }
-        }
-    }
-    out.append(value, run, std::string_view::npos);
-    out += '"';
-}
-
 // The audit detail exactly as PostgreSQL prints it back as jsonb::text (keys ordered by length,
-// then bytes; ", " and ": " separators), so the chain hash computed here is the one
-// asgard_audit_row_hash() recomputes when the log is verified.
+// then bytes; ", " and ": " separators; strings escaped as write_json_string does, which is
+// PostgreSQL's escape_json), so the chain hash computed here is the one asgard_audit_row_hash()
+// recomputes when the log is verified.
 void write_audit_detail(std::string& out, const SpendRow& r) {
     out = "{";
     auto key = [&](const char* name) {
@@ -84,22 +57,22 @@ void write_audit_detail(std::string& out, const SpendRow& r) {
     };
     if (!r.model->empty()) {
         key("model");
-        append_jsonb_string(out, *r.model);
+        write_json_string(out, *r.model);
     }
     key("status");
     append_int(out, r.status);
     key("cost_usd");
-    append_jsonb_string(out, format_usd(r.cost_micro));
+    write_json_string(out, format_usd(r.cost_micro));
     if (!r.redacted.empty()) {
         key("redacted");
-        append_jsonb_string(out, r.redacted);
+        write_json_string(out, r.redacted);
     }
     if (!r.data_class.empty()) {
         key("data_class");
-        append_jsonb_string(out, r.data_class);
+        write_json_string(out, r.data_class);
     }
     key("request_id");
-    append_jsonb_string(out, r.request_id.data());
+    write_json_string(out, r.request_id.data());
     key("input_tokens");
     append_int(out, r.input_tokens);
     key("output_tokens");
