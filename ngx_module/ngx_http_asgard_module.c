@@ -572,7 +572,6 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
 
     if (amcf != NULL && amcf->gateway_used) {
         ngx_http_asgard_gateway_timers_stop();
-        ngx_http_asgard_redis_stop();
 
         /* The worker is leaving (blocking is harmless here): give its counter leases back to
          * Redis and write the last spend rows now. */
@@ -581,6 +580,8 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
                           "asgard: counter leases not given back at worker exit "
                           "(limits stay that much lower this minute or month): %s", err);
         }
+
+        ngx_http_asgard_redis_stop();
 
         if (asg_gateway_flush(err, sizeof(err)) != 0) {
             ngx_log_error(NGX_LOG_ERR, cycle->log, 0,

@@ -156,11 +156,18 @@ ngx_http_asgard_redis_disconnected(const redisAsyncContext *ac, int status)
 }
 
 
+/* Worker exit: no more retries, and the connection closed (nginx alerts about a socket left open). */
 void
 ngx_http_asgard_redis_stop(void)
 {
     if (ngx_http_asgard_redis_retry.timer_set) {
         ngx_del_timer(&ngx_http_asgard_redis_retry);
+    }
+
+    if (ngx_http_asgard_redis_ctx != NULL) {
+        redisAsyncFree(ngx_http_asgard_redis_ctx);   /* its callbacks run; cleanup frees the connection */
+        ngx_http_asgard_redis_ctx = NULL;
+        ngx_http_asgard_redis_ready = 0;
     }
 }
 
