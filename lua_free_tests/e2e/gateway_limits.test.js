@@ -4,6 +4,8 @@
 // per key and per project.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import {
@@ -164,6 +166,24 @@ describe('counter leases', () => {
     assert.ok(exact);
     await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) === calls), 'the calls\' spend rows');
     assert.equal(Math.round(spendTotal(p.projectId) * 1e6), calls * 132, 'PostgreSQL agrees with the counter');
+  });
+});
+
+describe('counter leases across a reload', () => {
+  test('an nginx reload: the old worker gives its leases back as it exits, and the new one serves', async () => {
+    const p = await newGatewayProject('e2e-gw-lease-reload');
+    asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
+    await syncGateway(p.key, SYNC);
+    const calls = 6;
+    for (let i = 0; i < calls; i++) assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 100 })));
+    const counter = `asgard:budget:${p.projectId}:${new Date().toISOString().slice(0, 7)}`;
+    const pid = Number(readFileSync(join(process.env.ASGARD_NGINX_PREFIX, 'nginx.pid'), 'utf8'));
+    process.kill(pid, 'SIGHUP');
+    // Well before a lease would go back for being idle (a second), the exiting worker returned it.
+    await eventually(() => Number(redis(['GET', counter])) === calls * 132,
+      { timeoutMs: 800, intervalMs: 20, what: `the budget counter to be ${calls * 132} right after the reload` });
+    await eventually(async () => (await chat(p.key, chatBody('after the reload', { max_tokens: 100 }))).status === 200,
+      { timeoutMs: 5000, what: 'the new worker to serve' });
   });
 });
 
