@@ -1,7 +1,9 @@
 /* The governed gateway's access phase: after authentication, read the body, run governance on the
- * event loop, reserve rate limits and budget on the thread pool, then hand the rewritten request to
- * nginx's own proxy through variables. Also GET /api/gateway/models, the settle-after-the-call
- * task, and the timers that refresh the configuration snapshot and flush spend rows. */
+ * event loop, reserve rate limits and budget (from the worker's counter leases, else one Redis
+ * round trip on the asynchronous connection, else the thread pool), then hand the rewritten request
+ * to nginx's own proxy through variables. Also GET /api/gateway/models, the settlement after the
+ * call, and the timers that refresh the configuration snapshot, send counter adjustments and
+ * flush spend rows. */
 #include "ngx_http_asgard_module.h"
 
 #include <hiredis/hiredis.h>

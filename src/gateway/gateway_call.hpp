@@ -1,6 +1,7 @@
 // One call through the governed gateway: the governance decision on the event loop (kill switch,
-// model, data_class, guardrails, body rewrite), the Redis reservation on the thread pool (rate
-// limits, budget), usage metering while the answer streams, and settlement afterwards.
+// model, data_class, guardrails, body rewrite), the reservation of rate limits and budget (from the
+// worker's counter leases, topped up from Redis), usage metering while the answer streams, and
+// settlement afterwards.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -42,13 +43,15 @@ public:
     // Phase A (no I/O). Fills verdict on rejection.
     // `padded`: simdjson's padding of readable bytes follows the body, which is parsed in place.
     void decide(std::string_view body, bool padded, std::int64_t now, Verdict& verdict);
-    // Phase B (Redis, maybe PostgreSQL): rate limits and the budget reservation.
+    // Phase B on the thread pool (blocking Redis, maybe PostgreSQL): the exact reservation, no
+    // leases; for when the asynchronous connection is down or the budget counter needs starting.
     void reserve(std::int64_t now, Verdict& verdict);
     // Phase B from the worker's counter leases alone (no I/O): true when they covered the call.
     bool reserve_from_leases(std::int64_t now, Verdict& verdict);
     // Phase B without I/O, for an asynchronous Redis connection: one MULTI..EXEC topping up the
     // leases, then the evaluation of EXEC's reply. Returns false when the synchronous
-    // reserve() must run instead (the budget counter needs initializing).
+    // reserve() must run instead (the budget counter needs initializing, or the leases were
+    // drained by this worker's concurrent calls while Redis was asked).
     const std::vector<std::vector<std::string>>& reserve_commands(std::int64_t now);
     bool reserve_reply(const redisReply* exec, Verdict& verdict);
     // Commands to send without waiting after reserve_reply (the undo of a refused reservation);
@@ -59,8 +62,9 @@ public:
     std::vector<std::vector<std::string>> undo_reservation_commands() const;
     // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
     void settle(bool client_aborted);
-    // The same without I/O: the counter adjustments join the per-worker sums that
-    // drain_settlements() hands to the asynchronous Redis connection.
+    // The same without I/O: what the reservation over-counted goes back to the lease it came
+    // from, or joins the per-worker sums that drain_settlements() hands to the asynchronous
+    // Redis connection.
     void settle_deferred(bool client_aborted);
 
     UsageMeter& meter() { return meter_; }
@@ -118,8 +122,8 @@ private:
     std::string redacted_list() const;
 };
 
-// Up to `most` summed counter adjustments (DECRBY commands), removed from the sums.
+// Up to `most` counter adjustments (DECRBY commands) to send: idle leases going back, then the
+// summed settlements; removed from what the worker holds.
 std::vector<std::vector<std::string>> drain_settlements(std::size_t most);
-
 
 }  // namespace asg
