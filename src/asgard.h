@@ -233,6 +233,12 @@ int asg_usage_probe(const char *content_type, const char *data, size_t len, size
                     int64_t *prompt_tokens, int64_t *completion_tokens, int64_t *streamed_chars,
                     int *malformed) ASG_NOEXCEPT;
 
+/* The gateway's handling of a chat body, without a configuration (tests and fuzzing): parse and
+ * check it, redact every built-in guardrail finding in the texts of its messages, and write it
+ * back for the provider model "upstream-model". Returns 1 and the new body, or 0 and why it was
+ * refused; *out is NUL-terminated, released with asg_free. */
+int asg_chat_body_probe(const char *body, size_t len, char **out, size_t *out_len) ASG_NOEXCEPT;
+
 /* A fresh request id (32 hex digits + NUL). */
 void asg_request_id(char out[33]) ASG_NOEXCEPT;
 

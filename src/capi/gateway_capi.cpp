@@ -9,7 +9,9 @@
 #include "config/runtime_config.hpp"
 #include <simdjson.h>
 
+#include "gateway/chat_body.hpp"
 #include "gateway/gateway_call.hpp"
+#include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
 #include "gateway/spend_log.hpp"
 #include "store/redis_connection.hpp"
@@ -90,6 +92,46 @@ extern "C" int asg_usage_probe(const char* content_type, const char* data, size_
         *malformed = meter.malformed();
         return meter.has_usage() ? 1 : 0;
     } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" int asg_chat_body_probe(const char* body, size_t len, char** out, size_t* out_len) noexcept {
+    *out = nullptr;
+    *out_len = 0;
+    auto give = [&](const std::string& text) {
+        *out = static_cast<char*>(std::malloc(text.size() + 1));
+        if (*out == nullptr) return;
+        std::memcpy(*out, text.data(), text.size() + 1);
+        *out_len = text.size();
+    };
+    try {
+        simdjson::dom::object parsed;
+        std::string error = parse_chat_body(std::string_view(body ? body : "", body ? len : 0), false, parsed);
+        if (!error.empty()) {
+            give(error);
+            return 0;
+        }
+        StringReplacements redactions;
+        std::vector<std::string_view> texts;
+        simdjson::dom::array messages;
+        if (!parsed["messages"].get_array().get(messages)) {
+            for (simdjson::dom::element message : messages) {
+                texts.clear();
+                collect_message_texts(message, texts);
+                for (std::string_view text : texts) {
+                    auto findings = scan_text(text, {});
+                    if (!findings.empty()) redactions[text.data()] = redact(text, findings);
+                }
+            }
+        }
+        give(provider_body(parsed, "upstream-model", redactions.empty() ? nullptr : &redactions));
+        return 1;
+    } catch (const std::exception& e) {
+        give(std::string("internal error: ") + e.what());
+        return 0;
+    } catch (...) {
+        give("internal error");
         return 0;
     }
 }

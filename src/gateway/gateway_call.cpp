@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "config/runtime_config.hpp"
+#include "gateway/chat_body.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
 #include "gateway/spend_log.hpp"
@@ -28,79 +29,6 @@ namespace dom = simdjson::dom;
 namespace {
 
 const char* kDataClasses[] = {"public", "internal", "confidential", "restricted"};
-// Fields of Asgard's own, stripped before the body reaches the provider.
-const char* kAsgardFields[] = {"data_class", "asgard"};
-
-void collect_strings(dom::element value, std::vector<std::string_view>& out) {
-    switch (value.type()) {
-        case dom::element_type::STRING:
-            out.push_back(value.get_string().value_unsafe());
-            return;
-        case dom::element_type::ARRAY:
-            for (dom::element item : dom::array(value)) collect_strings(item, out);
-            return;
-        case dom::element_type::OBJECT:
-            for (dom::key_value_pair field : dom::object(value))
-                if (field.key != "role" && field.key != "type") collect_strings(field.value, out);
-            return;
-        default:
-            return;
-    }
-}
-
-dom::parser& chat_parser() {
-    thread_local dom::parser parser;
-    return parser;
-}
-
-// The body the provider gets: the request's members in order, less Asgard's own; the provider's
-// model name; on streams, stream_options.include_usage forced on; redacted texts replaced.
-std::string provider_body(dom::object body, const std::string& upstream_model, const StringReplacements* redactions) {
-    bool stream = false;
-    if (body["stream"].get_bool().get(stream)) stream = false;  // absent or not a boolean
-    std::string out;
-    out.reserve(256);
-    out += '{';
-    bool options_written = false;
-    auto write_options = [&](dom::element* existing) {
-        out += "\"stream_options\":{";
-        dom::object options;
-        if (existing != nullptr && !existing->get_object().get(options)) {
-            for (dom::key_value_pair field : options) {
-                if (field.key == "include_usage") continue;
-                write_json_string(out, field.key);
-                out += ':';
-                write_json_value(out, field.value, redactions);
-                out += ',';
-            }
-        }
-        out += "\"include_usage\":true}";
-        options_written = true;
-    };
-    for (dom::key_value_pair field : body) {
-        bool own = false;
-        for (const char* name : kAsgardFields) own = own || field.key == name;
-        if (own) continue;
-        if (out.size() > 1) out += ',';
-        if (field.key == "model") {
-            out += "\"model\":";
-            write_json_string(out, upstream_model);
-        } else if (field.key == "stream_options" && stream) {
-            write_options(&field.value);
-        } else {
-            write_json_string(out, field.key);
-            out += ':';
-            write_json_value(out, field.value, redactions);
-        }
-    }
-    if (stream && !options_written) {
-        if (out.size() > 1) out += ',';
-        write_options(nullptr);
-    }
-    out += '}';
-    return out;
-}
-
 bool known_data_class(const std::string& c) {
     for (const char* k : kDataClasses)
         if (c == k) return true;
@@ -148,21 +76,9 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
                       "service_unavailable", "config_unavailable");
     const GatewaySnapshot& s = *snapshot_;
     std::string_view project = principal_.project_id;
-    dom::element root;
-    if (auto error = chat_parser().parse(raw.data(), raw.size(), !padded).get(root))
-        return reject(v, 400, std::string("the request body is not valid JSON: ") + simdjson::error_message(error),
-                      "invalid_request_error", "invalid_json");
     dom::object body;
-    if (root.get_object().get(body))
-        return reject(v, 400, "the request body is not a JSON object", "invalid_request_error", "invalid_json");
-    // One value per member: a second "model" or "messages" would reach the provider unchecked.
-    thread_local std::vector<std::string_view> keys;
-    keys.clear();
-    for (dom::key_value_pair field : body) keys.push_back(field.key);
-    std::sort(keys.begin(), keys.end());
-    if (auto twice = std::adjacent_find(keys.begin(), keys.end()); twice != keys.end())
-        return reject(v, 400, "the request body has the member \"" + utf8_sanitized(std::string(*twice).substr(0, 64)) + "\" twice",
-                      "invalid_request_error", "invalid_json");
+    if (std::string error = parse_chat_body(raw, padded, body); !error.empty())
+        return reject(v, 400, error, "invalid_request_error", "invalid_json");
     // Kill switch first: global, project, then model.
     if (s.kill_global)
         return reject(v, 503, "the gateway is switched off for all calls" + (s.kill_global_reason.empty() ? "" : ": " + s.kill_global_reason),
@@ -221,7 +137,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         ++i;
         // Every string the provider reads: content, content parts, tool call arguments, names.
         texts.clear();
-        collect_strings(message, texts);
+        collect_message_texts(message, texts);
         for (std::string_view view : texts) {
             chars += static_cast<std::int64_t>(view.size());
             auto findings = scan_text(view, s.patterns);

@@ -75,9 +75,13 @@ void write_json_value(std::string& out, simdjson::dom::element value, const Stri
         case element_type::UINT64:
             out.append(number, std::to_chars(number, number + sizeof number, value.get_uint64().value_unsafe()).ptr);
             return;
-        case element_type::DOUBLE:
-            out.append(number, std::to_chars(number, number + sizeof number, value.get_double().value_unsafe()).ptr);
+        case element_type::DOUBLE: {
+            // Shortest text that reads back the same; a fraction kept visibly one ("5.0", "-0.0").
+            char* end = std::to_chars(number, number + sizeof number - 2, value.get_double().value_unsafe()).ptr;
+            out.append(number, end);
+            if (std::string_view(number, end - number).find_first_of(".e") == std::string_view::npos) out += ".0";
             return;
+        }
         case element_type::BOOL:
             out += value.get_bool().value_unsafe() ? "true" : "false";
             return;

@@ -1,0 +1,30 @@
+// The chat request body: parsed once with simdjson and checked to be a JSON object with each
+// member once; the texts a provider would read (for the guardrails); and the body written back
+// for the provider.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "util/json_writer.hpp"
+
+namespace asg {
+
+// Parses raw (in place when `padded`: simdjson's padding of readable bytes follows it) with the
+// calling thread's parser; the object lives until that thread's next parse. Returns "" or the
+// reason it is not a chat body ("the request body ...").
+std::string parse_chat_body(std::string_view raw, bool padded, simdjson::dom::object& body);
+
+// Every string of a message the provider reads (content, content parts, tool call arguments,
+// names), leaving out "role" and "type" values.
+void collect_message_texts(simdjson::dom::element message, std::vector<std::string_view>& out);
+
+// The body the provider gets: the request's members in order, less Asgard's own (data_class,
+// asgard); the provider's model name; on streams, stream_options.include_usage forced on; the
+// redacted texts replaced.
+std::string provider_body(simdjson::dom::object body, std::string_view upstream_model,
+                          const StringReplacements* redactions);
+
+}  // namespace asg
