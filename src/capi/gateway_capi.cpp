@@ -258,7 +258,7 @@ extern "C" void asg_gateway_models(const asg_principal_t* p, int64_t now, asg_ht
     std::memset(out, 0, sizeof *out);
     try {
         auto s = current_gateway_snapshot();
-        if (!s || now - s->loaded_ms > 10000)
+        if (!s || !gateway_snapshot_fresh(now, 10000))
             return set_body(out, 503, openai_error("the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
                                                    "service_unavailable", "config_unavailable"));
         Json data = json_own(json_array());

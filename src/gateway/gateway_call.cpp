@@ -71,7 +71,7 @@ void GatewayCall::reject(Verdict& v, int status, const std::string& message, con
 
 void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Verdict& v) {
     snapshot_ = current_gateway_snapshot();
-    if (!snapshot_ || now - snapshot_->loaded_ms > 10000)
+    if (!snapshot_ || !gateway_snapshot_fresh(now, 10000))
         return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
                       "service_unavailable", "config_unavailable");
     const GatewaySnapshot& s = *snapshot_;

@@ -1,6 +1,7 @@
 // Reading the gateway configuration tables into a snapshot, and swapping it atomically.
 #include "gateway/gateway_snapshot.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 
@@ -12,6 +13,7 @@ namespace asg {
 namespace {
 std::mutex g_mutex;
 std::shared_ptr<const GatewaySnapshot> g_snapshot;
+std::atomic<std::int64_t> g_confirmed_ms{0};  // when PostgreSQL last confirmed g_snapshot current
 
 std::string unhex(const std::string& text) {
     std::string out;
@@ -49,7 +51,6 @@ std::string GatewaySnapshot::guardrail_action(const std::string& data_class, con
 
 std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
     auto s = std::make_shared<GatewaySnapshot>();
-    s->loaded_ms = now_ms();
     s->version = db.exec("SELECT version FROM gateway_state").int64(0, 0);
     auto providers = db.exec("SELECT name, upstream, tls, host, path, key_nonce, key_ciphertext FROM providers");
     for (int i = 0; i < providers.rows(); ++i) {
@@ -108,6 +109,10 @@ std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
     return s;
 }
 
+bool gateway_snapshot_fresh(std::int64_t now, std::int64_t max_age_ms) {
+    return now - g_confirmed_ms.load(std::memory_order_acquire) <= max_age_ms;
+}
+
 std::shared_ptr<const GatewaySnapshot> current_gateway_snapshot() {
     std::lock_guard<std::mutex> lock(g_mutex);
     return g_snapshot;
@@ -118,16 +123,12 @@ bool refresh_gateway_snapshot(std::string& error) {
         PgConnection& db = thread_pg();
         auto current = current_gateway_snapshot();
         std::int64_t version = db.exec("SELECT version FROM gateway_state").int64(0, 0);
-        std::shared_ptr<const GatewaySnapshot> next;
-        if (current && current->version == version) {
-            auto confirmed = std::make_shared<GatewaySnapshot>(*current);
-            confirmed->loaded_ms = now_ms();
-            next = confirmed;
-        } else {
-            next = load_gateway_snapshot(db);
+        if (!current || current->version != version) {
+            auto next = load_gateway_snapshot(db);
+            std::lock_guard<std::mutex> lock(g_mutex);
+            g_snapshot = std::move(next);
         }
-        std::lock_guard<std::mutex> lock(g_mutex);
-        g_snapshot = next;
+        g_confirmed_ms.store(now_ms(), std::memory_order_release);
         return true;
     } catch (const std::exception& e) {
         error = e.what();

@@ -37,7 +37,6 @@ struct RateLimit {
 
 struct GatewaySnapshot {
     std::int64_t version = 0;
-    std::int64_t loaded_ms = 0;  // when this snapshot was last confirmed current
     std::map<std::string, ModelEntry, std::less<>> models;
     std::map<std::string, ProviderEntry, std::less<>> providers;
     bool kill_global = false;
@@ -60,6 +59,8 @@ std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db);
 
 // The worker's current snapshot (nullptr before the first load).
 std::shared_ptr<const GatewaySnapshot> current_gateway_snapshot();
+// Whether the current snapshot was confirmed against PostgreSQL within max_age_ms of now.
+bool gateway_snapshot_fresh(std::int64_t now_ms, std::int64_t max_age_ms);
 // Checks the version and reloads when it changed (blocking; thread pool). Returns false when
 // PostgreSQL could not be read (the old snapshot stays, ageing).
 bool refresh_gateway_snapshot(std::string& error);
