@@ -38,7 +38,8 @@ class GatewayCall {
 public:
     GatewayCall(const asg_principal_t& principal, std::string_view request_id);
     ~GatewayCall();
-    GatewayCall(GatewayCall&&) = default;
+    GatewayCall(const GatewayCall&) = delete;  // one owner: the destructor cancels its pending asks
+    GatewayCall& operator=(const GatewayCall&) = delete;
 
     // Phase A (no I/O). Fills verdict on rejection.
     // `padded`: simdjson's padding of readable bytes follows the body, which is parsed in place.
