@@ -181,14 +181,12 @@ ngx_http_asgard_reserve_thread(void *data, ngx_log_t *log)
 static void
 ngx_http_asgard_reserve_done(ngx_event_t *ev)
 {
-    ngx_connection_t                *c;
     ngx_http_request_t              *r;
     ngx_http_asgard_ctx_t           *ctx;
     ngx_http_asgard_reserve_task_t  *t;
 
     t = ev->data;
     r = t->request;
-    c = r->connection;
 
     ngx_http_asgard_task_finished(r);
 
@@ -196,7 +194,6 @@ ngx_http_asgard_reserve_done(ngx_event_t *ev)
     ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
     ctx->verdict = &t->verdict;
 
-    (void) c;
     ngx_http_asgard_resume(r);
 }
 

@@ -1,14 +1,13 @@
 // The gateway's part of the C boundary (asgard.h): noexcept wrappers over gateway/.
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-#include "asgard.h"
-#include "config/runtime_config.hpp"
 #include <simdjson.h>
 
+#include "asgard.h"
+#include "config/runtime_config.hpp"
 #include "gateway/chat_body.hpp"
 #include "gateway/gateway_call.hpp"
 #include "gateway/guardrails.hpp"

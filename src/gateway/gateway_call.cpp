@@ -171,16 +171,14 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
 
 void GatewayCall::prepare_keys(std::int64_t now) {
     const GatewaySnapshot& s = *snapshot_;
-    std::string project = principal_.project_id;
+    std::string_view project = principal_.project_id;
     keys_.now = now;
-    minute_ = now / 60000;
-    month_ = utc_month(now);
     char id[24], minute[24];
     std::string_view id_text(id, std::to_chars(id, id + sizeof id, principal_.token_id).ptr - id);
-    std::string_view minute_text(minute, std::to_chars(minute, minute + sizeof minute, minute_).ptr - minute);
+    std::string_view minute_text(minute, std::to_chars(minute, minute + sizeof minute, now / 60000).ptr - minute);
     keys_.rate.assign({"asgard:rl:r:", id_text, ":", minute_text});
     keys_.tokens.assign({"asgard:rl:t:", id_text, ":", minute_text});
-    keys_.budget.assign({"asgard:budget:", principal_.project_id, ":", month_});
+    keys_.budget.assign({"asgard:budget:", project, ":", utc_month(now)});
     keys_.limit = s.limit_for(project);
     keys_.reset = 60 - (now / 1000) % 60;
     auto budget = s.budgets_micro_usd.find(project);
@@ -249,14 +247,11 @@ GatewayCall::LeaseOutcome GatewayCall::evaluate_leases(const bool* limited, Verd
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     CounterLeases& leases = counter_leases();
-    bool taken = leases.take_all(needs, n, keys_.now, keys_.lease_serials);
-    rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
-    if (taken) {
-        from_leases_ = reserved_rate_ = true;
-        reserved_budget_ = keys_.has_budget;
-        proceeded_ = true;
+    if (leases.take_all(needs, n, keys_.now, keys_.lease_serials)) {
+        took_from_leases(v);
         return kTaken;
     }
+    rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
     for (std::size_t i = 0; i < n; ++i) {
         if (leases.available(needs[i].key) >= needs[i].amount) continue;
         if (!limited[i]) return kRetry;
@@ -275,12 +270,17 @@ bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     if (!counter_leases().take_all(needs, n, now, keys_.lease_serials)) return false;
+    took_from_leases(v);
+    return true;
+}
+
+// The call's needs came out of the leases: it goes on, with the rate-limit headers as the worker sees them.
+void GatewayCall::took_from_leases(Verdict& v) {
     CounterLeases& leases = counter_leases();
     rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
     from_leases_ = reserved_rate_ = true;
     reserved_budget_ = keys_.has_budget;
     proceeded_ = true;
-    return true;
 }
 
 void GatewayCall::build_commands() {

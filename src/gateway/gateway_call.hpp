@@ -87,12 +87,12 @@ private:
     const ProviderEntry* provider_ = &kNoProvider;
     static const ModelEntry kNoModel;
     static const ProviderEntry kNoProvider;
-    std::string body_, data_class_, month_;
+    std::string body_, data_class_;
     std::vector<std::string> redacted_;
     bool reserved_rate_ = false, reserved_budget_ = false, proceeded_ = false, from_leases_ = false;
     int rejected_status_ = 0, final_status_ = 0;
     std::string rejected_code_;
-    std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0, minute_ = 0;
+    std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0;
     UsageMeter meter_;
     std::vector<std::vector<std::string>> commands_, followup_;
 
@@ -118,6 +118,7 @@ private:
     bool evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
     enum LeaseOutcome { kTaken, kRefused, kRetry };
     LeaseOutcome evaluate_leases(const bool* limited, Verdict& v);
+    void took_from_leases(Verdict& v);
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
     std::string redacted_list() const;
