@@ -6,6 +6,7 @@
 // This file runs after the other gateway files on purpose: if a batch cannot be written, the
 // worker keeps it for the next try, so a broken batch would hold back every later gateway row.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { cli } from './control_helpers.js';
@@ -15,12 +16,15 @@ import {
   assertOpenAIError,
   chat,
   chatBody,
+  eventually,
+  gatewayAuditRows,
   newGatewayProject,
+  spendRows,
   streamChat,
   waitForAudit,
   waitForSpend,
 } from './gateway_helpers.js';
-import { assertErrorLogClean } from './helpers.js';
+import { assertErrorLogClean, env, psql } from './helpers.js';
 
 let p;
 
@@ -73,6 +77,37 @@ describe('the gateway\'s audit rows', () => {
     }
     assert.equal(byId.get(ids.at(-1))[0].outcome, 'ok');
     await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) >= 3), 'the served calls\' spend');
+    assertAuditVerifies();
+  });
+
+  test('a batch PostgreSQL refuses for one row is written row by row: the other calls\' rows and spend land, the refused row is reported', async () => {
+    // A CHECK constraint that refuses the audit rows of calls with data_class restricted, which the
+    // model does not allow (NOT VALID: older rows stay).
+    psql(`ALTER TABLE audit_log ADD CONSTRAINT e2e_refuse_one
+      CHECK (detail->>'data_class' IS DISTINCT FROM 'restricted') NOT VALID`);
+    const ids = [];
+    try {
+      const spentBefore = spendRows(p.projectId).reduce((n, r) => n + Number(r.requests), 0);
+      const poisoned = await chat(p.key, chatBody('hi', { data_class: 'restricted' }));
+      assertOpenAIError(poisoned, 403, 'data_class_not_allowed');
+      const served = await Promise.all([1, 2, 3].map((i) => chat(p.key, chatBody(`served next to a refused row ${i}`))));
+      for (const res of served) {
+        assertCompletion(res);
+        ids.push(res.headers.get('x-asgard-request-id'));
+      }
+      await waitForAudit(p.projectId, ids);
+      await waitForSpend(p.projectId, (rows) => rows.reduce((n, r) => n + Number(r.requests), 0) >= spentBefore + 3,
+        'the served calls\' spend');
+      await eventually(() => /1 audit row\(s\) and the spend of 0 call\(s\) could not be written and were dropped/
+        .test(readFileSync(env.errorLog, 'utf8')), { what: 'the dropped row reported in the nginx error log' });
+      const poisonedId = poisoned.headers.get('x-asgard-request-id');
+      assert.ok(!gatewayAuditRows(p.projectId).some((r) => r.detail.request_id === poisonedId));
+    } finally {
+      psql('ALTER TABLE audit_log DROP CONSTRAINT e2e_refuse_one');
+    }
+    const after = await chat(p.key, chatBody('after the refused batch'));
+    assertCompletion(after);
+    await waitForAudit(p.projectId, [after.headers.get('x-asgard-request-id')]);
     assertAuditVerifies();
   });
 });

@@ -1,4 +1,4 @@
-// Spend and audit rows: the queue, the jsonb text of each row's detail, the hash chain and the
+// Spend and audit rows: the queue, the json text of each row's detail, the hash chain and the
 // COPY to PostgreSQL.
 #include "gateway/spend_log.hpp"
 
@@ -23,6 +23,9 @@ namespace {
 constexpr std::size_t kMaxQueuedRows = 500000;  // about ten seconds of a busy worker
 std::mutex g_spend_mutex;
 std::vector<SpendRow> g_spend;
+// The previous batch's vector, emptied: the next flush hands it back to the queue, so the queue's
+// memory is reused rather than freshly mapped (and faulted in on the event loop) every second.
+std::vector<SpendRow> g_spend_spare;
 std::size_t g_spend_dropped = 0;  // rows refused while PostgreSQL was not keeping up
 
 // A gateway call acts with its project's key.
@@ -43,10 +46,10 @@ void append_int(std::string& out, std::int64_t value) {
     out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
-// The audit detail exactly as PostgreSQL prints it back as jsonb::text (keys ordered by length,
-// then bytes; ", " and ": " separators; strings escaped as write_json_string does, which is
-// PostgreSQL's escape_json), so the chain hash computed here is the one asgard_audit_row_hash()
-// recomputes when the log is verified.
+// The audit detail in the form every audit row's detail has: as PostgreSQL prints jsonb (keys
+// ordered by length, then bytes; ", " and ": " separators; strings escaped as write_json_string
+// does, which is PostgreSQL's escape_json). It is stored as json, this very text, which
+// asgard_audit_row_hash() hashes again when the log is verified.
 void write_audit_detail(std::string& out, const SpendRow& r) {
     out = "{";
     auto key = [&](const char* name) {
@@ -86,41 +89,78 @@ std::string audit_detail(const SpendRow& r) {
     return out;
 }
 
-void upsert_spend(PgConnection& db, const SpendRow& r, std::int64_t requests, std::int64_t in, std::int64_t out,
-                  std::int64_t micro) {
+// A batch's spend summed per (day, project, key, model): nearly always one group per batch.
+struct SpendSum {
+    const SpendRow* first;
+    std::int64_t requests, in, out, micro;
+};
+
+std::vector<SpendSum> sum_spend(const std::vector<SpendRow>& rows) {
+    std::vector<SpendSum> sums;
+    for (const auto& r : rows) {
+        if (!r.spend) continue;
+        auto same = [&r](const SpendSum& s) {
+            const SpendRow& f = *s.first;
+            return f.token_id == r.token_id && (f.model == r.model || *f.model == *r.model) && f.day == r.day &&
+                   f.project == r.project;
+        };
+        auto it = std::find_if(sums.begin(), sums.end(), same);
+        if (it == sums.end()) it = sums.insert(sums.end(), SpendSum{&r, 0, 0, 0, 0});
+        it->requests += 1;
+        it->in += r.input_tokens;
+        it->out += r.output_tokens;
+        it->micro += r.cost_micro;
+    }
+    return sums;
+}
+
+void upsert_spend(PgConnection& db, const SpendSum& s) {
+    const SpendRow& r = *s.first;
     db.exec("INSERT INTO spend_daily AS s (day, project_id, token_id, model, requests, input_tokens, output_tokens, cost_usd)"
             " VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8::numeric / 1000000)"
             " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + EXCLUDED.requests,"
             " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
             " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
-            {r.day, r.project, std::to_string(r.token_id), *r.model, std::to_string(requests), std::to_string(in),
-             std::to_string(out), std::to_string(micro)});
+            {r.day, r.project, std::to_string(r.token_id), *r.model, std::to_string(s.requests), std::to_string(s.in),
+             std::to_string(s.out), std::to_string(s.micro)});
 }
 
-// A batch PostgreSQL refused for its data: each row on its own (a savepoint each), so one bad row
-// cannot hold back every later one. Rows that still fail are dropped and reported.
+// A batch PostgreSQL refused for its data: each spend group, then each audit row, on its own (a
+// savepoint each), so one bad row cannot hold back every other one. The spend stays summed per
+// group: one upsert per row would update the same spend_daily row thousands of times in one
+// transaction, each update walking every earlier version of that row. What still fails is
+// dropped and reported.
 std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::string& cause) {
-    std::size_t dropped = 0;
+    std::size_t dropped_rows = 0, dropped_spend = 0;
+    auto on_its_own = [](PgConnection& db, auto&& write) {
+        db.exec("SAVEPOINT asgard_row");
+        try {
+            write();
+            db.exec("RELEASE SAVEPOINT asgard_row");
+            return true;
+        } catch (const PgError&) {
+            db.exec("ROLLBACK TO SAVEPOINT asgard_row");
+            return false;
+        }
+    };
     try {
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
-            for (const auto& r : rows) {
-                db.exec("SAVEPOINT asgard_row");
-                try {
-                    if (r.spend) upsert_spend(db, r, 1, r.input_tokens, r.output_tokens, r.cost_micro);
-                    audit_append(db, {actor_of(r), r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
-                    db.exec("RELEASE SAVEPOINT asgard_row");
-                } catch (const PgError&) {
-                    db.exec("ROLLBACK TO SAVEPOINT asgard_row");
-                    ++dropped;
-                }
-            }
+            for (const auto& sum : sum_spend(rows))
+                if (!on_its_own(db, [&] { upsert_spend(db, sum); })) dropped_spend += static_cast<std::size_t>(sum.requests);
+            for (const auto& r : rows)
+                if (!on_its_own(db, [&] {
+                        audit_append(db, {actor_of(r), r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
+                    }))
+                    ++dropped_rows;
         });
     } catch (const std::exception& e) {
         return std::string("a batch was refused (") + cause + ") and writing it row by row failed: " + e.what();
     }
-    return dropped ? "a batch was refused (" + cause + "); " + std::to_string(dropped) + " row(s) could not be written and were dropped"
-                   : "";
+    if (dropped_rows == 0 && dropped_spend == 0) return "";
+    // The counts first: PostgreSQL's message can be long enough for the log line to cut it.
+    return std::to_string(dropped_rows) + " audit row(s) and the spend of " + std::to_string(dropped_spend) +
+           " call(s) could not be written and were dropped; the batch was refused: " + cause;
 }
 
 // A batch PostgreSQL could not take (it is unreachable): back in front of the queue, for the next
@@ -135,42 +175,31 @@ void requeue(std::vector<SpendRow>&& rows) {
     g_spend.insert(g_spend.begin(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
 }
 
-// The batch's spend, summed per (day, project, key, model): nearly always one group.
-void write_spend(PgConnection& db, const std::vector<SpendRow>& rows) {
-    struct Sum {
-        const SpendRow* first;
-        std::int64_t requests, in, out, micro;
-    };
-    std::vector<Sum> sums;
-    for (const auto& r : rows) {
-        if (!r.spend) continue;
-        auto same = [&r](const Sum& s) {
-            const SpendRow& f = *s.first;
-            return f.token_id == r.token_id && (f.model == r.model || *f.model == *r.model) && f.day == r.day &&
-                   f.project == r.project;
-        };
-        auto it = std::find_if(sums.begin(), sums.end(), same);
-        if (it == sums.end()) it = sums.insert(sums.end(), Sum{&r, 0, 0, 0, 0});
-        it->requests += 1;
-        it->in += r.input_tokens;
-        it->out += r.output_tokens;
-        it->micro += r.cost_micro;
-    }
-    for (const auto& s : sums) upsert_spend(db, *s.first, s.requests, s.in, s.out, s.micro);
+// An emptied batch vector becomes the spare when it has more room than the spare has.
+void keep_as_spare(std::vector<SpendRow>&& rows) {
+    std::lock_guard<std::mutex> lock(g_spend_mutex);
+    if (rows.capacity() > g_spend_spare.capacity()) g_spend_spare.swap(rows);
 }
 
-// The batch's audit rows, chained on from the log's last row (under the log's advisory lock).
+// The batch's audit rows, chained on from the log's last row. Under the log's advisory lock, which
+// every writer of the log takes before it draws an id, the batch takes its ids as one block (one
+// setval instead of a nextval per row), so ids still follow the chain's order.
 void write_audit(PgConnection& db, const std::vector<SpendRow>& rows) {
     db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.audit_log'))");
     auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1), ''),"
-                        " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+                        " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,"
+                        " setval(pg_get_serial_sequence('audit_log', 'id'),"
+                        " nextval(pg_get_serial_sequence('audit_log', 'id')) + $1 - 1)",
+                        {std::to_string(rows.size())});
     std::string prev;
     const std::string prev_hex = last.text(0, 0);
     for (std::size_t i = 0; i + 1 < prev_hex.size(); i += 2)
         prev.push_back(static_cast<char>(std::stoi(prev_hex.substr(i, 2), nullptr, 16)));
     std::int64_t micros = last.int64(0, 1);
-    PgCopyBinary copy;
-    std::string detail, actor, hashed;
+    const std::int64_t first_id = last.int64(0, 2) - static_cast<std::int64_t>(rows.size()) + 1;
+    thread_local PgCopyBinary copy;  // its buffer is kept from batch to batch
+    copy.reset();
+    thread_local std::string detail, actor, hashed;
     static constexpr std::string_view kTool = "gateway.chat";
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const SpendRow& r = rows[i];
@@ -194,19 +223,20 @@ void write_audit(PgConnection& db, const std::vector<SpendRow>& rows) {
         hashed += '\x1f';
         hashed += detail;
         Digest hash = sha256(hashed);
-        copy.begin_row(9);
+        copy.begin_row(10);
+        copy.int8(first_id + static_cast<std::int64_t>(i));
         copy.timestamptz_us(at_us);
         copy.text(actor);
         copy.int8(r.token_id);
         copy.text(kTool);
         copy.text(r.project);
         copy.text(r.outcome);
-        copy.jsonb(detail);
+        copy.text(detail);
         copy.text(prev);
         prev.assign(as_view(hash));
         copy.text(prev);
     }
-    db.copy_in("COPY audit_log (at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
+    db.copy_in("COPY audit_log (id, at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
                " FROM STDIN (FORMAT binary)",
                copy.finish());
 }
@@ -263,17 +293,24 @@ std::string flush_gateway_spend() {
         // event loop would move every queued row at each doubling.
         std::lock_guard<std::mutex> lock(g_spend_mutex);
         rows.swap(g_spend);
-        g_spend.reserve(std::min(kMaxQueuedRows, rows.size() + rows.size() / 4 + 16));
+        g_spend.swap(g_spend_spare);
+        std::size_t room = std::min(kMaxQueuedRows, rows.size() + rows.size() / 4 + 16);
+        if (g_spend.capacity() < room) g_spend.reserve(room);
         std::swap(dropped, g_spend_dropped);
     }
     std::string lost = dropped ? std::to_string(dropped) + " row(s) were lost because PostgreSQL fell behind" : "";
-    if (rows.empty()) return lost;
+    if (rows.empty()) {
+        keep_as_spare(std::move(rows));
+        return lost;
+    }
     try {
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
-            write_spend(db, rows);
+            for (const auto& sum : sum_spend(rows)) upsert_spend(db, sum);
             write_audit(db, rows);
         });
+        rows.clear();
+        keep_as_spare(std::move(rows));
         return lost;
     } catch (const PgError& e) {
         bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;

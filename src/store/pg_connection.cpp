@@ -85,7 +85,9 @@ void PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
     PQclear(end);
 }
 
-PgCopyBinary::PgCopyBinary() {
+PgCopyBinary::PgCopyBinary() { reset(); }
+
+void PgCopyBinary::reset() {
     static const char kHeader[] = "PGCOPY\n\377\r\n";
     data_.assign(kHeader, 11);
     be32(0);  // flags
@@ -110,11 +112,6 @@ void PgCopyBinary::text(std::string_view value) {
     data_.append(value);
 }
 
-void PgCopyBinary::jsonb(std::string_view json) {
-    be32(static_cast<std::uint32_t>(json.size() + 1));
-    data_.push_back('\1');
-    data_.append(json);
-}
 
 void PgCopyBinary::int8(std::int64_t value) {
     be32(8);

@@ -57,14 +57,14 @@ private:
 };
 
 // Rows in COPY's binary format: cheaper for PostgreSQL than a parameterised INSERT, since no
-// value goes through text input but jsonb's.
+// value goes through text input.
 class PgCopyBinary {
 public:
     PgCopyBinary();
+    void reset();  // empty again (the header only), keeping the buffer's memory for the next COPY
     void begin_row(int fields);
     void null();
-    void text(std::string_view value);     // text, and bytea's raw bytes
-    void jsonb(std::string_view json);     // jsonb: format version 1, then the JSON text
+    void text(std::string_view value);     // text, json (its text as is), and bytea's raw bytes
     void int8(std::int64_t value);
     void timestamptz_us(std::int64_t unix_micros);
     const std::string& finish();           // adds the trailer; the buffer to hand to copy_in
