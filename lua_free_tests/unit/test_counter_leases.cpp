@@ -50,11 +50,11 @@ void a_lease_then_covers_many_calls_without_redis(void**) {
     std::uint64_t serial = 0;
     top_up(leases, redis, need);
     assert_true(leases.take_all(&need, 1, 1000, &serial));
-    top_up(leases, redis, need);  // second contact: 64 calls' worth
-    assert_int_equal(redis.value, 100 + 64 * 100);
-    for (int i = 0; i < 64; ++i) assert_true(leases.take_all(&need, 1, 1000, &serial));
+    top_up(leases, redis, need);  // second contact: 256 calls' worth
+    assert_int_equal(redis.value, 100 + 256 * 100);
+    for (int i = 0; i < 256; ++i) assert_true(leases.take_all(&need, 1, 1000, &serial));
     assert_false(leases.take_all(&need, 1, 1000, &serial));
-    assert_int_equal(leases.used(kKey), 65 * 100);
+    assert_int_equal(leases.used(kKey), 257 * 100);
 }
 
 void a_grant_never_passes_the_limit(void**) {
@@ -158,7 +158,7 @@ void a_changed_limit_sends_the_lease_back(void**) {
     std::uint64_t serial = 0;
     top_up(leases, redis, need);
     assert_true(leases.take_all(&need, 1, 1000, &serial));
-    top_up(leases, redis, need);  // second contact: 64 calls' worth
+    top_up(leases, redis, need);  // second contact: 256 calls' worth
     assert_true(leases.take_all(&need, 1, 1000, &serial));
     std::int64_t held = leases.available(kKey);
     assert_true(held > 0);

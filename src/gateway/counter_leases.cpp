@@ -7,7 +7,7 @@
 namespace asg {
 
 namespace {
-constexpr std::int64_t kCallsPerLease = 64;
+constexpr std::int64_t kCallsPerLease = 256;
 constexpr std::int64_t kHeadroomShare = 8;
 }  // namespace
 

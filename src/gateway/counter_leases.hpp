@@ -34,7 +34,7 @@ struct CounterNeed {
 class CounterLeases {
 public:
     // How much more to ask Redis for so that `need` can be taken: 0 when the lease covers it; the
-    // exact shortfall on first contact; later up to 64 calls' worth, at most 1/8 of the headroom
+    // exact shortfall on first contact; later up to 256 calls' worth, at most 1/8 of the headroom
     // the counter showed last time (so near a limit a lease is no bigger than one call).
     // With `refill`, also when the lease covers the need but is below half its usual size (the
     // call goes to Redis for another counter anyway). Asks still unanswered count against the
