@@ -122,6 +122,10 @@ ngx_int_t ngx_http_asgard_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *content_type, const char *body, size_t len);
 ngx_table_elt_t *ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name,
     const char *value);
+/* The same without copying: name and value must live as long as the request (the pool, or a
+ * verdict in it). */
+ngx_table_elt_t *ngx_http_asgard_add_header_ref(ngx_http_request_t *r, const char *name,
+    const char *value, size_t len);
 ngx_str_t *ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcase_name,
     size_t len);
 int64_t ngx_http_asgard_now_ms(void);

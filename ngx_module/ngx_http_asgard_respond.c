@@ -6,6 +6,25 @@ ngx_table_elt_t *
 ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name, const char *value)
 {
     size_t            len;
+    u_char           *copy;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(value);
+    copy = ngx_pnalloc(r->pool, len);
+    if (copy == NULL) {
+        return NULL;
+    }
+    ngx_memcpy(copy, value, len);
+
+    h = ngx_http_asgard_add_header_ref(r, name, (const char *) copy, len);
+    return h;
+}
+
+
+ngx_table_elt_t *
+ngx_http_asgard_add_header_ref(ngx_http_request_t *r, const char *name, const char *value,
+    size_t len)
+{
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
@@ -19,15 +38,8 @@ ngx_http_asgard_add_header(ngx_http_request_t *r, const char *name, const char *
 #endif
     h->key.len = ngx_strlen(name);
     h->key.data = (u_char *) name;
-
-    len = ngx_strlen(value);
-    h->value.data = ngx_pnalloc(r->pool, len);
-    if (h->value.data == NULL) {
-        h->hash = 0;
-        return NULL;
-    }
-    ngx_memcpy(h->value.data, value, len);
     h->value.len = len;
+    h->value.data = (u_char *) value;
 
     return h;
 }

@@ -61,7 +61,6 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
 {
     int                           i;
     ngx_str_t                     id;
-    u_char                        value[33];
     ngx_http_asgard_ctx_t        *ctx;
     ngx_http_asgard_loc_conf_t   *alcf;
     ngx_http_asgard_main_conf_t  *amcf;
@@ -77,9 +76,7 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
         || (r->variables[amcf->request_id_index].valid))
     {
         if (ngx_http_asgard_request_id(r, &id) == NGX_OK) {
-            ngx_memcpy(value, id.data, id.len);
-            value[id.len] = '\0';
-            ngx_http_asgard_add_header(r, "x-asgard-request-id", (const char *) value);
+            ngx_http_asgard_add_header_ref(r, "x-asgard-request-id", (const char *) id.data, id.len);
         }
     }
 
@@ -93,8 +90,9 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
 
     if (ctx->verdict != NULL) {
         for (i = 0; i < ctx->verdict->nheaders; i++) {
-            ngx_http_asgard_add_header(r, ctx->verdict->header_names[i],
-                                       ctx->verdict->header_values[i]);
+            ngx_http_asgard_add_header_ref(r, ctx->verdict->header_names[i],
+                                           ctx->verdict->header_values[i],
+                                           ngx_strlen(ctx->verdict->header_values[i]));
         }
     }
 

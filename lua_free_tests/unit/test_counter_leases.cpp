@@ -22,6 +22,7 @@ using asg::CounterNeed;
 namespace {
 
 const std::string kKey = "asgard:rl:t:7:29000000";
+std::int64_t g_used[8];  // what take_all reports of each counter
 
 // A Redis counter as the MULTI..EXEC sees it: INCRBY, then the caller's DECRBY of what passed the limit.
 struct FakeCounter {
@@ -49,12 +50,13 @@ void a_lease_then_covers_many_calls_without_redis(void**) {
     CounterNeed need{kKey, 100, 1000000};
     std::uint64_t serial = 0;
     top_up(leases, redis, need);
-    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     top_up(leases, redis, need);  // second contact: 256 calls' worth
     assert_int_equal(redis.value, 100 + 256 * 100);
-    for (int i = 0; i < 256; ++i) assert_true(leases.take_all(&need, 1, 1000, &serial));
-    assert_false(leases.take_all(&need, 1, 1000, &serial));
+    for (int i = 0; i < 256; ++i) assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
+    assert_false(leases.take_all(&need, 1, 1000, &serial, g_used));
     assert_int_equal(leases.used(kKey), 257 * 100);
+    assert_int_equal(g_used[0], 257 * 100);  // reported by a take that found the lease short too
 }
 
 void a_grant_never_passes_the_limit(void**) {
@@ -66,9 +68,9 @@ void a_grant_never_passes_the_limit(void**) {
     top_up(leases, redis, need);
     assert_int_equal(redis.value, 1000);
     assert_int_equal(leases.available(kKey), 50);  // the part that fit is kept for smaller calls
-    assert_false(leases.take_all(&need, 1, 1000, &serial));
+    assert_false(leases.take_all(&need, 1, 1000, &serial, g_used));
     CounterNeed small{kKey, 50, 1000};
-    assert_true(leases.take_all(&small, 1, 1000, &serial));
+    assert_true(leases.take_all(&small, 1, 1000, &serial, g_used));
 }
 
 void near_the_limit_a_lease_is_no_bigger_than_the_call(void**) {
@@ -78,11 +80,11 @@ void near_the_limit_a_lease_is_no_bigger_than_the_call(void**) {
     std::uint64_t serial = 0;
     for (int call = 0; call < 3; ++call) {
         top_up(leases, redis, need);
-        assert_true(leases.take_all(&need, 1, 1000, &serial));
+        assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
         assert_int_equal(leases.used(kKey), call + 1);
     }
     top_up(leases, redis, need);
-    assert_false(leases.take_all(&need, 1, 1000, &serial));
+    assert_false(leases.take_all(&need, 1, 1000, &serial, g_used));
     assert_int_equal(redis.value, 3);
 }
 
@@ -92,7 +94,7 @@ void concurrent_calls_ask_for_one_lease_not_one_each(void**) {
     CounterNeed need{kKey, 1, 600};  // --rpm 600
     std::uint64_t serial = 0;
     top_up(leases, redis, need);
-    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     // 20 calls find the lease empty before Redis has answered any of them.
     std::vector<std::int64_t> asks;
     for (int i = 0; i < 20; ++i) asks.push_back(leases.top_up(need, false));
@@ -104,7 +106,7 @@ void concurrent_calls_ask_for_one_lease_not_one_each(void**) {
         std::int64_t over = leases.grant(need, asked, redis.incrby(asked), "", 1000);
         redis.incrby(-over);
         assert_int_equal(over, 0);
-        assert_true(leases.take_all(&need, 1, 1000, &serial));
+        assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     }
     assert_true(redis.value <= 600);
 }
@@ -115,7 +117,7 @@ void an_abandoned_ask_no_longer_holds_back_the_next_lease(void**) {
     CounterNeed need{kKey, 1, 600};
     std::uint64_t serial = 0;
     top_up(leases, redis, need);
-    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     std::int64_t asked = leases.top_up(need, false);
     leases.cancel(kKey, asked);  // the call timed out; its answer will not be applied
     assert_int_equal(leases.top_up(need, false), asked);
@@ -129,11 +131,11 @@ void take_all_takes_every_need_or_none(void**) {
     std::uint64_t serials[2] = {0, 0};
     top_up(leases, requests, needs[0]);
     top_up(leases, tokens, needs[1]);
-    assert_true(leases.take_all(needs, 2, 1000, serials));
+    assert_true(leases.take_all(needs, 2, 1000, serials, g_used));
     top_up(leases, requests, needs[0]);
     top_up(leases, tokens, needs[1]);  // only 400 of the 600 tokens fit under the limit
     std::int64_t rate_left = leases.available(rate_key);
-    assert_false(leases.take_all(needs, 2, 1000, serials));
+    assert_false(leases.take_all(needs, 2, 1000, serials, g_used));
     assert_int_equal(leases.available(rate_key), rate_left);  // the request was not taken either
 }
 
@@ -143,7 +145,7 @@ void a_settlement_goes_back_to_the_lease_it_came_from_only(void**) {
     CounterNeed need{kKey, 100, 1000000};
     std::uint64_t serial = 0;
     top_up(leases, redis, need, "epoch-1");
-    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     assert_true(leases.give_back(kKey, 60, serial));
     assert_int_equal(leases.available(kKey), 60);
     // The counter was rebuilt (a new epoch): the old lease is void, and so is a late give-back.
@@ -157,9 +159,9 @@ void a_changed_limit_sends_the_lease_back(void**) {
     CounterNeed need{kKey, 10, 1000000};
     std::uint64_t serial = 0;
     top_up(leases, redis, need);
-    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     top_up(leases, redis, need);  // second contact: 256 calls' worth
-    assert_true(leases.take_all(&need, 1, 1000, &serial));
+    assert_true(leases.take_all(&need, 1, 1000, &serial, g_used));
     std::int64_t held = leases.available(kKey);
     assert_true(held > 0);
     CounterNeed lowered{kKey, 10, 500};
@@ -189,7 +191,7 @@ void nothing_held_is_trusted_after_redis_is_lost(void**) {
     top_up(leases, redis, need);
     leases.forget_all();
     std::uint64_t serial = 0;
-    assert_false(leases.take_all(&need, 1, 1000, &serial));
+    assert_false(leases.take_all(&need, 1, 1000, &serial, g_used));
     assert_int_equal(leases.release_idle(99999, 0, 16).size(), 0);  // nothing to give back either
 }
 
@@ -207,11 +209,11 @@ void many_workers_never_pass_the_limit(void**) {
         CounterNeed need{kKey, 1 + static_cast<std::int64_t>(random() % 400), limit};
         std::int64_t now = step;
         std::uint64_t serial = 0;
-        if (!w.take_all(&need, 1, now, &serial)) {
+        if (!w.take_all(&need, 1, now, &serial, g_used)) {
             std::int64_t asked = w.top_up(need, false);
             std::int64_t over = w.grant(need, asked, redis.incrby(asked), "", now);
             redis.incrby(-over);
-            if (!w.take_all(&need, 1, now, &serial)) continue;  // refused
+            if (!w.take_all(&need, 1, now, &serial, g_used)) continue;  // refused
         }
         std::int64_t spent = need.amount - static_cast<std::int64_t>(random() % (need.amount + 1));
         consumed += spent;

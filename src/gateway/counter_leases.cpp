@@ -84,17 +84,27 @@ std::int64_t CounterLeases::grant(const CounterNeed& need, std::int64_t requeste
     return over;
 }
 
-bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms, std::uint64_t* serials) {
+bool CounterLeases::take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms, std::uint64_t* serials,
+                             std::int64_t* used) {
+    constexpr std::size_t kMost = 8;
+    if (count > kMost) throw std::invalid_argument("take_all: too many counters");
+    Lease* found[kMost];
+    bool covered = true;
     std::lock_guard<std::mutex> lock(mutex_);
-    for (std::size_t i = 0; i < count; ++i)
-        if (lease_for(needs[i]).available < needs[i].amount) return false;
     for (std::size_t i = 0; i < count; ++i) {
-        Lease& lease = leases_.find(needs[i].key)->second;
-        lease.available -= needs[i].amount;
-        lease.last_used_ms = now_ms;
-        serials[i] = lease.serial;
+        found[i] = &lease_for(needs[i]);  // map nodes stay put while the lock is held
+        covered = covered && found[i]->available >= needs[i].amount;
     }
-    return true;
+    for (std::size_t i = 0; i < count; ++i) {
+        Lease& lease = *found[i];
+        if (covered) {
+            lease.available -= needs[i].amount;
+            lease.last_used_ms = now_ms;
+            serials[i] = lease.serial;
+        }
+        used[i] = used_of(lease);
+    }
+    return covered;
 }
 
 std::int64_t CounterLeases::available(std::string_view key) const {
@@ -106,7 +116,7 @@ std::int64_t CounterLeases::available(std::string_view key) const {
 std::int64_t CounterLeases::used(std::string_view key) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = leases_.find(key);
-    return it == leases_.end() || it->second.seen_total < 0 ? 0 : it->second.seen_total - it->second.available;
+    return it == leases_.end() ? 0 : used_of(it->second);
 }
 
 bool CounterLeases::give_back(std::string_view key, std::int64_t amount, std::uint64_t serial) {

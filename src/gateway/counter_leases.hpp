@@ -49,8 +49,10 @@ public:
     std::int64_t grant(const CounterNeed& need, std::int64_t requested, std::int64_t total, std::string_view epoch,
                        std::int64_t now_ms);
     // Takes every need from the leases, or none of them. `serials` (count of them) receives the
-    // incarnation of each lease taken from, for give_back.
-    bool take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms, std::uint64_t* serials);
+    // incarnation of each lease taken from, for give_back; `used` (count of them) what used()
+    // says of each counter afterwards, taken or not.
+    bool take_all(const CounterNeed* needs, std::size_t count, std::int64_t now_ms, std::uint64_t* serials,
+                  std::int64_t* used);
     // What the worker may still take, and the counter's total as last seen less that.
     std::int64_t available(std::string_view key) const;
     std::int64_t used(std::string_view key) const;
@@ -74,6 +76,9 @@ private:
         std::string epoch;
     };
     Lease& lease_for(const CounterNeed& need);
+    static std::int64_t used_of(const Lease& lease) {
+        return lease.seen_total < 0 ? 0 : lease.seen_total - lease.available;
+    }
     void give_back_to_redis(std::string_view key, std::int64_t amount);
 
     mutable std::mutex mutex_;

@@ -247,11 +247,12 @@ GatewayCall::LeaseOutcome GatewayCall::evaluate_leases(const bool* limited, Verd
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     CounterLeases& leases = counter_leases();
-    if (leases.take_all(needs, n, keys_.now, keys_.lease_serials)) {
-        took_from_leases(v);
+    std::int64_t used[3];
+    if (leases.take_all(needs, n, keys_.now, keys_.lease_serials, used)) {
+        took_from_leases(used, v);
         return kTaken;
     }
-    rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
+    rate_headers(used[0], used[1], v);
     for (std::size_t i = 0; i < n; ++i) {
         if (leases.available(needs[i].key) >= needs[i].amount) continue;
         if (!limited[i]) return kRetry;
@@ -269,15 +270,16 @@ bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
     prepare_keys(now);
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
-    if (!counter_leases().take_all(needs, n, now, keys_.lease_serials)) return false;
-    took_from_leases(v);
+    std::int64_t used[3];
+    if (!counter_leases().take_all(needs, n, now, keys_.lease_serials, used)) return false;
+    took_from_leases(used, v);
     return true;
 }
 
-// The call's needs came out of the leases: it goes on, with the rate-limit headers as the worker sees them.
-void GatewayCall::took_from_leases(Verdict& v) {
-    CounterLeases& leases = counter_leases();
-    rate_headers(leases.used(keys_.rate), leases.used(keys_.tokens), v);
+// The call's needs came out of the leases: it goes on, with the rate-limit headers as the worker
+// sees them (`used`: the requests and tokens counters, as take_all reported them).
+void GatewayCall::took_from_leases(const std::int64_t* used, Verdict& v) {
+    rate_headers(used[0], used[1], v);
     from_leases_ = reserved_rate_ = true;
     reserved_budget_ = keys_.has_budget;
     proceeded_ = true;

@@ -118,7 +118,7 @@ private:
     bool evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v);
     enum LeaseOutcome { kTaken, kRefused, kRetry };
     LeaseOutcome evaluate_leases(const bool* limited, Verdict& v);
-    void took_from_leases(Verdict& v);
+    void took_from_leases(const std::int64_t* used, Verdict& v);
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
     std::string redacted_list() const;

@@ -9,7 +9,7 @@ namespace asg {
 
 namespace {
 
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }  // ASCII, not the locale's
 bool is_base62(char c) { return is_alnum(c); }
 
 std::size_t run_of(std::string_view s, std::size_t at, bool (*pred)(char)) {

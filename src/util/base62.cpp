@@ -1,6 +1,8 @@
 // Base62 encoding, unbiased random base62 strings, and the CRC32 used by token checksums.
 #include "util/base62.hpp"
 
+#include <zlib.h>
+
 #include "util/crypto.hpp"
 
 namespace asg {
@@ -39,19 +41,8 @@ bool is_base62(std::string_view text) {
 }
 
 std::uint32_t crc32(std::string_view data) {
-    static std::uint32_t table[256];
-    static const bool ready = [] {
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        return true;
-    }();
-    (void)ready;
-    std::uint32_t crc = 0xFFFFFFFFu;
-    for (unsigned char c : data) crc = table[(crc ^ c) & 0xFF] ^ (crc >> 8);
-    return crc ^ 0xFFFFFFFFu;
+    return static_cast<std::uint32_t>(
+        ::crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
 }  // namespace asg
