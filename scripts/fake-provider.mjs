@@ -3,8 +3,9 @@
 // POST /v1/chat/completions answers "Hello from the Asgard demo provider. You said: ..." with
 // usage, or as SSE chunks when stream is true (with a usage chunk when stream_options.include_usage).
 // The upstream model name picks a behaviour: *-slow (waits 3 s), *-slow-stream (chunks every 300 ms),
-// *-malformed (invalid JSON), *-error (HTTP 500), *-no-usage (omits usage). GET /_last shows the
-// last request's headers and body (for tests). Usage: fake-provider.mjs --port N [--pid-file F]
+// *-malformed (invalid JSON), *-error (HTTP 500), *-too-large (HTTP 413), *-no-usage (omits usage).
+// GET /_last shows the last request's headers and body (for tests).
+// Usage: fake-provider.mjs --port N [--pid-file F]
 import http from 'node:http';
 import fs from 'node:fs';
 
@@ -47,6 +48,11 @@ async function chat(req, res, body) {
   if (model.endsWith('-error')) {
     res.writeHead(500, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { message: 'the demo provider failed on purpose', type: 'server_error' } }));
+    return;
+  }
+  if (model.endsWith('-too-large')) {
+    res.writeHead(413, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'the demo provider refuses this request as too large', type: 'invalid_request_error' } }));
     return;
   }
   if (model.endsWith('-slow')) await sleep(3000);

@@ -38,6 +38,7 @@ import { assertErrorLogClean, env } from './helpers.js';
 const SYNC = 'gwtest:sync-faults';
 const M = {
   error: 'gwtest:faults-error',
+  tooLarge: 'gwtest:faults-too-large',
   slow: 'gwtest:faults-slow',
   malformed: 'gwtest:faults-malformed',
   noUsage: 'gwtest:faults-no-usage',
@@ -52,6 +53,7 @@ let p;
 before(async () => {
   p = await newGatewayProject('e2e-gw-faults');
   addModel(M.error, 'demo-error');
+  addModel(M.tooLarge, 'demo-too-large');
   addModel(M.slow, 'demo-slow');
   addModel(M.malformed, 'demo-malformed', { maxOutputTokens: MALFORMED_MAX_OUTPUT });
   addModel(M.noUsage, 'demo-no-usage');
@@ -112,6 +114,13 @@ describe('provider failures', () => {
     assert.equal(row.detail.model, M.error);
     assert.equal(Number(row.detail.cost_usd), 0);
     assert.equal(row.detail.output_tokens, 0);
+  });
+
+  test('the provider answers 413: 413 JSON body_too_large saying the provider refused it', async () => {
+    const res = await chat(p.key, chatBody('hi', { model: M.tooLarge }));
+    const error = assertOpenAIError(res, 413, 'body_too_large', 'the model provider refused the request as too large');
+    assert.equal(error.type, 'invalid_request_error');
+    assert.match(res.headers.get('x-asgard-request-id') ?? '', REQUEST_ID);
   });
 
   test('the provider cannot be reached (connection refused): 502 JSON bad_gateway', async (t) => {
