@@ -37,7 +37,7 @@ const COMMANDS = {
   key: ['create', 'list', 'revoke'], group: ['add', 'list'], settings: ['list', 'set'],
   standards: ['list', 'show', 'put'], drafts: ['list', 'show', 'approve', 'reject'], seed: ['list', 'import'],
   service: ['list', 'set'], requests: ['list', 'show', 'approve', 'deny'], budget: ['set', 'show'],
-  cost: [], audit: ['tail', 'verify'], mcp: [],
+  cost: [], audit: ['tail', 'calls', 'verify'], mcp: [],
 };
 
 describe('help and dispatch', () => {

@@ -15,7 +15,7 @@ import {
   REQUEST_ID,
   assertCompletion,
   assertOpenAIError,
-  auditRowsContaining,
+  logRowsContaining,
   chat,
   chatBody,
   demoProviderKey,
@@ -26,7 +26,7 @@ import {
   openaiClient,
   providerLastWith,
   streamChat,
-  waitForAudit,
+  waitForCalls,
   waitForSpend,
 } from './gateway_helpers.js';
 import { HOST, PORT, assertErrorLogClean, breakChecksum, craftToken, env } from './helpers.js';
@@ -402,7 +402,7 @@ describe('the models list', () => {
 });
 
 describe('accounting', () => {
-  test('every call has one gateway.chat audit row with its request id and no prompt text; get_cost shows the model\'s requests and spend', async () => {
+  test('every call has one call log row with its request id and no prompt text; get_cost shows the model\'s requests and spend', async () => {
     const secretPrompt = nonce('prompt-text-');
     const ids = [];
     for (let i = 0; i < 3; i++) {
@@ -419,31 +419,29 @@ describe('accounting', () => {
     assert.equal(all.length, ids.length, 'request ids are unique');
     for (const id of all) assert.match(id, REQUEST_ID);
 
-    const byId = await waitForAudit(p.projectId, all);
+    const byId = await waitForCalls(p.projectId, all);
     for (const id of all) {
       const rows = byId.get(id);
-      assert.equal(rows.length, 1, `exactly one audit row for ${id}: ${JSON.stringify(rows)}`);
+      assert.equal(rows.length, 1, `exactly one call log row for ${id}: ${JSON.stringify(rows)}`);
       const [row] = rows;
-      assert.equal(row.tool, 'gateway.chat');
       assert.equal(row.project_id, p.projectId);
-      assert.equal(Number(row.credential_id), Number(p.keyId), 'the row names the project key');
-      assert.equal(row.actor, `key:${p.projectId}`);
+      assert.equal(Number(row.token_id), Number(p.keyId), 'the row names the project key');
     }
     for (const id of ids.slice(0, 3)) {
-      const { outcome, detail } = byId.get(id)[0];
-      assert.equal(outcome, 'ok');
-      assert.equal(detail.model, DEFAULT_MODEL);
-      assert.equal(detail.status, 200);
-      assert.equal(detail.data_class, 'internal');
-      assert.ok(detail.input_tokens > 0 && detail.output_tokens > 0, JSON.stringify(detail));
-      assert.ok(Number(detail.cost_usd) > 0, JSON.stringify(detail));
+      const call = byId.get(id)[0];
+      assert.equal(call.outcome, 'ok');
+      assert.equal(call.model, DEFAULT_MODEL);
+      assert.equal(call.status, 200);
+      assert.equal(call.data_class, 'internal');
+      assert.ok(call.input_tokens > 0 && call.output_tokens > 0, JSON.stringify(call));
+      assert.ok(Number(call.cost_usd) > 0, JSON.stringify(call));
     }
     const denied = byId.get(ids[3])[0];
     assert.equal(denied.outcome, 'denied:guardrail_blocked');
-    assert.equal(denied.detail.status, 400);
-    assert.equal(auditRowsContaining(secretPrompt), 0, 'no prompt text in the audit log');
-    assert.equal(auditRowsContaining('AKIAABCDEFGHIJKLMNOP'), 0, 'no blocked secret in the audit log');
-    assert.equal(auditRowsContaining(p.key), 0, 'no project key in the audit log');
+    assert.equal(denied.status, 400);
+    assert.equal(logRowsContaining(secretPrompt), 0, 'no prompt text in the audit or call log');
+    assert.equal(logRowsContaining('AKIAABCDEFGHIJKLMNOP'), 0, 'no blocked secret in the audit or call log');
+    assert.equal(logRowsContaining(p.key), 0, 'no project key in the audit or call log');
 
     // Spend: one row per key and model; requests = the successful and failed calls that reached the model.
     const okCalls = governed.filter((g) => g.status === 200).length + 3;

@@ -286,31 +286,36 @@ export async function waitForSpend(projectId, predicate, what = 'the spend rows'
   }, { timeoutMs: 15_000, intervalMs: 100, what });
 }
 
-/** gateway.chat audit rows of a project, oldest first. */
-export function gatewayAuditRows(projectId) {
-  const out = psql(`SELECT row_to_json(a) FROM (SELECT id, actor, credential_id, tool, project_id, outcome, detail
-    FROM audit_log WHERE tool = 'gateway.chat' AND project_id = ${sqlText(projectId)} ORDER BY id) a`);
+/**
+ * A project's rows in the gateway's call log (gateway_calls), oldest first: id, at, project_id,
+ * token_id, model, data_class, outcome, status, input_tokens, output_tokens, cost_usd (a string
+ * with six decimals), redacted, request_id.
+ */
+export function gatewayCallRows(projectId) {
+  const out = psql(`SELECT row_to_json(c) FROM (SELECT id, at, project_id, token_id, model, data_class, outcome, status,
+    input_tokens, output_tokens, to_char(cost_micro_usd / 1e6, 'FM9999999990.000000') AS cost_usd, redacted, request_id
+    FROM gateway_calls WHERE project_id = ${sqlText(projectId)} ORDER BY id) c`);
   return out ? out.split('\n').map((line) => JSON.parse(line)) : [];
 }
 
-/** Waits until every request id has its gateway.chat audit row; returns the rows by request id. */
-export async function waitForAudit(projectId, requestIds) {
+/** Waits until every request id has its row in the call log; returns the rows by request id. */
+export async function waitForCalls(projectId, requestIds) {
   return eventually(() => {
-    const rows = gatewayAuditRows(projectId);
+    const rows = gatewayCallRows(projectId);
     const byId = new Map();
     for (const r of rows) {
-      const id = r.detail?.request_id;
-      if (!byId.has(id)) byId.set(id, []);
-      byId.get(id).push(r);
+      if (!byId.has(r.request_id)) byId.set(r.request_id, []);
+      byId.get(r.request_id).push(r);
     }
     return requestIds.every((id) => byId.has(id)) ? byId : null;
-  }, { timeoutMs: 15_000, intervalMs: 100, what: `audit rows for ${requestIds.length} gateway calls` });
+  }, { timeoutMs: 15_000, intervalMs: 100, what: `call log rows for ${requestIds.length} gateway calls` });
 }
 
-/** The number of audit rows (any tool) whose text contains needle. */
-export function auditRowsContaining(needle) {
-  return Number(psql(`SELECT count(*) FROM audit_log WHERE detail::text LIKE ${sqlText(`%${needle}%`)}
-    OR actor LIKE ${sqlText(`%${needle}%`)} OR coalesce(project_id, '') LIKE ${sqlText(`%${needle}%`)}`));
+/** The number of audit log and call log rows whose text contains needle. */
+export function logRowsContaining(needle) {
+  const like = sqlText(`%${needle}%`);
+  return Number(psql(`SELECT (SELECT count(*) FROM audit_log a WHERE a::text LIKE ${like})
+    + (SELECT count(*) FROM gateway_calls c WHERE c::text LIKE ${like})`));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import {
   removeModel,
   stateDir,
   syncGateway,
-  waitForAudit,
+  waitForCalls,
   waitForSpend,
 } from './gateway_helpers.js';
 import { assertErrorLogClean, openSession } from './helpers.js';
@@ -136,7 +136,7 @@ describe('Redis unavailable', () => {
     assert.equal(fits.status, 200, `a 0.04 USD worst case fits in 5 USD: ${fits.text}`);
 
     // The call served while failing open is accounted like any other.
-    const byId = await waitForAudit(p.projectId, servedIds);
+    const byId = await waitForCalls(p.projectId, servedIds);
     assert.equal(byId.get(servedIds[0])[0].outcome, 'ok');
     await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) >= 2 + servedIds.length), 'spend for the served calls');
   });

@@ -1,4 +1,4 @@
-// asgard standards list|show|put and asgard audit tail|verify.
+// asgard standards list|show|put and asgard audit tail|calls|verify.
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -6,7 +6,9 @@
 #include "cli/cli_args.hpp"
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
+#include "gateway/spend_log.hpp"
 #include "store/audit_log.hpp"
+#include "store/gateway_call_log.hpp"
 #include "store/standards_store.hpp"
 
 namespace asg::cli {
@@ -20,8 +22,18 @@ static const char kStandardsHelp[] =
 
 static const char kAuditHelp[] =
     "usage: asgard audit tail [-n N] [--json]\n"
+    "       asgard audit calls [-n N] [--project P] [--json]\n"
     "       asgard audit verify\n"
-    "verify walks the hash chain and reports an edited or deleted row (exit 1).\n";
+    "tail shows the control plane's audit log (mutations, secret reads, denials); calls the\n"
+    "gateway's call log (one row per /api/gateway/chat call). verify walks both hash chains and\n"
+    "reports an edited or deleted row (exit 1).\n";
+
+static int count_option(const Args& args) {
+    std::string n = args.option("n").value_or("20");
+    if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos)
+        throw CliError("--n must be a number", 2);
+    return std::stoi(n);
+}
 
 static std::string read_whole_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -119,16 +131,14 @@ int run_standards(const CliSettings& settings, const Words& words) {
 }
 
 int run_audit(const CliSettings& settings, const Words& words) {
-    Args args(words, {"n"}, {"json"});
+    Args args(words, {"n", "project"}, {"json"});
     if (args.help() || args.positional().empty()) return std::printf("%s", kAuditHelp), args.help() ? 0 : 2;
     std::string verb = args.positional_at(0, "subcommand");
     PgConnection db(settings.database_url);
     if (verb == "tail") {
         args.expect_positionals(1, "asgard audit tail [--n N] [--json]");
-        std::string n = args.option("n").value_or("20");
-        if (n.empty() || n.size() > 6 || n.find_first_not_of("0123456789") != std::string::npos)
-            throw CliError("--n must be a number", 2);
-        auto rows = audit_tail(db, std::stoi(n));
+        if (args.option("project")) throw CliError("--project is for asgard audit calls", 2);
+        auto rows = audit_tail(db, count_option(args));
         if (args.flag("json")) {
             Json list = json_own(json_array());
             for (const auto& r : rows) {
@@ -148,12 +158,43 @@ int run_audit(const CliSettings& settings, const Words& words) {
         }
         return 0;
     }
+    if (verb == "calls") {
+        args.expect_positionals(1, "asgard audit calls [--n N] [--project P] [--json]");
+        auto rows = gateway_calls_tail(db, count_option(args), args.option("project"));
+        auto usd = [](std::int64_t micro) { return format_usd(micro); };
+        if (args.flag("json")) {
+            Json list = json_own(json_array());
+            for (const auto& r : rows)
+                json_array_append_new(list.get(), json_pack("{s:I,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s}",
+                    "id", (json_int_t)r.id, "at", r.at.c_str(), "project_id", r.project_id.c_str(), "token_id",
+                    (json_int_t)r.token_id, "model", r.model.c_str(), "data_class", r.data_class.c_str(), "outcome",
+                    r.outcome.c_str(), "status", (json_int_t)r.status, "input_tokens", (json_int_t)r.input_tokens,
+                    "output_tokens", (json_int_t)r.output_tokens, "cost_usd", usd(r.cost_micro_usd).c_str(), "redacted",
+                    r.redacted.c_str(), "request_id", r.request_id.c_str()));
+            print_json(list.get());
+        } else {
+            std::vector<std::vector<std::string>> table;
+            auto or_dash = [](const std::string& v) { return v.empty() ? std::string("-") : v; };
+            for (const auto& r : rows)
+                table.push_back({std::to_string(r.id), r.at, r.project_id, std::to_string(r.token_id), or_dash(r.model),
+                                 or_dash(r.data_class), r.outcome, std::to_string(r.status),
+                                 std::to_string(r.input_tokens) + "/" + std::to_string(r.output_tokens),
+                                 usd(r.cost_micro_usd), or_dash(r.redacted), r.request_id});
+            print_table({"ID", "AT", "PROJECT", "KEY", "MODEL", "DATA_CLASS", "OUTCOME", "STATUS", "TOKENS IN/OUT",
+                         "COST_USD", "REDACTED", "REQUEST_ID"},
+                        table);
+        }
+        return 0;
+    }
     if (verb == "verify") {
         args.expect_positionals(1, "asgard audit verify");
-        std::int64_t checked = 0;
+        std::int64_t checked = 0, calls = 0;
         std::string problem = audit_verify(db, checked);
         if (!problem.empty()) throw CliError("audit log tampered: " + problem);
+        problem = gateway_calls_verify(db, calls);
+        if (!problem.empty()) throw CliError("gateway call log tampered: " + problem);
         std::printf("audit log intact: %lld rows verified\n", (long long)checked);
+        std::printf("gateway call log intact: %lld rows verified\n", (long long)calls);
         return 0;
     }
     throw CliError("unknown subcommand 'audit " + verb + "' (see asgard audit --help)", 2);

@@ -466,7 +466,8 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
-    queue_spend_row({utc_day(now_ms()), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
+    std::int64_t now = now_ms();
+    queue_spend_row({now, utc_day(now), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
                principal_.token_id, in, out, cost, status, true, redacted_list()});
 }
 
@@ -511,7 +512,8 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
 
 void GatewayCall::settle(bool client_aborted) {
     if (!proceeded_) {
-        queue_spend_row({utc_day(now_ms()), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
+        std::int64_t now = now_ms();
+        queue_spend_row({now, utc_day(now), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
                    "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
         return;
     }

@@ -1,5 +1,5 @@
-// Spend and audit rows: the queue, the json text of each row's detail, the hash chain and the
-// COPY to PostgreSQL.
+// Spend and call rows: the queue, the spend sums, the call log's hash chain and the COPY to
+// PostgreSQL.
 #include "gateway/spend_log.hpp"
 
 #include <time.h>
@@ -11,10 +11,8 @@
 #include <mutex>
 #include <vector>
 
-#include "store/audit_log.hpp"
 #include "store/pg_connection.hpp"
 #include "util/crypto.hpp"
-#include "util/json_writer.hpp"
 
 namespace asg {
 
@@ -27,9 +25,6 @@ std::vector<SpendRow> g_spend;
 // memory is reused rather than freshly mapped (and faulted in on the event loop) every second.
 std::vector<SpendRow> g_spend_spare;
 std::size_t g_spend_dropped = 0;  // rows refused while PostgreSQL was not keeping up
-
-// A gateway call acts with its project's key.
-std::string actor_of(const SpendRow& r) { return "key:" + r.project; }
 
 // The UTC date of a millisecond timestamp, as strftime's format gives it.
 std::string utc_date(std::int64_t now, const char* format) {
@@ -46,47 +41,50 @@ void append_int(std::string& out, std::int64_t value) {
     out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
-// The audit detail in the form every audit row's detail has: as PostgreSQL prints jsonb (keys
-// ordered by length, then bytes; ", " and ": " separators; strings escaped as write_json_string
-// does, which is PostgreSQL's escape_json). It is stored as json, this very text, which
-// asgard_audit_row_hash() hashes again when the log is verified.
-void write_audit_detail(std::string& out, const SpendRow& r) {
-    out = "{";
-    auto key = [&](const char* name) {
-        if (out.size() > 1) out += ", ";
-        out += '"';
-        out += name;
-        out += "\": ";
+// The call's chain hash: SHA-256 of the previous row's hash, then the fields joined by 0x1f, as
+// asgard_gateway_call_hash() joins them when the log is verified. `scratch` is reused.
+Digest call_hash(std::string_view prev, const SpendRow& r, std::int64_t at_us, std::string& scratch) {
+    scratch.assign(prev);
+    auto field = [&scratch](std::string_view text) {
+        scratch += text;
+        scratch += '\x1f';
     };
-    if (!r.model->empty()) {
-        key("model");
-        write_json_string(out, *r.model);
-    }
-    key("status");
-    append_int(out, r.status);
-    key("cost_usd");
-    write_json_string(out, format_usd(r.cost_micro));
-    if (!r.redacted.empty()) {
-        key("redacted");
-        write_json_string(out, r.redacted);
-    }
-    if (!r.data_class.empty()) {
-        key("data_class");
-        write_json_string(out, r.data_class);
-    }
-    key("request_id");
-    write_json_string(out, r.request_id.data());
-    key("input_tokens");
-    append_int(out, r.input_tokens);
-    key("output_tokens");
-    append_int(out, r.output_tokens);
-    out += '}';
+    auto number = [&scratch](std::int64_t value) {
+        append_int(scratch, value);
+        scratch += '\x1f';
+    };
+    number(at_us);
+    field(r.project);
+    number(r.token_id);
+    field(*r.model);
+    field(r.data_class);
+    field(r.outcome);
+    number(r.status);
+    number(r.input_tokens);
+    number(r.output_tokens);
+    number(r.cost_micro);
+    field(r.redacted);
+    scratch += r.request_id.data();
+    return sha256(scratch);
 }
 
-std::string audit_detail(const SpendRow& r) {
-    std::string out;
-    write_audit_detail(out, r);
-    return out;
+// Where a batch's rows chain on: under the call log's advisory lock (held to the end of the
+// transaction), the last row's hash and a block of ids, one setval instead of a nextval per row.
+struct ChainStart {
+    std::string prev_hash;
+    std::int64_t first_id;
+};
+
+ChainStart start_chain(PgConnection& db, std::size_t rows) {
+    db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.gateway_calls'))");
+    auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM gateway_calls ORDER BY id DESC LIMIT 1), ''),"
+                        " setval('gateway_calls_id_seq', nextval('gateway_calls_id_seq') + $1 - 1)",
+                        {std::to_string(rows)});
+    ChainStart start{"", last.int64(0, 1) - static_cast<std::int64_t>(rows) + 1};
+    const std::string hex = last.text(0, 0);
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        start.prev_hash.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return start;
 }
 
 // A batch's spend summed per (day, project, key, model): nearly always one group per batch.
@@ -125,7 +123,7 @@ void upsert_spend(PgConnection& db, const SpendSum& s) {
              std::to_string(s.out), std::to_string(s.micro)});
 }
 
-// A batch PostgreSQL refused for its data: each spend group, then each audit row, on its own (a
+// A batch PostgreSQL refused for its data: each spend group, then each call row, on its own (a
 // savepoint each), so one bad row cannot hold back every other one. The spend stays summed per
 // group: one upsert per row would update the same spend_daily row thousands of times in one
 // transaction, each update walking every earlier version of that row. What still fails is
@@ -148,18 +146,35 @@ std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::strin
         pg_transaction(db, [&] {
             for (const auto& sum : sum_spend(rows))
                 if (!on_its_own(db, [&] { upsert_spend(db, sum); })) dropped_spend += static_cast<std::size_t>(sum.requests);
-            for (const auto& r : rows)
-                if (!on_its_own(db, [&] {
-                        audit_append(db, {actor_of(r), r.token_id, "gateway.chat", r.project, r.outcome, audit_detail(r)});
-                    }))
+            ChainStart chain = start_chain(db, rows.size());
+            std::string scratch;
+            for (std::size_t i = 0; i < rows.size(); ++i) {
+                const SpendRow& r = rows[i];
+                std::int64_t at_us = r.at_ms * 1000;
+                Digest hash = call_hash(chain.prev_hash, r, at_us, scratch);
+                bool written = on_its_own(db, [&] {
+                    db.exec("INSERT INTO gateway_calls (id, at, project_id, token_id, model, data_class, outcome, status,"
+                            " input_tokens, output_tokens, cost_micro_usd, redacted, request_id, prev_hash, row_hash)"
+                            " VALUES ($1, to_timestamp($2::numeric / 1000000), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                            " $13, decode($14, 'hex'), decode($15, 'hex'))",
+                            {std::to_string(chain.first_id + static_cast<std::int64_t>(i)), std::to_string(at_us), r.project,
+                             std::to_string(r.token_id), *r.model, r.data_class, r.outcome, std::to_string(r.status),
+                             std::to_string(r.input_tokens), std::to_string(r.output_tokens), std::to_string(r.cost_micro),
+                             r.redacted, std::string(r.request_id.data()), to_hex(chain.prev_hash), to_hex(as_view(hash))});
+                });
+                if (written) {
+                    chain.prev_hash.assign(as_view(hash));  // a row that failed leaves a gap in the ids, not in the chain
+                } else {
                     ++dropped_rows;
+                }
+            }
         });
     } catch (const std::exception& e) {
         return std::string("a batch was refused (") + cause + ") and writing it row by row failed: " + e.what();
     }
     if (dropped_rows == 0 && dropped_spend == 0) return "";
     // The counts first: PostgreSQL's message can be long enough for the log line to cut it.
-    return std::to_string(dropped_rows) + " audit row(s) and the spend of " + std::to_string(dropped_spend) +
+    return std::to_string(dropped_rows) + " call row(s) and the spend of " + std::to_string(dropped_spend) +
            " call(s) could not be written and were dropped; the batch was refused: " + cause;
 }
 
@@ -181,63 +196,36 @@ void keep_as_spare(std::vector<SpendRow>&& rows) {
     if (rows.capacity() > g_spend_spare.capacity()) g_spend_spare.swap(rows);
 }
 
-// The batch's audit rows, chained on from the log's last row. Under the log's advisory lock, which
-// every writer of the log takes before it draws an id, the batch takes its ids as one block (one
-// setval instead of a nextval per row), so ids still follow the chain's order.
-void write_audit(PgConnection& db, const std::vector<SpendRow>& rows) {
-    db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.audit_log'))");
-    auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1), ''),"
-                        " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,"
-                        " setval(pg_get_serial_sequence('audit_log', 'id'),"
-                        " nextval(pg_get_serial_sequence('audit_log', 'id')) + $1 - 1)",
-                        {std::to_string(rows.size())});
-    std::string prev;
-    const std::string prev_hex = last.text(0, 0);
-    for (std::size_t i = 0; i + 1 < prev_hex.size(); i += 2)
-        prev.push_back(static_cast<char>(std::stoi(prev_hex.substr(i, 2), nullptr, 16)));
-    std::int64_t micros = last.int64(0, 1);
-    const std::int64_t first_id = last.int64(0, 2) - static_cast<std::int64_t>(rows.size()) + 1;
+// The batch's call rows, chained on from the log's last row, in one binary COPY.
+void write_calls(PgConnection& db, const std::vector<SpendRow>& rows) {
+    ChainStart chain = start_chain(db, rows.size());
     thread_local PgCopyBinary copy;  // its buffer is kept from batch to batch
     copy.reset();
-    thread_local std::string detail, actor, hashed;
-    static constexpr std::string_view kTool = "gateway.chat";
+    thread_local std::string scratch;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const SpendRow& r = rows[i];
-        std::int64_t at_us = micros + static_cast<std::int64_t>(i);
-        write_audit_detail(detail, r);
-        actor = "key:";
-        actor += r.project;
-        // The row hash: SHA-256 of the previous hash, then the fields joined by 0x1f.
-        hashed = prev;
-        append_int(hashed, at_us);
-        hashed += '\x1f';
-        hashed += actor;
-        hashed += '\x1f';
-        append_int(hashed, r.token_id);
-        hashed += '\x1f';
-        hashed += kTool;
-        hashed += '\x1f';
-        hashed += r.project;
-        hashed += '\x1f';
-        hashed += r.outcome;
-        hashed += '\x1f';
-        hashed += detail;
-        Digest hash = sha256(hashed);
-        copy.begin_row(10);
-        copy.int8(first_id + static_cast<std::int64_t>(i));
+        std::int64_t at_us = r.at_ms * 1000;
+        Digest hash = call_hash(chain.prev_hash, r, at_us, scratch);
+        copy.begin_row(15);
+        copy.int8(chain.first_id + static_cast<std::int64_t>(i));
         copy.timestamptz_us(at_us);
-        copy.text(actor);
-        copy.int8(r.token_id);
-        copy.text(kTool);
         copy.text(r.project);
+        copy.int8(r.token_id);
+        copy.text(*r.model);
+        copy.text(r.data_class);
         copy.text(r.outcome);
-        copy.text(detail);
-        copy.text(prev);
-        prev.assign(as_view(hash));
-        copy.text(prev);
+        copy.int4(r.status);
+        copy.int8(r.input_tokens);
+        copy.int8(r.output_tokens);
+        copy.int8(r.cost_micro);
+        copy.text(r.redacted);
+        copy.text(r.request_id.data());
+        copy.text(chain.prev_hash);
+        chain.prev_hash.assign(as_view(hash));
+        copy.text(chain.prev_hash);
     }
-    db.copy_in("COPY audit_log (id, at, actor, credential_id, tool, project_id, outcome, detail, prev_hash, row_hash)"
-               " FROM STDIN (FORMAT binary)",
+    db.copy_in("COPY gateway_calls (id, at, project_id, token_id, model, data_class, outcome, status, input_tokens,"
+               " output_tokens, cost_micro_usd, redacted, request_id, prev_hash, row_hash) FROM STDIN (FORMAT binary)",
                copy.finish());
 }
 
@@ -307,7 +295,7 @@ std::string flush_gateway_spend() {
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
             for (const auto& sum : sum_spend(rows)) upsert_spend(db, sum);
-            write_audit(db, rows);
+            write_calls(db, rows);
         });
         rows.clear();
         keep_as_spare(std::move(rows));

@@ -1,6 +1,6 @@
-// The worker's queue of gateway spend and audit rows, and its flush to PostgreSQL: one spend
-// upsert per (day, project, key, model) and one hash-chained audit row per call, in one
-// transaction, the audit rows sent with binary COPY.
+// The worker's queue of gateway spend and call rows, and its flush to PostgreSQL: one spend
+// upsert per (day, project, key, model) and one hash-chained gateway_calls row per call, in one
+// transaction, the call rows sent with binary COPY.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -14,6 +14,7 @@ namespace asg {
 // One call's record. Built without allocating in the common case: the model name stays inside
 // the snapshot the row holds on to.
 struct SpendRow {
+    std::int64_t at_ms;  // when the call ended
     std::string day, project;
     std::shared_ptr<const GatewaySnapshot> snapshot;
     const std::string* model;

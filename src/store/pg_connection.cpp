@@ -113,6 +113,11 @@ void PgCopyBinary::text(std::string_view value) {
 }
 
 
+void PgCopyBinary::int4(std::int32_t value) {
+    be32(4);
+    be32(static_cast<std::uint32_t>(value));
+}
+
 void PgCopyBinary::int8(std::int64_t value) {
     be32(8);
     auto bits = static_cast<std::uint64_t>(value);

@@ -65,6 +65,7 @@ public:
     void begin_row(int fields);
     void null();
     void text(std::string_view value);     // text, json (its text as is), and bytea's raw bytes
+    void int4(std::int32_t value);
     void int8(std::int64_t value);
     void timestamptz_us(std::int64_t unix_micros);
     const std::string& finish();           // adds the trailer; the buffer to hand to copy_in

@@ -1,0 +1,37 @@
+// The gateway call log's SQL: the tail, and the chain walk asgard_gateway_call_hash() recomputes.
+#include "store/gateway_call_log.hpp"
+
+namespace asg {
+
+std::vector<GatewayCallRow> gateway_calls_tail(PgConnection& db, int limit, const std::optional<std::string>& project_id) {
+    auto r = db.exec(
+        "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), project_id, token_id, model,"
+        " data_class, outcome, status, input_tokens, output_tokens, cost_micro_usd, redacted, request_id"
+        " FROM (SELECT * FROM gateway_calls WHERE $2::text IS NULL OR project_id = $2 ORDER BY id DESC LIMIT $1) t"
+        " ORDER BY id",
+        {std::to_string(limit), project_id ? PgParam(*project_id) : std::nullopt});
+    std::vector<GatewayCallRow> rows;
+    for (int i = 0; i < r.rows(); ++i)
+        rows.push_back({r.int64(i, 0), r.int64(i, 3), r.int64(i, 7), r.int64(i, 8), r.int64(i, 9), r.int64(i, 10),
+                        r.text(i, 1), r.text(i, 2), r.text(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 11), r.text(i, 12)});
+    return rows;
+}
+
+std::string gateway_calls_verify(PgConnection& db, std::int64_t& rows_checked) {
+    // As for the audit log: each row must hash correctly and point at the previous row's hash; a
+    // gap in the ids (a batch's row PostgreSQL refused) is no break, a missing row is.
+    auto r = db.exec(
+        "SELECT id, prev_hash = coalesce(lag(row_hash) OVER (ORDER BY id), '\\x'::bytea),"
+        " row_hash = asgard_gateway_call_hash(prev_hash, at, project_id, token_id, model, data_class, outcome, status,"
+        " input_tokens, output_tokens, cost_micro_usd, redacted, request_id) FROM gateway_calls ORDER BY id");
+    rows_checked = r.rows();
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string id = r.text(i, 0);
+        if (!r.boolean(i, 2)) return "row " + id + " was edited: its hash does not match its content";
+        if (!r.boolean(i, 1))
+            return "the chain breaks before row " + id + ": a row before it was deleted or edited";
+    }
+    return "";
+}
+
+}  // namespace asg
