@@ -23,7 +23,10 @@ typedef struct {
 typedef struct {
     ngx_http_request_t     *request;
     asg_gateway_call_t     *call;
+    ngx_http_asgard_ctx_t  *ctx;      /* in the pool: outlives r->ctx, which a redirect clears */
 } ngx_http_asgard_call_holder_t;
+
+static void ngx_http_asgard_call_cleanup(void *data);
 
 /* A reservation waiting on the asynchronous Redis connection. Heap memory: a reply that arrives
  * after the timeout finds it, sees the request has moved on, and frees it. */
@@ -122,6 +125,23 @@ ngx_http_asgard_settle_done(void *data)
     ngx_http_asgard_settle_task_t  *t = data;
 
     asg_gateway_call_free(t->call);
+}
+
+
+/* The gateway call's context once an internal redirect (error_page to a 502/504 answer) has
+ * cleared the module's r->ctx: found through the call's pool cleanup, as ModSecurity-nginx does. */
+ngx_http_asgard_ctx_t *
+ngx_http_asgard_gateway_ctx_after_redirect(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_asgard_call_cleanup) {
+            return ((ngx_http_asgard_call_holder_t *) cln->data)->ctx;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -512,6 +532,7 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
         holder = cln->data;
         holder->request = r;
         holder->call = ctx->call;
+        holder->ctx = ctx;
         cln->handler = ngx_http_asgard_call_cleanup;
 
         if (verdict.status != 0) {

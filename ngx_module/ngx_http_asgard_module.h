@@ -89,6 +89,7 @@ ngx_uint_t ngx_http_asgard_redis_available(void);
 /* ngx_http_asgard_usage_filter.c */
 ngx_int_t ngx_http_asgard_usage_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_asgard_request_id(ngx_http_request_t *r, ngx_str_t *id);
+ngx_http_asgard_ctx_t *ngx_http_asgard_gateway_ctx_after_redirect(ngx_http_request_t *r);
 
 /* ngx_http_asgard_mcp.c */
 ngx_int_t ngx_http_asgard_mcp_handler(ngx_http_request_t *r);

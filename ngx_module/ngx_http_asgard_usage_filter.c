@@ -56,10 +56,26 @@ ngx_http_asgard_request_id(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+/* The rate-limit headers of a call that went on to the provider (the verdict lives in the pool). */
+static void
+ngx_http_asgard_add_verdict_headers(ngx_http_request_t *r, asg_gateway_verdict_t *verdict)
+{
+    int  i;
+
+    if (verdict == NULL) {
+        return;
+    }
+
+    for (i = 0; i < verdict->nheaders; i++) {
+        ngx_http_asgard_add_header_ref(r, verdict->header_names[i], verdict->header_values[i],
+                                       ngx_strlen(verdict->header_values[i]));
+    }
+}
+
+
 static ngx_int_t
 ngx_http_asgard_header_filter(ngx_http_request_t *r)
 {
-    int                           i;
     ngx_str_t                     id;
     ngx_http_asgard_ctx_t        *ctx;
     ngx_http_asgard_loc_conf_t   *alcf;
@@ -82,19 +98,23 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
 
+    if (ctx == NULL && r->internal) {
+        /* error_page answered for the provider (502, 504, 413): the call was still counted, so
+         * its rate-limit headers go out with the answer. */
+        ctx = ngx_http_asgard_gateway_ctx_after_redirect(r);
+        if (ctx != NULL && ctx->gateway_state == NGX_HTTP_ASGARD_GW_PROXYING) {
+            ngx_http_asgard_add_verdict_headers(r, ctx->verdict);
+        }
+        return ngx_http_next_header_filter(r);
+    }
+
     if (ctx == NULL || ctx->call == NULL || ctx->gateway_state != NGX_HTTP_ASGARD_GW_PROXYING
         || r->upstream == NULL)
     {
         return ngx_http_next_header_filter(r);
     }
 
-    if (ctx->verdict != NULL) {
-        for (i = 0; i < ctx->verdict->nheaders; i++) {
-            ngx_http_asgard_add_header_ref(r, ctx->verdict->header_names[i],
-                                           ctx->verdict->header_values[i],
-                                           ngx_strlen(ctx->verdict->header_values[i]));
-        }
-    }
+    ngx_http_asgard_add_verdict_headers(r, ctx->verdict);
 
     asg_gateway_response_start(ctx->call, (int) r->headers_out.status,
                                (const char *) r->headers_out.content_type.data,

@@ -101,11 +101,21 @@ function portRefuses(host, port) {
   });
 }
 
+// The call was counted before the provider failed, so its answer carries the rate-limit headers.
+function assertRateHeaders(res) {
+  for (const name of ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-limit-tokens',
+    'x-ratelimit-remaining-tokens']) {
+    assert.match(res.headers.get(name) ?? '', /^\d+$/, `${name} on the ${res.status}`);
+  }
+  assert.match(res.headers.get('x-ratelimit-reset-requests') ?? '', /^\d+s$/);
+}
+
 describe('provider failures', () => {
-  test('the provider answers 500: 502 JSON bad_gateway, with the request id; the call is audited as upstream_error and costs nothing', async () => {
+  test('the provider answers 500: 502 JSON bad_gateway, with the request id and rate-limit headers; the call is audited as upstream_error and costs nothing', async () => {
     const res = await chat(p.key, chatBody('hi', { model: M.error }));
     const error = assertOpenAIError(res, 502, 'bad_gateway', 'the model provider failed or could not be reached');
     assert.equal(error.type, 'upstream_error');
+    assertRateHeaders(res);
     assert.ok(!res.text.includes('failed on purpose'), 'the provider\'s own error body is not passed on');
     const id = res.headers.get('x-asgard-request-id');
     assert.match(id ?? '', REQUEST_ID);
@@ -120,6 +130,7 @@ describe('provider failures', () => {
     const res = await chat(p.key, chatBody('hi', { model: M.tooLarge }));
     const error = assertOpenAIError(res, 413, 'body_too_large', 'the model provider refused the request as too large');
     assert.equal(error.type, 'invalid_request_error');
+    assertRateHeaders(res);
     assert.match(res.headers.get('x-asgard-request-id') ?? '', REQUEST_ID);
   });
 
@@ -140,6 +151,7 @@ describe('provider failures', () => {
     const res = await chat(p.key, chatBody('hi', { model: M.slow }));
     const error = assertOpenAIError(res, 504, 'gateway_timeout', 'the model provider did not answer in time');
     assert.equal(error.type, 'upstream_error');
+    assertRateHeaders(res);
     assert.ok(res.ms >= 1900 && res.ms < 2900, `answered after ${res.ms} ms (timeout 2 s, provider 3 s)`);
     const row = await auditOf(res.headers.get('x-asgard-request-id'));
     assert.equal(row.outcome, 'upstream_error');
