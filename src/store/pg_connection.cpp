@@ -64,25 +64,40 @@ void PgConnection::exec_script(const std::string& sql) {
 }
 
 void PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
-    auto fail = [this](PGresult* raw) {
-        PgResult result(raw);
-        const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-        throw PgError(trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get())), state ? state : "08006");
-    };
+    copy_start(copy_sql);
+    copy_send(data);
+    copy_end();
+}
+
+void PgConnection::copy_start(const std::string& copy_sql) {
     PGresult* start = PQexec(conn_.get(), copy_sql.c_str());
-    if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) fail(start);
+    if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+        PgResult result(start);
+        const char* state = start ? PQresultErrorField(start, PG_DIAG_SQLSTATE) : nullptr;
+        throw PgError(trimmed(start ? PQresultErrorMessage(start) : PQerrorMessage(conn_.get())), state ? state : "08006");
+    }
     PQclear(start);
+}
+
+void PgConnection::copy_send(std::string_view data) {
     constexpr std::size_t kChunk = 1 << 20;
     for (std::size_t at = 0; at < data.size(); at += kChunk) {
         int n = static_cast<int>(std::min(kChunk, data.size() - at));
-        if (PQputCopyData(conn_.get(), data.data() + at, n) != 1) break;  // the result names the failure
+        if (PQputCopyData(conn_.get(), data.data() + at, n) != 1) return;  // copy_end's result names the failure
     }
+    PQflush(conn_.get());
+}
+
+void PgConnection::copy_end() {
     PQputCopyEnd(conn_.get(), nullptr);
     PGresult* end = PQgetResult(conn_.get());
     ExecStatusType status = end ? PQresultStatus(end) : PGRES_FATAL_ERROR;
     while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
-    if (status != PGRES_COMMAND_OK) fail(end);
-    PQclear(end);
+    PgResult result(end);
+    if (status != PGRES_COMMAND_OK) {
+        const char* state = end ? PQresultErrorField(end, PG_DIAG_SQLSTATE) : nullptr;
+        throw PgError(trimmed(end ? PQresultErrorMessage(end) : PQerrorMessage(conn_.get())), state ? state : "08006");
+    }
 }
 
 PgCopyBinary::PgCopyBinary() { reset(); }

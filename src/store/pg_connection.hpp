@@ -46,6 +46,11 @@ public:
     void exec_script(const std::string& sql);
     // COPY ... FROM STDIN with `data` as the whole input (e.g. from PgCopyBinary).
     void copy_in(const std::string& copy_sql, std::string_view data);
+    // The same in pieces: copy_start, any number of copy_send, copy_end (which throws PgError
+    // with the server's reason when the COPY failed).
+    void copy_start(const std::string& copy_sql);
+    void copy_send(std::string_view data);
+    void copy_end();
     bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
     PGconn* raw() { return conn_.get(); }
 
@@ -69,6 +74,10 @@ public:
     void int8(std::int64_t value);
     void timestamptz_us(std::int64_t unix_micros);
     const std::string& finish();           // adds the trailer; the buffer to hand to copy_in
+    // Streaming: the rows added so far (and the header, the first time), handed over and cleared.
+    std::size_t pending() const { return data_.size(); }
+    std::string_view rows_so_far() const { return data_; }
+    void clear_sent() { data_.clear(); }
 
 private:
     void be32(std::uint32_t value);
