@@ -29,7 +29,7 @@ import {
   waitForCalls,
   waitForSpend,
 } from './gateway_helpers.js';
-import { HOST, PORT, assertErrorLogClean, breakChecksum, craftToken, env } from './helpers.js';
+import { HOST, PORT, assertErrorLogClean, breakChecksum, craftToken, env, postHeadersOnly } from './helpers.js';
 
 let p; // { user, userToken, session, projectId, key, keyId }
 
@@ -314,30 +314,11 @@ describe('bad requests', () => {
 
   test('a 20 MB body (over nginx\'s client_max_body_size 16m) is refused with a 413 JSON error before it is read', async () => {
     // Only the headers are sent: nginx refuses by Content-Length before reading the body.
-    const answer = await new Promise((resolve) => {
-      const socket = net.connect(PORT, HOST);
-      let data = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (d) => {
-        data += d;
-        const end = data.indexOf('\r\n\r\n');
-        const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, end));
-        if (end >= 0 && length && Buffer.byteLength(data.slice(end + 4)) >= Number(length[1])) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', () => resolve(data));
-      socket.on('close', () => resolve(data));
-      socket.setTimeout(3000, () => { socket.destroy(); resolve(data); });
-      socket.on('connect', () => socket.write(`POST ${CHAT_PATH} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\n` +
-        `Authorization: Bearer ${p.key}\r\nContent-Type: application/json\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n{"model":`));
-    });
-    const [head, ...rest] = answer.split('\r\n\r\n');
-    assert.match(head, /^HTTP\/1\.1 413 /, answer.slice(0, 300));
+    const { head, body } = await postHeadersOnly(CHAT_PATH, 20 * 1024 * 1024, { Authorization: `Bearer ${p.key}` });
+    assert.match(head, /^HTTP\/1\.1 413 /, head);
     // nginx refuses it (client_max_body_size 16m) before Asgard runs; error_page answers in JSON.
     assert.match(head, /\r\ncontent-type: application\/json/i, head);
-    const error = JSON.parse(rest.join('\r\n\r\n')).error;
+    const error = JSON.parse(body).error;
     assert.equal(error.code, 'body_too_large');
     assert.equal(error.message, 'the request body exceeds client_max_body_size');
   });

@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
 function required(name) {
@@ -196,6 +197,34 @@ export function rawRequest({ method = 'POST', path = '/mcp', headers = {}, body 
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
+  });
+}
+
+/**
+ * Sends only the headers of a POST whose Content-Length claims `bytes` (nginx refuses it before
+ * reading a body) and resolves with { head, body } of the answer as raw text.
+ */
+export function postHeadersOnly(path, bytes, headers = {}) {
+  return new Promise((resolve) => {
+    const socket = net.connect(PORT, HOST);
+    let data = '';
+    const done = () => {
+      const [head, ...rest] = data.split('\r\n\r\n');
+      resolve({ head, body: rest.join('\r\n\r\n') });
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => {
+      data += d;
+      const end = data.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, end));
+      if (end >= 0 && length && Buffer.byteLength(data.slice(end + 4)) >= Number(length[1])) socket.destroy();
+    });
+    socket.on('close', done);
+    socket.on('error', () => {});
+    socket.setTimeout(3000, () => socket.destroy());
+    const lines = Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.on('connect', () => socket.write(`POST ${path} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\n${lines}` +
+      `Content-Length: ${bytes}\r\n\r\n{"model":`));
   });
 }
 

@@ -1,7 +1,6 @@
 // Streamable HTTP transport rules of /mcp: Host and Origin checks, POST header rules, body size,
 // methods, paths, and the initialize handshake.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -13,6 +12,7 @@ import {
   openSession,
   PORT,
   post,
+  postHeadersOnly,
   rawRequest,
   request,
   SERVER_ERROR,
@@ -110,26 +110,10 @@ describe('POST /mcp header and body rules', () => {
   });
 
   test('a Content-Length over nginx\'s client_max_body_size (16m) gets a 413 JSON-RPC error before the body is read', async () => {
-    const answer = await new Promise((resolve) => {
-      const socket = net.connect(PORT, '127.0.0.1');
-      let data = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (d) => {
-        data += d;
-        const end = data.indexOf('\r\n\r\n');
-        const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, end));
-        if (end >= 0 && length && Buffer.byteLength(data.slice(end + 4)) >= Number(length[1])) socket.destroy();
-      });
-      socket.on('close', () => resolve(data));
-      socket.on('error', () => resolve(data));
-      socket.setTimeout(3000, () => socket.destroy());
-      socket.on('connect', () => socket.write(`POST /mcp HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n{"jsonrpc":`));
-    });
-    const [head, ...rest] = answer.split('\r\n\r\n');
-    assert.match(head, /^HTTP\/1\.1 413 /, answer.slice(0, 300));
+    const { head, body: text } = await postHeadersOnly('/mcp', 20 * 1024 * 1024, { Authorization: `Bearer ${token}` });
+    assert.match(head, /^HTTP\/1\.1 413 /, head);
     assert.match(head, /\r\ncontent-type: application\/json/i, head);
-    const body = JSON.parse(rest.join('\r\n\r\n'));
+    const body = JSON.parse(text);
     assert.equal(body.jsonrpc, '2.0');
     assert.equal(body.error.code, -32000);
     assert.match(body.error.message, /client_max_body_size/);

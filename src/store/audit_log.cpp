@@ -30,6 +30,10 @@ std::string audit_verify(PgConnection& db, std::int64_t& rows_checked) {
         "SELECT id, prev_hash = coalesce(lag(row_hash) OVER (ORDER BY id), '\\x'::bytea),"
         " row_hash = asgard_audit_row_hash(prev_hash, at, actor, credential_id, tool, project_id,"
         " outcome, detail) FROM audit_log ORDER BY id");
+    return first_chain_break(r, rows_checked);
+}
+
+std::string first_chain_break(const PgResult& r, std::int64_t& rows_checked) {
     rows_checked = r.rows();
     for (int i = 0; i < r.rows(); ++i) {
         std::string id = r.text(i, 0);

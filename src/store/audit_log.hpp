@@ -29,4 +29,8 @@ std::vector<AuditRow> audit_tail(PgConnection& db, int limit);
 // Walks the chain; returns "" when intact, else where it breaks.
 std::string audit_verify(PgConnection& db, std::int64_t& rows_checked);
 
+// The first break in a hash chain, given rows (id, prev_hash matches the row before,
+// row_hash matches the content) in id order; "" when there is none.
+std::string first_chain_break(const PgResult& rows, std::int64_t& rows_checked);
+
 }  // namespace asg

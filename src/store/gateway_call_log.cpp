@@ -1,6 +1,8 @@
 // The gateway call log's SQL: the tail, and the chain walk asgard_gateway_call_hash() recomputes.
 #include "store/gateway_call_log.hpp"
 
+#include "store/audit_log.hpp"
+
 namespace asg {
 
 std::vector<GatewayCallRow> gateway_calls_tail(PgConnection& db, int limit, const std::optional<std::string>& project_id) {
@@ -24,14 +26,7 @@ std::string gateway_calls_verify(PgConnection& db, std::int64_t& rows_checked) {
         "SELECT id, prev_hash = coalesce(lag(row_hash) OVER (ORDER BY id), '\\x'::bytea),"
         " row_hash = asgard_gateway_call_hash(prev_hash, at, project_id, token_id, model, data_class, outcome, status,"
         " input_tokens, output_tokens, cost_micro_usd, redacted, request_id) FROM gateway_calls ORDER BY id");
-    rows_checked = r.rows();
-    for (int i = 0; i < r.rows(); ++i) {
-        std::string id = r.text(i, 0);
-        if (!r.boolean(i, 2)) return "row " + id + " was edited: its hash does not match its content";
-        if (!r.boolean(i, 1))
-            return "the chain breaks before row " + id + ": a row before it was deleted or edited";
-    }
-    return "";
+    return first_chain_break(r, rows_checked);
 }
 
 }  // namespace asg
