@@ -697,7 +697,7 @@ ngx_http_asgard_gw_timer_done(void *data)
         ngx_http_asgard_flush_busy = 0;
         if (t->failed) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "asgard: gateway spend and audit rows: %s",
+                          "asgard: gateway spend and call rows: %s",
                           t->error);
         }
 

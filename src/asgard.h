@@ -192,7 +192,7 @@ void asg_gateway_counters_lost(void) ASG_NOEXCEPT;
  * by the I/O timeout). Returns 0,
  * or -1 with the reason in err. */
 int asg_gateway_return_leases(char *err, size_t errlen) ASG_NOEXCEPT;
-/* Settlement without I/O: computes the cost, queues the spend and audit rows, and adds the
+/* Settlement without I/O: computes the cost, queues the spend and call rows, and adds the
  * counter adjustments to the worker's sums. */
 void asg_gateway_settle_deferred(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
 /* The summed counter adjustments to send (up to ASG_REDIS_MAX_COMMANDS at a time; call again
@@ -213,12 +213,12 @@ void asg_gateway_response_start(asg_gateway_call_t *call, int status, const char
 void asg_gateway_response_data(asg_gateway_call_t *call, const char *data, size_t len) ASG_NOEXCEPT;
 /* The HTTP status the client finally got (provider errors are answered by error_page). */
 void asg_gateway_final_status(asg_gateway_call_t *call, int status) ASG_NOEXCEPT;
-/* After the call, on the thread pool: settle the reservation and queue spend and audit rows. */
+/* After the call, on the thread pool: settle the reservation and queue spend and call rows. */
 void asg_gateway_settle(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
 void asg_gateway_call_free(asg_gateway_call_t *call) ASG_NOEXCEPT;
 
 /* Thread pool, from timers: reload the configuration snapshot when it changed; write batched
- * spend and audit rows. Return 0, or -1 with a message in err. */
+ * spend and call rows. Return 0, or -1 with a message in err. */
 int asg_gateway_refresh(char *err, size_t errlen) ASG_NOEXCEPT;
 int asg_gateway_flush(char *err, size_t errlen) ASG_NOEXCEPT;
 /* GET /api/gateway/models for a principal: 200 with the list, or an error. */

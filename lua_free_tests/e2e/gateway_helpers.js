@@ -2,7 +2,7 @@
 // a project with its key minted over MCP, raw calls, the official openai client pointed at the
 // gateway, the demo provider's view of the last request (GET /_last), models of our own for the
 // demo provider's special behaviours, waiting until the gateway has loaded a configuration
-// change, and the spend and audit rows the gateway writes in batches.
+// change, and the spend and call log rows the gateway writes in batches.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -264,7 +264,7 @@ export async function syncGateway(key, alias = 'gwtest:sync') {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Spend and audit rows (written by the gateway about once a second)
+// Spend and call log rows (written by the gateway about once a second)
 
 /** spend_daily rows of a project: [{ model, token_id, requests, input_tokens, output_tokens, cost_usd }]. */
 export function spendRows(projectId) {

@@ -70,7 +70,7 @@ describe('the gateway\'s call log', () => {
 
     const byId = await waitForCalls(p.projectId, ids).catch((e) => {
       throw new Error(`${e.message}\nthe worker did not write these calls' rows: a batch holding a data_class with ` +
-        'JSON-special characters cannot be inserted (see "writing gateway spend failed" in the nginx error log)');
+        'JSON-special characters cannot be inserted (see "gateway spend and call rows" in the nginx error log)');
     });
     for (const id of ids.slice(0, -1)) {
       const [row] = byId.get(id);

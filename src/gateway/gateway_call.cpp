@@ -119,7 +119,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         return reject(v, 400, "data_class is required (public, internal, confidential or restricted)", "invalid_request_error", "missing_data_class");
     if (!known_data_class(data_class))
         return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
-    data_class_ = data_class;  // only a known class ever reaches the audit row
+    data_class_ = data_class;  // only a known class ever reaches the call log
     if (model_->data_classes.count(data_class_) == 0) {
         std::string allowed;
         for (const auto& c : model_->data_classes) allowed += (allowed.empty() ? "" : ", ") + c;
@@ -482,7 +482,7 @@ std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount t
 
 void GatewayCall::settle_deferred(bool client_aborted) {
     if (!proceeded_) {
-        settle(client_aborted);  // a refused call: audited only, no counters to adjust
+        settle(client_aborted);  // a refused call: logged only, no counters to adjust
         return;
     }
     std::int64_t in = 0, out = 0;

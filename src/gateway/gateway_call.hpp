@@ -61,7 +61,7 @@ public:
     void followup_sent() { followup_.clear(); }
     // Everything reserve_commands() adds, taken back (a reply that came after the call gave up).
     std::vector<std::vector<std::string>> undo_reservation_commands() const;
-    // After the call: settle the reservation and queue the spend and audit rows (Redis; thread pool).
+    // After the call: settle the reservation and queue the spend and call rows (Redis; thread pool).
     void settle(bool client_aborted);
     // The same without I/O: what the reservation over-counted goes back to the lease it came
     // from, or joins the per-worker sums that drain_settlements() hands to the asynchronous

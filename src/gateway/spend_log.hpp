@@ -22,7 +22,7 @@ struct SpendRow {
     std::string data_class, outcome;
     std::int64_t token_id, input_tokens, output_tokens, cost_micro;
     int status;
-    bool spend;            // false: a refused call, audited only
+    bool spend;            // false: a refused call, logged only
     std::string redacted;  // detectors whose findings were redacted, comma-separated
 };
 
