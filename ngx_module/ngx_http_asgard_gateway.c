@@ -128,7 +128,7 @@ ngx_http_asgard_settle_done(void *data)
 }
 
 
-/* The gateway call's context once an internal redirect (error_page to a 502/504 answer) has
+/* The gateway call's context once an internal redirect (error_page answering 502, 504 or 413) has
  * cleared the module's r->ctx: found through the call's pool cleanup, as ModSecurity-nginx does. */
 ngx_http_asgard_ctx_t *
 ngx_http_asgard_gateway_ctx_after_redirect(ngx_http_request_t *r)

@@ -481,12 +481,10 @@ std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount t
 }  // namespace
 
 void GatewayCall::settle_deferred(bool client_aborted) {
-    if (!proceeded_) {
-        settle(client_aborted);  // a refused call: logged only, no counters to adjust
-        return;
-    }
+    if (!proceeded_) return queue_refused();
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
+    Overcount over = overcount(in, out, cost);
     // What the reservation over-counted goes back into the worker's lease when it came from one,
     // else (or when the lease is gone) to Redis with the next batch.
     auto give_back = [&](bool reserved, std::string_view key, std::int64_t amount, std::uint64_t serial) {
@@ -495,8 +493,8 @@ void GatewayCall::settle_deferred(bool client_aborted) {
         std::lock_guard<std::mutex> lock(g_settle_mutex);
         g_settle_deltas[std::string(key)] += amount;
     };
-    give_back(reserved_budget_, keys_.budget, worst_micro_ - cost, keys_.lease_serials[2]);
-    give_back(reserved_rate_, keys_.tokens, est_input_ + max_output_ - in - out, keys_.lease_serials[1]);
+    give_back(reserved_budget_, keys_.budget, over.budget, keys_.lease_serials[2]);
+    give_back(reserved_rate_, keys_.tokens, over.tokens, keys_.lease_serials[1]);
     queue_spend(in, out, cost, client_aborted);
 }
 
@@ -510,19 +508,21 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
     return commands;
 }
 
+void GatewayCall::queue_refused() {
+    std::int64_t now = now_ms();
+    queue_spend_row({now, utc_day(now), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
+                     "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
+}
+
 void GatewayCall::settle(bool client_aborted) {
-    if (!proceeded_) {
-        std::int64_t now = now_ms();
-        queue_spend_row({now, utc_day(now), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
-                   "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
-        return;
-    }
+    if (!proceeded_) return queue_refused();
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
+    Overcount over = overcount(in, out, cost);
     try {
         std::vector<std::vector<std::string>> commands;
-        if (reserved_budget_) commands.push_back({"DECRBY", keys_.budget.str(), std::to_string(worst_micro_ - cost)});
-        if (reserved_rate_) commands.push_back({"DECRBY", keys_.tokens.str(), std::to_string(est_input_ + max_output_ - in - out)});
+        if (reserved_budget_) commands.push_back({"DECRBY", keys_.budget.str(), std::to_string(over.budget)});
+        if (reserved_rate_) commands.push_back({"DECRBY", keys_.tokens.str(), std::to_string(over.tokens)});
         if (!commands.empty()) thread_redis().pipeline(commands);
     } catch (const std::exception&) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.

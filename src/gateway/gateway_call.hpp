@@ -120,7 +120,15 @@ private:
     LeaseOutcome evaluate_leases(const bool* limited, Verdict& v);
     void took_from_leases(const std::int64_t* used, Verdict& v);
     std::int64_t settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted);
+    // What the reservation counted beyond the call's real use: micro-USD and tokens.
+    struct Overcount {
+        std::int64_t budget, tokens;
+    };
+    Overcount overcount(std::int64_t in, std::int64_t out, std::int64_t cost) const {
+        return {worst_micro_ - cost, est_input_ + max_output_ - in - out};
+    }
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
+    void queue_refused();  // a refused call: its row only, no counters to adjust
     std::string redacted_list() const;
 };
 

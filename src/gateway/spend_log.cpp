@@ -155,7 +155,7 @@ std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::strin
                 bool written = on_its_own(db, [&] {
                     db.exec("INSERT INTO gateway_calls (id, at, project_id, token_id, model, data_class, outcome, status,"
                             " input_tokens, output_tokens, cost_micro_usd, redacted, request_id, prev_hash, row_hash)"
-                            " VALUES ($1, to_timestamp($2::numeric / 1000000), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                            " VALUES ($1, timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
                             " $13, decode($14, 'hex'), decode($15, 'hex'))",
                             {std::to_string(chain.first_id + static_cast<std::int64_t>(i)), std::to_string(at_us), r.project,
                              std::to_string(r.token_id), *r.model, r.data_class, r.outcome, std::to_string(r.status),
@@ -211,9 +211,8 @@ void write_calls(PgConnection& db, const std::vector<SpendRow>& rows) {
     copy.reset();
     thread_local std::string scratch;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (copy.pending() >= kCopySlice) {
-            db.copy_send(copy.rows_so_far());
-            copy.clear_sent();
+        if (copy.buffered() >= kCopySlice) {
+            copy.send(db);
             struct timespec pause = {0, kCopyPauseNs};
             nanosleep(&pause, nullptr);
         }
@@ -238,7 +237,8 @@ void write_calls(PgConnection& db, const std::vector<SpendRow>& rows) {
         chain.prev_hash.assign(as_view(hash));
         copy.text(chain.prev_hash);
     }
-    db.copy_send(copy.finish());
+    copy.finish();
+    copy.send(db);
     db.copy_end();
 }
 

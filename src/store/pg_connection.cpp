@@ -18,18 +18,25 @@ std::int64_t PgResult::int64(int row, int col) const {
     return std::strtoll(PQgetvalue(result_.get(), row, col), nullptr, 10);
 }
 
+static std::string trimmed(std::string message) {
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return message;
+}
+
 PgConnection::PgConnection(const std::string& conninfo) {
     // Our defaults first: values from the connection string, expanded later, win.
     const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
     const char* values[] = {"5", "asgard", conninfo.c_str(), nullptr};
     conn_.reset(PQconnectdbParams(keys, values, 1));
-    if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
-        std::string message = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
-        while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-            message.pop_back();
-        throw PgError("cannot connect to PostgreSQL: " + message, "08001");
-    }
+    if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK)
+        throw PgError("cannot connect to PostgreSQL: " + trimmed(conn_ ? PQerrorMessage(conn_.get()) : "out of memory"),
+                      "08001");
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+}
+
+PgError PgConnection::error_of(const PGresult* raw) const {
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    return PgError(trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get())), state ? state : "08006");
 }
 
 PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& params) {
@@ -42,16 +49,7 @@ PgResult PgConnection::exec(std::string_view sql, const std::vector<PgParam>& pa
     PgResult result(raw);
     ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-    std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get());
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-        message.pop_back();
-    throw PgError(message, state ? state : "08006");
-}
-
-static std::string trimmed(std::string message) {
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    return message;
+    throw error_of(raw);
 }
 
 void PgConnection::exec_script(const std::string& sql) {
@@ -59,24 +57,12 @@ void PgConnection::exec_script(const std::string& sql) {
     PgResult result(raw);
     ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
-    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-    throw PgError(trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_.get())), state ? state : "08006");
-}
-
-void PgConnection::copy_in(const std::string& copy_sql, std::string_view data) {
-    copy_start(copy_sql);
-    copy_send(data);
-    copy_end();
+    throw error_of(raw);
 }
 
 void PgConnection::copy_start(const std::string& copy_sql) {
-    PGresult* start = PQexec(conn_.get(), copy_sql.c_str());
-    if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
-        PgResult result(start);
-        const char* state = start ? PQresultErrorField(start, PG_DIAG_SQLSTATE) : nullptr;
-        throw PgError(trimmed(start ? PQresultErrorMessage(start) : PQerrorMessage(conn_.get())), state ? state : "08006");
-    }
-    PQclear(start);
+    PgResult start(PQexec(conn_.get(), copy_sql.c_str()));
+    if (start.raw() == nullptr || PQresultStatus(start.raw()) != PGRES_COPY_IN) throw error_of(start.raw());
 }
 
 void PgConnection::copy_send(std::string_view data) {
@@ -90,14 +76,9 @@ void PgConnection::copy_send(std::string_view data) {
 
 void PgConnection::copy_end() {
     PQputCopyEnd(conn_.get(), nullptr);
-    PGresult* end = PQgetResult(conn_.get());
-    ExecStatusType status = end ? PQresultStatus(end) : PGRES_FATAL_ERROR;
+    PgResult end(PQgetResult(conn_.get()));
     while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
-    PgResult result(end);
-    if (status != PGRES_COMMAND_OK) {
-        const char* state = end ? PQresultErrorField(end, PG_DIAG_SQLSTATE) : nullptr;
-        throw PgError(trimmed(end ? PQresultErrorMessage(end) : PQerrorMessage(conn_.get())), state ? state : "08006");
-    }
+    if (end.raw() == nullptr || PQresultStatus(end.raw()) != PGRES_COMMAND_OK) throw error_of(end.raw());
 }
 
 PgCopyBinary::PgCopyBinary() { reset(); }
@@ -119,8 +100,6 @@ void PgCopyBinary::begin_row(int fields) {
     data_.push_back(static_cast<char>(fields >> 8));
     data_.push_back(static_cast<char>(fields));
 }
-
-void PgCopyBinary::null() { be32(0xffffffffu); }
 
 void PgCopyBinary::text(std::string_view value) {
     be32(static_cast<std::uint32_t>(value.size()));
@@ -145,10 +124,14 @@ void PgCopyBinary::timestamptz_us(std::int64_t unix_micros) {
     int8(unix_micros - kPostgresEpochUnixMicros);
 }
 
-const std::string& PgCopyBinary::finish() {
+void PgCopyBinary::finish() {
     data_.push_back('\xff');
     data_.push_back('\xff');
-    return data_;
+}
+
+void PgCopyBinary::send(PgConnection& db) {
+    db.copy_send(data_);
+    data_.clear();
 }
 
 PgConnection& thread_pg() {

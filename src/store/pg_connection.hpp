@@ -30,6 +30,7 @@ public:
     std::int64_t int64(int row, int col) const;
     bool boolean(int row, int col) const { return text(row, col) == "t"; }
     std::string command_tuples() const { return PQcmdTuples(result_.get()); }
+    const PGresult* raw() const { return result_.get(); }
 
 private:
     struct Clear {
@@ -44,10 +45,8 @@ public:
     PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {});
     // Several statements without parameters (simple query protocol): migrations only.
     void exec_script(const std::string& sql);
-    // COPY ... FROM STDIN with `data` as the whole input (e.g. from PgCopyBinary).
-    void copy_in(const std::string& copy_sql, std::string_view data);
-    // The same in pieces: copy_start, any number of copy_send, copy_end (which throws PgError
-    // with the server's reason when the COPY failed).
+    // COPY ... FROM STDIN in pieces: copy_start, any number of copy_send (e.g. PgCopyBinary::send),
+    // copy_end, which throws PgError with the server's reason when the COPY failed.
     void copy_start(const std::string& copy_sql);
     void copy_send(std::string_view data);
     void copy_end();
@@ -55,6 +54,7 @@ public:
     PGconn* raw() { return conn_.get(); }
 
 private:
+    PgError error_of(const PGresult* raw) const;  // the failure a result (or the connection) reports
     struct Finish {
         void operator()(PGconn* c) const noexcept { PQfinish(c); }
     };
@@ -68,16 +68,14 @@ public:
     PgCopyBinary();
     void reset();  // empty again (the header only), keeping the buffer's memory for the next COPY
     void begin_row(int fields);
-    void null();
     void text(std::string_view value);     // text, json (its text as is), and bytea's raw bytes
     void int4(std::int32_t value);
     void int8(std::int64_t value);
     void timestamptz_us(std::int64_t unix_micros);
-    const std::string& finish();           // adds the trailer; the buffer to hand to copy_in
-    // Streaming: the rows added so far (and the header, the first time), handed over and cleared.
-    std::size_t pending() const { return data_.size(); }
-    std::string_view rows_so_far() const { return data_; }
-    void clear_sent() { data_.clear(); }
+    void finish();                         // adds the trailer, after the last row
+    // What is built and not yet sent; send hands it to an open COPY and empties the buffer.
+    std::size_t buffered() const { return data_.size(); }
+    void send(PgConnection& db);
 
 private:
     void be32(std::uint32_t value);
