@@ -198,8 +198,8 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_asgard_module);
 
     authorization = r->headers_in.authorization;
-    status = asg_auth_parse_header(authorization ? (const char *) authorization->value.data : NULL,
-                                   authorization ? authorization->value.len : 0, ctx->digest);
+    status = asg_auth_digest_header(authorization ? (const char *) authorization->value.data : NULL,
+                                    authorization ? authorization->value.len : 0, ctx->digest);
 
     if (status != ASG_AUTH_OK) {
         return ngx_http_asgard_reject(r, status);
@@ -216,6 +216,14 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
             return rc;
         }
         return ngx_http_asgard_gateway_access(r, ctx);
+    }
+
+    /* Not cached: the checksum (still no I/O) before PostgreSQL is asked. */
+    status = asg_auth_parse_header((const char *) authorization->value.data,
+                                   authorization->value.len, ctx->digest);
+
+    if (status != ASG_AUTH_OK) {
+        return ngx_http_asgard_reject(r, status);
     }
 
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_lookup_task_t));

@@ -722,6 +722,10 @@ ngx_http_asgard_gw_post(int flush)
         return;
     }
 
+    if (flush) {
+        asg_gateway_hand_over_rows();
+    }
+
     t = ngx_http_asgard_detached_task((ngx_cycle_t *) ngx_cycle,
                                       sizeof(ngx_http_asgard_gw_timer_task_t),
                                       ngx_http_asgard_gw_timer_thread, ngx_http_asgard_gw_timer_done,

@@ -583,6 +583,8 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
 
         ngx_http_asgard_redis_stop();
 
+        asg_gateway_hand_over_rows();
+
         if (asg_gateway_flush(err, sizeof(err)) != 0) {
             ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                           "asgard: spend rows lost at worker exit: %s", err);

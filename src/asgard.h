@@ -71,6 +71,10 @@ typedef struct {
  * On ASG_AUTH_OK fills digest (SHA-256 of the token) for the cache and the lookup. */
 asg_auth_status_t asg_auth_parse_header(const char *value, size_t len,
                                         unsigned char digest[32]) ASG_NOEXCEPT;
+/* The same without the checksum, for looking the token up in the cache: a cached token passed
+ * the checksum when it was first looked up, so only a cache miss needs asg_auth_parse_header. */
+asg_auth_status_t asg_auth_digest_header(const char *value, size_t len,
+                                         unsigned char digest[32]) ASG_NOEXCEPT;
 /* Blocking PostgreSQL lookup of a token digest (thread pool only). Fills out->status. */
 void asg_auth_lookup(const unsigned char digest[32], asg_principal_t *out) ASG_NOEXCEPT;
 /* Expiry check for a cached principal: returns its effective status at now_ms. */
@@ -221,6 +225,9 @@ void asg_gateway_call_free(asg_gateway_call_t *call) ASG_NOEXCEPT;
  * spend and call rows. Return 0, or -1 with a message in err. */
 int asg_gateway_refresh(char *err, size_t errlen) ASG_NOEXCEPT;
 int asg_gateway_flush(char *err, size_t errlen) ASG_NOEXCEPT;
+/* On the event loop, before each flush: the rows its settlements queued (without a lock) join the
+ * queue asg_gateway_flush writes. */
+void asg_gateway_hand_over_rows(void) ASG_NOEXCEPT;
 /* GET /api/gateway/models for a principal: 200 with the list, or an error. */
 void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The 403 answer when a user token calls the gateway. */

@@ -11,7 +11,7 @@ namespace asg {
 
 static constexpr std::size_t kMaxTokenLength = 256;
 
-asg_auth_status_t parse_bearer_header(const char* value, std::size_t len, Digest& digest) {
+asg_auth_status_t parse_bearer_header(const char* value, std::size_t len, Digest& digest, bool with_checksum) {
     if (value == nullptr || len == 0) return ASG_AUTH_MISSING;
     std::string_view header(value, len);
     std::size_t space = header.find(' ');
@@ -24,7 +24,7 @@ asg_auth_status_t parse_bearer_header(const char* value, std::size_t len, Digest
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
     if (token.empty() || token.size() > kMaxTokenLength) return ASG_AUTH_MALFORMED;
     TokenKind kind;
-    asg_auth_status_t status = check_token_format(token, kind);
+    asg_auth_status_t status = check_token_format(token, kind, with_checksum);
     if (status == ASG_AUTH_OK) digest = sha256(token);
     return status;
 }

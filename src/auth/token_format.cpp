@@ -20,7 +20,7 @@ NewToken generate_token(TokenKind kind) {
     return out;
 }
 
-asg_auth_status_t check_token_format(std::string_view token, TokenKind& kind) {
+asg_auth_status_t check_token_format(std::string_view token, TokenKind& kind, bool with_checksum) {
     std::string_view prefix;
     if (token.substr(0, kUserPrefix.size()) == kUserPrefix) {
         prefix = kUserPrefix;
@@ -34,6 +34,7 @@ asg_auth_status_t check_token_format(std::string_view token, TokenKind& kind) {
     std::string_view rest = token.substr(prefix.size());
     if (rest.size() != kTokenRandomLength + kTokenChecksumLength || !is_base62(rest))
         return ASG_AUTH_MALFORMED;
+    if (!with_checksum) return ASG_AUTH_OK;
     std::string_view head = token.substr(0, prefix.size() + kTokenRandomLength);
     if (checksum(head) != rest.substr(kTokenRandomLength)) return ASG_AUTH_BAD_CHECKSUM;
     return ASG_AUTH_OK;

@@ -22,7 +22,7 @@ struct NewToken {
 
 NewToken generate_token(TokenKind kind);
 
-// Format and checksum only (no I/O). kind is set when the status is ASG_AUTH_OK.
-asg_auth_status_t check_token_format(std::string_view token, TokenKind& kind);
+// Format and (unless told not to) checksum only (no I/O). kind is set when the status is ASG_AUTH_OK.
+asg_auth_status_t check_token_format(std::string_view token, TokenKind& kind, bool with_checksum = true);
 
 }  // namespace asg

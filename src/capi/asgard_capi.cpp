@@ -62,16 +62,23 @@ extern "C" int asg_master_key_load(const char* path, char* key, size_t* len, cha
     }
 }
 
-extern "C" asg_auth_status_t asg_auth_parse_header(const char* value, size_t len,
-                                                   unsigned char digest[32]) noexcept {
+static asg_auth_status_t parse_header(const char* value, size_t len, unsigned char digest[32], bool with_checksum) noexcept {
     try {
         Digest d{};
-        asg_auth_status_t status = parse_bearer_header(value, len, d);
+        asg_auth_status_t status = parse_bearer_header(value, len, d, with_checksum);
         if (status == ASG_AUTH_OK) std::memcpy(digest, d.data(), d.size());
         return status;
     } catch (...) {
         return ASG_AUTH_MALFORMED;
     }
+}
+
+extern "C" asg_auth_status_t asg_auth_parse_header(const char* value, size_t len, unsigned char digest[32]) noexcept {
+    return parse_header(value, len, digest, true);
+}
+
+extern "C" asg_auth_status_t asg_auth_digest_header(const char* value, size_t len, unsigned char digest[32]) noexcept {
+    return parse_header(value, len, digest, false);
 }
 
 extern "C" void asg_auth_lookup(const unsigned char digest[32], asg_principal_t* out) noexcept {

@@ -29,6 +29,16 @@ static void copy_to(char* dst, std::size_t size, const std::string& src) {
     dst[n] = '\0';
 }
 
+// An empty verdict; the header arrays are read only as far as nheaders says.
+static void clear_verdict(asg_gateway_verdict_t* out) {
+    out->status = 0;
+    out->body = nullptr;
+    out->body_len = 0;
+    out->retry_after[0] = '\0';
+    out->nheaders = 0;
+    out->needs_io = 0;
+}
+
 static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
     out->status = v.status;
     if (v.status != 0) {
@@ -124,7 +134,7 @@ extern "C" int asg_chat_body_probe(const char* body, size_t len, char** out, siz
                 }
             }
         }
-        give(provider_body(parsed, "upstream-model", redactions.empty() ? nullptr : &redactions));
+        give(provider_body(std::string_view(body ? body : "", body ? len : 0), parsed, "upstream-model", redactions.empty() ? nullptr : &redactions));
         return 1;
     } catch (const std::exception& e) {
         give(std::string("internal error: ") + e.what());
@@ -147,7 +157,7 @@ static_assert(ASG_BODY_PADDING >= simdjson::SIMDJSON_PADDING, "the glue's body p
 
 extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, const char* request_id, const char* body,
                                                   size_t len, int padded, int64_t now, asg_gateway_verdict_t* out) noexcept {
-    std::memset(out, 0, sizeof *out);
+    clear_verdict(out);
     asg_gateway_call_t* handle = nullptr;
     try {
         handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : "")};
@@ -166,7 +176,7 @@ extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, cons
 }
 
 extern "C" void asg_gateway_reserve(asg_gateway_call_t* call, int64_t now, asg_gateway_verdict_t* out) noexcept {
-    std::memset(out, 0, sizeof *out);
+    clear_verdict(out);
     try {
         Verdict v;
         call->call.reserve(now, v);
@@ -229,6 +239,14 @@ extern "C" int asg_gateway_refresh(char* err, size_t errlen) noexcept {
         return -1;
     } catch (...) {
         return -1;
+    }
+}
+
+extern "C" void asg_gateway_hand_over_rows(void) noexcept {
+    try {
+        hand_over_loop_rows();
+    } catch (...) {
+        // Left for the next hand-over.
     }
 }
 
@@ -314,7 +332,7 @@ extern "C" int asg_gateway_reserve_from_leases(asg_gateway_call_t* call, int64_t
     try {
         Verdict v;
         if (!call->call.reserve_from_leases(now, v)) return 0;
-        std::memset(out, 0, sizeof *out);
+        clear_verdict(out);
         fill(out, v);
         return 1;
     } catch (...) {
@@ -340,7 +358,7 @@ extern "C" int asg_gateway_return_leases(char* err, size_t errlen) noexcept {
 
 extern "C" void asg_gateway_reserve_reply(asg_gateway_call_t* call, const void* exec_reply,
                                           asg_gateway_verdict_t* out) noexcept {
-    std::memset(out, 0, sizeof *out);
+    clear_verdict(out);
     try {
         Verdict v;
         if (!call->call.reserve_reply(static_cast<const redisReply*>(exec_reply), v)) {

@@ -2,6 +2,7 @@
 #include "gateway/chat_body.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/json_ptr.hpp"
 
@@ -17,6 +18,84 @@ const char* kAsgardFields[] = {"data_class", "asgard"};
 dom::parser& chat_parser() {
     thread_local dom::parser parser;
     return parser;
+}
+
+// The raw text of a top-level member: its key with the quotes, and its value.
+struct RawMember {
+    std::string_view key, value;
+};
+
+bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::size_t skip_space(std::string_view s, std::size_t i) {
+    while (i < s.size() && json_space(s[i])) ++i;
+    return i;
+}
+
+// Just past the string whose opening quote is at `i`.
+std::size_t string_end(std::string_view s, std::size_t i) {
+    for (std::size_t from = i + 1; from < s.size();) {
+        const void* quote = std::memchr(s.data() + from, '"', s.size() - from);
+        if (quote == nullptr) break;
+        std::size_t at = static_cast<std::size_t>(static_cast<const char*>(quote) - s.data());
+        std::size_t backslashes = 0;
+        while (at - backslashes > i + 1 && s[at - backslashes - 1] == '\\') ++backslashes;
+        if (backslashes % 2 == 0) return at + 1;
+        from = at + 1;
+    }
+    return s.size();
+}
+
+// Just past the value that starts at `i`.
+std::size_t value_end(std::string_view s, std::size_t i) {
+    if (i >= s.size()) return i;
+    if (s[i] == '"') return string_end(s, i);
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        while (i < s.size()) {
+            char c = s[i];
+            if (c == '"') {
+                i = string_end(s, i);
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                ++depth;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+            ++i;
+        }
+        return i;
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !json_space(s[i])) ++i;
+    return i;
+}
+
+// The top-level members of an object simdjson has accepted, in order (so only strings and nesting
+// need skipping). False when the text does not read as one object after all.
+bool raw_members(std::string_view s, std::vector<RawMember>& out) {
+    out.clear();
+    std::size_t i = skip_space(s, 0);
+    if (i >= s.size() || s[i] != '{') return false;
+    i = skip_space(s, i + 1);
+    if (i < s.size() && s[i] == '}') return true;
+    while (i < s.size() && s[i] == '"') {
+        std::size_t key_end = string_end(s, i);
+        RawMember member{s.substr(i, key_end - i), {}};
+        i = skip_space(s, key_end);
+        if (i >= s.size() || s[i] != ':') return false;
+        i = skip_space(s, i + 1);
+        std::size_t end = value_end(s, i);
+        member.value = s.substr(i, end - i);
+        out.push_back(member);
+        i = skip_space(s, end);
+        if (i < s.size() && s[i] == ',') {
+            i = skip_space(s, i + 1);
+            continue;
+        }
+        return i < s.size() && s[i] == '}';
+    }
+    return false;
 }
 
 }  // namespace
@@ -53,11 +132,14 @@ void collect_message_texts(dom::element value, std::vector<std::string_view>& ou
     }
 }
 
-std::string provider_body(dom::object body, std::string_view upstream_model, const StringReplacements* redactions) {
+std::string provider_body(std::string_view raw, dom::object body, std::string_view upstream_model,
+                          const StringReplacements* redactions) {
+    thread_local std::vector<RawMember> members;
+    bool copy_raw = raw_members(raw, members) && members.size() == body.size();
     bool stream = false;
     if (body["stream"].get_bool().get(stream)) stream = false;  // absent or not a boolean
     std::string out;
-    out.reserve(256);
+    out.reserve(raw.size() + upstream_model.size() + 64);
     out += '{';
     bool options_written = false;
     auto write_options = [&](dom::element* existing) {
@@ -75,7 +157,9 @@ std::string provider_body(dom::object body, std::string_view upstream_model, con
         out += "\"include_usage\":true}";
         options_written = true;
     };
+    std::size_t index = 0;
     for (dom::key_value_pair field : body) {
+        const RawMember* member = copy_raw ? &members[index++] : nullptr;
         bool own = false;
         for (const char* name : kAsgardFields) own = own || field.key == name;
         if (own) continue;
@@ -85,6 +169,10 @@ std::string provider_body(dom::object body, std::string_view upstream_model, con
             write_json_string(out, upstream_model);
         } else if (field.key == "stream_options" && stream) {
             write_options(&field.value);
+        } else if (member != nullptr && (redactions == nullptr || field.key != "messages")) {
+            out += member->key;  // only messages' texts are ever redacted
+            out += ':';
+            out += member->value;
         } else {
             write_json_string(out, field.key);
             out += ':';

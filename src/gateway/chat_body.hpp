@@ -23,8 +23,9 @@ void collect_message_texts(simdjson::dom::element message, std::vector<std::stri
 
 // The body the provider gets: the request's members in order, less Asgard's own (data_class,
 // asgard); the provider's model name; on streams, stream_options.include_usage forced on; the
-// redacted texts replaced.
-std::string provider_body(simdjson::dom::object body, std::string_view upstream_model,
+// redacted texts replaced. `raw` is the text `body` was parsed from: members left as they are
+// are copied from it byte for byte, not written again.
+std::string provider_body(std::string_view raw, simdjson::dom::object body, std::string_view upstream_model,
                           const StringReplacements* redactions);
 
 }  // namespace asg

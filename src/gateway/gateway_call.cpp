@@ -166,7 +166,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
     max_output_ = max > 0 ? std::min<std::int64_t>(max, model_->max_output_tokens) : model_->max_output_tokens;
     est_input_ = chars / 4 + 1;
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);
-    body_ = provider_body(body, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
+    body_ = provider_body(raw, body, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
 }
 
 void GatewayCall::prepare_keys(std::int64_t now) {
@@ -462,13 +462,14 @@ std::string GatewayCall::redacted_list() const {
     return out;
 }
 
-void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted) {
+void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, bool on_loop) {
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
     std::int64_t now = now_ms();
-    queue_spend_row({now, utc_day(now), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
-               principal_.token_id, in, out, cost, status, true, redacted_list()});
+    SpendRow row{now, principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
+                 principal_.token_id, in, out, cost, status, true, redacted_list()};
+    on_loop ? queue_spend_row_from_loop(std::move(row)) : queue_spend_row(std::move(row));
 }
 
 // Settlements give back what a reservation over-counted; they are summed per counter and sent
@@ -481,7 +482,7 @@ std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount t
 }  // namespace
 
 void GatewayCall::settle_deferred(bool client_aborted) {
-    if (!proceeded_) return queue_refused();
+    if (!proceeded_) return queue_refused(true);
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
     Overcount over = overcount(in, out, cost);
@@ -495,7 +496,7 @@ void GatewayCall::settle_deferred(bool client_aborted) {
     };
     give_back(reserved_budget_, keys_.budget, over.budget, keys_.lease_serials[2]);
     give_back(reserved_rate_, keys_.tokens, over.tokens, keys_.lease_serials[1]);
-    queue_spend(in, out, cost, client_aborted);
+    queue_spend(in, out, cost, client_aborted, true);
 }
 
 std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
@@ -508,14 +509,15 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
     return commands;
 }
 
-void GatewayCall::queue_refused() {
+void GatewayCall::queue_refused(bool on_loop) {
     std::int64_t now = now_ms();
-    queue_spend_row({now, utc_day(now), principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
-                     "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""});
+    SpendRow row{now, principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
+                 "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""};
+    on_loop ? queue_spend_row_from_loop(std::move(row)) : queue_spend_row(std::move(row));
 }
 
 void GatewayCall::settle(bool client_aborted) {
-    if (!proceeded_) return queue_refused();
+    if (!proceeded_) return queue_refused(false);
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
     Overcount over = overcount(in, out, cost);
@@ -527,7 +529,7 @@ void GatewayCall::settle(bool client_aborted) {
     } catch (const std::exception&) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
     }
-    queue_spend(in, out, cost, client_aborted);
+    queue_spend(in, out, cost, client_aborted, false);
 }
 
 }  // namespace asg

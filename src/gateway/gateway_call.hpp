@@ -127,8 +127,9 @@ private:
     Overcount overcount(std::int64_t in, std::int64_t out, std::int64_t cost) const {
         return {worst_micro_ - cost, est_input_ + max_output_ - in - out};
     }
-    void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted);
-    void queue_refused();  // a refused call: its row only, no counters to adjust
+    // `on_loop`: called on the event loop (settle_deferred), which queues its rows without a lock.
+    void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, bool on_loop);
+    void queue_refused(bool on_loop);  // a refused call: its row only, no counters to adjust
     std::string redacted_list() const;
 };
 

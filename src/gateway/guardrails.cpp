@@ -23,6 +23,8 @@ bool upper_or_digit(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <=
 
 void scan_secrets(std::string_view s, std::vector<Finding>& out) {
     for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c != 'a' && c != 's' && c != 'A' && c != '-') continue;  // no detector starts otherwise
         bool boundary = i == 0 || !key_char(s[i - 1]);
         if (!boundary) continue;
         if (s.compare(i, 4, "asg_") == 0) {

@@ -25,6 +25,9 @@ std::vector<SpendRow> g_spend;
 // memory is reused rather than freshly mapped (and faulted in on the event loop) every second.
 std::vector<SpendRow> g_spend_spare;
 std::size_t g_spend_dropped = 0;  // rows refused while PostgreSQL was not keeping up
+// The event loop's rows since the last hand-over: only that thread touches them.
+std::vector<SpendRow> g_loop_rows;
+std::size_t g_loop_dropped = 0;
 
 // The UTC date of a millisecond timestamp, as strftime's format gives it.
 std::string utc_date(std::int64_t now, const char* format) {
@@ -87,6 +90,8 @@ ChainStart start_chain(PgConnection& db, std::size_t rows) {
     return start;
 }
 
+constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+
 // A batch's spend summed per (day, project, key, model): nearly always one group per batch.
 struct SpendSum {
     const SpendRow* first;
@@ -99,8 +104,8 @@ std::vector<SpendSum> sum_spend(const std::vector<SpendRow>& rows) {
         if (!r.spend) continue;
         auto same = [&r](const SpendSum& s) {
             const SpendRow& f = *s.first;
-            return f.token_id == r.token_id && (f.model == r.model || *f.model == *r.model) && f.day == r.day &&
-                   f.project == r.project;
+            return f.token_id == r.token_id && (f.model == r.model || *f.model == *r.model) &&
+                   f.at_ms / kDayMs == r.at_ms / kDayMs && f.project == r.project;
         };
         auto it = std::find_if(sums.begin(), sums.end(), same);
         if (it == sums.end()) it = sums.insert(sums.end(), SpendSum{&r, 0, 0, 0, 0});
@@ -119,7 +124,7 @@ void upsert_spend(PgConnection& db, const SpendSum& s) {
             " ON CONFLICT (day, project_id, token_id, model) DO UPDATE SET requests = s.requests + EXCLUDED.requests,"
             " input_tokens = s.input_tokens + EXCLUDED.input_tokens, output_tokens = s.output_tokens + EXCLUDED.output_tokens,"
             " cost_usd = s.cost_usd + EXCLUDED.cost_usd",
-            {r.day, r.project, std::to_string(r.token_id), *r.model, std::to_string(s.requests), std::to_string(s.in),
+            {utc_day(r.at_ms), r.project, std::to_string(r.token_id), *r.model, std::to_string(s.requests), std::to_string(s.in),
              std::to_string(s.out), std::to_string(s.micro)});
 }
 
@@ -190,8 +195,12 @@ void requeue(std::vector<SpendRow>&& rows) {
     g_spend.insert(g_spend.begin(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
 }
 
-// An emptied batch vector becomes the spare when it has more room than the spare has.
-void keep_as_spare(std::vector<SpendRow>&& rows) {
+// An emptied batch vector becomes the spare when it has more room than the spare has, with room
+// for a batch as big as this one and a quarter (reserved here, off the event loop).
+void keep_as_spare(std::vector<SpendRow>&& rows, std::size_t batch) {
+    rows.clear();
+    std::size_t room = std::min(kMaxQueuedRows, batch + batch / 4 + 16);
+    if (rows.capacity() < room) rows.reserve(room);
     std::lock_guard<std::mutex> lock(g_spend_mutex);
     if (rows.capacity() > g_spend_spare.capacity()) g_spend_spare.swap(rows);
 }
@@ -286,22 +295,46 @@ void queue_spend_row(SpendRow&& row) {
     }
 }
 
+void queue_spend_row_from_loop(SpendRow&& row) {
+    if (g_loop_rows.size() < kMaxQueuedRows) {
+        g_loop_rows.push_back(std::move(row));
+    } else {
+        ++g_loop_dropped;
+    }
+}
+
+// The event loop's rows join the queue (swapped in whole when it is empty, as it nearly always
+// is), and the event loop goes on with the spare the last flush left, already big enough.
+void hand_over_loop_rows() {
+    std::lock_guard<std::mutex> lock(g_spend_mutex);
+    g_spend_dropped += g_loop_dropped;
+    g_loop_dropped = 0;
+    if (g_loop_rows.empty()) return;
+    if (g_spend.empty()) {
+        g_spend.swap(g_loop_rows);
+    } else {
+        std::size_t room = kMaxQueuedRows > g_spend.size() ? kMaxQueuedRows - g_spend.size() : 0;
+        std::size_t moved = std::min(room, g_loop_rows.size());
+        g_spend_dropped += g_loop_rows.size() - moved;
+        g_spend.insert(g_spend.end(), std::make_move_iterator(g_loop_rows.begin()),
+                       std::make_move_iterator(g_loop_rows.begin() + static_cast<std::ptrdiff_t>(moved)));
+        g_loop_rows.clear();
+    }
+    if (g_spend_spare.capacity() > g_loop_rows.capacity()) g_loop_rows.swap(g_spend_spare);
+}
+
 std::string flush_gateway_spend() {
     std::vector<SpendRow> rows;
     std::size_t dropped = 0;
     {
-        // The queue starts again with room for as many rows as this batch: growing it on the
-        // event loop would move every queued row at each doubling.
         std::lock_guard<std::mutex> lock(g_spend_mutex);
         rows.swap(g_spend);
-        g_spend.swap(g_spend_spare);
-        std::size_t room = std::min(kMaxQueuedRows, rows.size() + rows.size() / 4 + 16);
-        if (g_spend.capacity() < room) g_spend.reserve(room);
         std::swap(dropped, g_spend_dropped);
     }
     std::string lost = dropped ? std::to_string(dropped) + " row(s) were lost because PostgreSQL fell behind" : "";
+    const std::size_t batch = rows.size();
     if (rows.empty()) {
-        keep_as_spare(std::move(rows));
+        keep_as_spare(std::move(rows), batch);
         return lost;
     }
     try {
@@ -310,8 +343,7 @@ std::string flush_gateway_spend() {
             for (const auto& sum : sum_spend(rows)) upsert_spend(db, sum);
             write_calls(db, rows);
         });
-        rows.clear();
-        keep_as_spare(std::move(rows));
+        keep_as_spare(std::move(rows), batch);
         return lost;
     } catch (const PgError& e) {
         bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;

@@ -14,8 +14,8 @@ namespace asg {
 // One call's record. Built without allocating in the common case: the model name stays inside
 // the snapshot the row holds on to.
 struct SpendRow {
-    std::int64_t at_ms;  // when the call ended
-    std::string day, project;
+    std::int64_t at_ms;  // when the call ended (its UTC day is the spend's day)
+    std::string project;
     std::shared_ptr<const GatewaySnapshot> snapshot;
     const std::string* model;
     std::array<char, 33> request_id;  // NUL-terminated
@@ -29,6 +29,10 @@ struct SpendRow {
 // Queues a row (any thread). Past the queue's limit the row is lost, and counted: the next flush
 // reports it.
 void queue_spend_row(SpendRow&& row);
+// The same for the event loop: no lock per row. Its rows join the queue when the event loop hands
+// them over (hand_over_loop_rows), before each flush.
+void queue_spend_row_from_loop(SpendRow&& row);
+void hand_over_loop_rows();
 
 // Writes the queued rows (blocking; thread pool). Returns "" or what went wrong; rows PostgreSQL
 // could not take for want of a connection are kept for the next flush.
