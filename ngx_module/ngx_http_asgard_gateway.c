@@ -162,8 +162,9 @@ ngx_http_asgard_call_cleanup(void *data)
     if (ngx_http_asgard_redis_available()) {
         /* No I/O here: the spend row is queued and the counter updates summed; the settle timer
          * sends the sums every 100 ms. */
-        asg_gateway_settle_deferred(holder->call, r->connection->error
-                                                  || r->headers_out.status == 499);
+        asg_gateway_settle_deferred(holder->call,
+                                    r->connection->error || r->headers_out.status == 499,
+                                    ngx_http_asgard_now_ms());
         asg_gateway_call_free(holder->call);
         return;
     }

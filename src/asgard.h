@@ -197,8 +197,9 @@ void asg_gateway_counters_lost(void) ASG_NOEXCEPT;
  * or -1 with the reason in err. */
 int asg_gateway_return_leases(char *err, size_t errlen) ASG_NOEXCEPT;
 /* Settlement without I/O: computes the cost, queues the spend and call rows, and adds the
- * counter adjustments to the worker's sums. */
-void asg_gateway_settle_deferred(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
+ * counter adjustments to the worker's sums. now_ms: when the call ended (its row's time). */
+void asg_gateway_settle_deferred(asg_gateway_call_t *call, int client_aborted,
+                                 int64_t now_ms) ASG_NOEXCEPT;
 /* The summed counter adjustments to send (up to ASG_REDIS_MAX_COMMANDS at a time; call again
  * until count is 0). The pointers stay valid until the next call. */
 void asg_gateway_drain_settlements(asg_redis_commands_t *out) ASG_NOEXCEPT;

@@ -381,9 +381,9 @@ extern "C" void asg_gateway_followup_commands(asg_gateway_call_t* call, asg_redi
     }
 }
 
-extern "C" void asg_gateway_settle_deferred(asg_gateway_call_t* call, int client_aborted) noexcept {
+extern "C" void asg_gateway_settle_deferred(asg_gateway_call_t* call, int client_aborted, int64_t now_ms) noexcept {
     try {
-        call->call.settle_deferred(client_aborted != 0);
+        call->call.settle_deferred(client_aborted != 0, now_ms);
     } catch (...) {
     }
 }

@@ -172,18 +172,47 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
 void GatewayCall::prepare_keys(std::int64_t now) {
     const GatewaySnapshot& s = *snapshot_;
     std::string_view project = principal_.project_id;
+    const std::int64_t minute = now / 60000;
     keys_.now = now;
-    char id[24], minute[24];
-    std::string_view id_text(id, std::to_chars(id, id + sizeof id, principal_.token_id).ptr - id);
-    std::string_view minute_text(minute, std::to_chars(minute, minute + sizeof minute, now / 60000).ptr - minute);
-    keys_.rate.assign({"asgard:rl:r:", id_text, ":", minute_text});
-    keys_.tokens.assign({"asgard:rl:t:", id_text, ":", minute_text});
-    keys_.budget.assign({"asgard:budget:", project, ":", utc_month(now)});
-    keys_.limit = s.limit_for(project);
     keys_.reset = 60 - (now / 1000) % 60;
-    auto budget = s.budgets_micro_usd.find(project);
-    keys_.has_budget = budget != s.budgets_micro_usd.end();
-    keys_.budget_micro = keys_.has_budget ? budget->second : 0;
+    // The keys and limits of this thread's last call: the same key calling again within the
+    // minute, under the same configuration (the common case under load), copies them.
+    struct Recent {
+        const GatewaySnapshot* snapshot = nullptr;
+        std::int64_t version = -1, token_id = -1, minute = -1;
+        std::string project;
+        CounterKey rate, tokens, budget;
+        RateLimit limit;
+        bool has_budget = false;
+        std::int64_t budget_micro = 0;
+    };
+    thread_local Recent recent;
+    if (recent.snapshot != &s || recent.version != s.version || recent.token_id != principal_.token_id ||
+        recent.minute != minute || recent.project != project) {
+        char id[24], minute_digits[24];
+        std::string_view id_text(id, std::to_chars(id, id + sizeof id, principal_.token_id).ptr - id);
+        std::string_view minute_text(minute_digits,
+                                     std::to_chars(minute_digits, minute_digits + sizeof minute_digits, minute).ptr - minute_digits);
+        recent.snapshot = nullptr;  // until it is whole again
+        recent.rate.assign({"asgard:rl:r:", id_text, ":", minute_text});
+        recent.tokens.assign({"asgard:rl:t:", id_text, ":", minute_text});
+        recent.budget.assign({"asgard:budget:", project, ":", utc_month(now)});
+        recent.limit = s.limit_for(project);
+        auto budget = s.budgets_micro_usd.find(project);
+        recent.has_budget = budget != s.budgets_micro_usd.end();
+        recent.budget_micro = recent.has_budget ? budget->second : 0;
+        recent.project.assign(project);
+        recent.token_id = principal_.token_id;
+        recent.minute = minute;
+        recent.version = s.version;
+        recent.snapshot = &s;
+    }
+    keys_.rate = recent.rate;
+    keys_.tokens = recent.tokens;
+    keys_.budget = recent.budget;
+    keys_.limit = recent.limit;
+    keys_.has_budget = recent.has_budget;
+    keys_.budget_micro = recent.budget_micro;
 }
 
 std::size_t GatewayCall::counter_needs(CounterNeed* out) const {
@@ -462,11 +491,11 @@ std::string GatewayCall::redacted_list() const {
     return out;
 }
 
-void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, bool on_loop) {
+void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, std::int64_t now,
+                              bool on_loop) {
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
-    std::int64_t now = now_ms();
     SpendRow row{now, principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
                  principal_.token_id, in, out, cost, status, true, redacted_list()};
     on_loop ? queue_spend_row_from_loop(std::move(row)) : queue_spend_row(std::move(row));
@@ -481,8 +510,8 @@ std::mutex g_settle_mutex;
 std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount to take back
 }  // namespace
 
-void GatewayCall::settle_deferred(bool client_aborted) {
-    if (!proceeded_) return queue_refused(true);
+void GatewayCall::settle_deferred(bool client_aborted, std::int64_t now) {
+    if (!proceeded_) return queue_refused(now, true);
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
     Overcount over = overcount(in, out, cost);
@@ -496,7 +525,7 @@ void GatewayCall::settle_deferred(bool client_aborted) {
     };
     give_back(reserved_budget_, keys_.budget, over.budget, keys_.lease_serials[2]);
     give_back(reserved_rate_, keys_.tokens, over.tokens, keys_.lease_serials[1]);
-    queue_spend(in, out, cost, client_aborted, true);
+    queue_spend(in, out, cost, client_aborted, now, true);
 }
 
 std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
@@ -509,15 +538,14 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
     return commands;
 }
 
-void GatewayCall::queue_refused(bool on_loop) {
-    std::int64_t now = now_ms();
+void GatewayCall::queue_refused(std::int64_t now, bool on_loop) {
     SpendRow row{now, principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
                  "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""};
     on_loop ? queue_spend_row_from_loop(std::move(row)) : queue_spend_row(std::move(row));
 }
 
 void GatewayCall::settle(bool client_aborted) {
-    if (!proceeded_) return queue_refused(false);
+    if (!proceeded_) return queue_refused(now_ms(), false);
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
     Overcount over = overcount(in, out, cost);
@@ -529,7 +557,7 @@ void GatewayCall::settle(bool client_aborted) {
     } catch (const std::exception&) {
         // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
     }
-    queue_spend(in, out, cost, client_aborted, false);
+    queue_spend(in, out, cost, client_aborted, now_ms(), false);
 }
 
 }  // namespace asg

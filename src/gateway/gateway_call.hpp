@@ -66,7 +66,8 @@ public:
     // The same without I/O: what the reservation over-counted goes back to the lease it came
     // from, or joins the per-worker sums that drain_settlements() hands to the asynchronous
     // Redis connection.
-    void settle_deferred(bool client_aborted);
+    // `now_ms`: when the call ended (its row's time).
+    void settle_deferred(bool client_aborted, std::int64_t now_ms);
 
     UsageMeter& meter() { return meter_; }
     const std::string& body() const { return body_; }
@@ -128,8 +129,8 @@ private:
         return {worst_micro_ - cost, est_input_ + max_output_ - in - out};
     }
     // `on_loop`: called on the event loop (settle_deferred), which queues its rows without a lock.
-    void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, bool on_loop);
-    void queue_refused(bool on_loop);  // a refused call: its row only, no counters to adjust
+    void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, std::int64_t now, bool on_loop);
+    void queue_refused(std::int64_t now, bool on_loop);  // a refused call: its row only, no counters to adjust
     std::string redacted_list() const;
 };
 

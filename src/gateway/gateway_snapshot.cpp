@@ -14,6 +14,7 @@ namespace {
 std::mutex g_mutex;
 std::shared_ptr<const GatewaySnapshot> g_snapshot;
 std::atomic<std::int64_t> g_confirmed_ms{0};  // when PostgreSQL last confirmed g_snapshot current
+std::atomic<std::uint64_t> g_generation{0};    // how often g_snapshot was replaced
 
 std::string unhex(const std::string& text) {
     std::string out;
@@ -114,8 +115,16 @@ bool gateway_snapshot_fresh(std::int64_t now, std::int64_t max_age_ms) {
 }
 
 std::shared_ptr<const GatewaySnapshot> current_gateway_snapshot() {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    return g_snapshot;
+    // Each thread keeps its copy until the snapshot is replaced: no lock on every call.
+    thread_local std::shared_ptr<const GatewaySnapshot> copy;
+    thread_local std::uint64_t copy_generation = ~std::uint64_t{0};
+    std::uint64_t generation = g_generation.load(std::memory_order_acquire);
+    if (generation != copy_generation) {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        copy = g_snapshot;
+        copy_generation = g_generation.load(std::memory_order_relaxed);
+    }
+    return copy;
 }
 
 bool refresh_gateway_snapshot(std::string& error) {
@@ -127,6 +136,7 @@ bool refresh_gateway_snapshot(std::string& error) {
             auto next = load_gateway_snapshot(db);
             std::lock_guard<std::mutex> lock(g_mutex);
             g_snapshot = std::move(next);
+            g_generation.fetch_add(1, std::memory_order_release);
         }
         g_confirmed_ms.store(now_ms(), std::memory_order_release);
         return true;
