@@ -1,0 +1,82 @@
+/* The body the provider gets: the request's own text for every member Asgard leaves alone, the
+ * provider's model name, Asgard's fields gone, include_usage forced on streams, redactions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "asgard.h"
+
+/* The rewritten body, or the refusal; compared, then released. */
+static void assert_rewrites(const char *body, int accepted, const char *expected) {
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(asg_chat_body_probe(body, strlen(body), &out, &len), accepted);
+    assert_non_null(out);
+    assert_string_equal(out, expected);
+    assert_int_equal(len, strlen(expected));
+    asg_free(out);
+}
+
+static void copies_untouched_members_byte_for_byte(void **state) {
+    (void) state;
+    /* Spacing, escapes, number spellings and nesting inside a value are the client's. */
+    assert_rewrites("{ \"messages\" : [ {\"role\":\"user\", \"content\":\"a \\\"quoted\\\" \\\\ [x] {y}\"} ] ,"
+                    "\"temperature\": 1.50, \"n\":1e0, \"stop\":[\"]\", \"}\"], \"model\":\"model:default/gpt-5\"}",
+                    1,
+                    "{\"messages\":[ {\"role\":\"user\", \"content\":\"a \\\"quoted\\\" \\\\ [x] {y}\"} ],"
+                    "\"temperature\":1.50,\"n\":1e0,\"stop\":[\"]\", \"}\"],\"model\":\"upstream-model\"}");
+}
+
+static void drops_asgard_fields_and_replaces_the_model_even_when_spelled_with_escapes(void **state) {
+    (void) state;
+    assert_rewrites("{\"mod\\u0065l\":\"m\",\"data\\u005fclass\":\"internal\",\"asgard\":{\"x\":1},"
+                    "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                    1, "{\"model\":\"upstream-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+}
+
+static void forces_include_usage_on_streams_only(void **state) {
+    (void) state;
+    assert_rewrites("{\"model\":\"m\",\"stream\":true,\"messages\":[]}", 1,
+                    "{\"model\":\"upstream-model\",\"stream\":true,\"messages\":[],"
+                    "\"stream_options\":{\"include_usage\":true}}");
+    assert_rewrites("{\"stream\":true,\"stream_options\":{\"include_usage\":false,\"other\":[1, 2]},\"model\":\"m\"}", 1,
+                    "{\"stream\":true,\"stream_options\":{\"other\":[1,2],\"include_usage\":true},"
+                    "\"model\":\"upstream-model\"}");
+    assert_rewrites("{\"stream_options\":{\"include_usage\":false},\"model\":\"m\"}", 1,
+                    "{\"stream_options\":{\"include_usage\":false},\"model\":\"upstream-model\"}");
+}
+
+static void writes_redacted_messages_again_and_copies_the_rest(void **state) {
+    (void) state;
+    assert_rewrites("{\"messages\":[{\"role\":\"user\",\"content\":\"mail me at a.b@example.com please\"}],"
+                    "\"metadata\":{\"note\":\"a.b@example.com\"}}",
+                    1,
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"mail me at [REDACTED:email] please\"}],"
+                    "\"metadata\":{\"note\":\"a.b@example.com\"}}");
+}
+
+static void keeps_an_empty_object_empty(void **state) {
+    (void) state;
+    assert_rewrites(" {  } ", 1, "{}");
+}
+
+static void refuses_a_member_given_twice(void **state) {
+    (void) state;
+    assert_rewrites("{\"model\":\"a\",\"mod\\u0065l\":\"b\"}", 0, "the request body has the member \"model\" twice");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(copies_untouched_members_byte_for_byte),
+        cmocka_unit_test(drops_asgard_fields_and_replaces_the_model_even_when_spelled_with_escapes),
+        cmocka_unit_test(forces_include_usage_on_streams_only),
+        cmocka_unit_test(writes_redacted_messages_again_and_copies_the_rest),
+        cmocka_unit_test(keeps_an_empty_object_empty),
+        cmocka_unit_test(refuses_a_member_given_twice),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
