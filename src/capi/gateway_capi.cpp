@@ -115,7 +115,7 @@ extern "C" int asg_chat_body_probe(const char* body, size_t len, char** out, siz
         *out_len = text.size();
     };
     try {
-        simdjson::dom::object parsed;
+        ChatBody parsed;
         std::string error = parse_chat_body(std::string_view(body ? body : "", body ? len : 0), false, parsed);
         if (!error.empty()) {
             give(error);
@@ -124,7 +124,7 @@ extern "C" int asg_chat_body_probe(const char* body, size_t len, char** out, siz
         StringReplacements redactions;
         std::vector<std::string_view> texts;
         simdjson::dom::array messages;
-        if (!parsed["messages"].get_array().get(messages)) {
+        if (parsed.messages && !parsed.messages->get_array().get(messages)) {
             for (simdjson::dom::element message : messages) {
                 texts.clear();
                 collect_message_texts(message, texts);

@@ -98,19 +98,49 @@ bool raw_members(std::string_view s, std::vector<RawMember>& out) {
     return false;
 }
 
+// A key given twice, or nullptr. A chat body has a handful of members: comparing each pair (the
+// lengths first) beats sorting them; a body with many is sorted.
+const std::string_view* repeated_key(std::vector<std::string_view>& keys) {
+    if (keys.size() > 16) {
+        std::sort(keys.begin(), keys.end());
+        auto twice = std::adjacent_find(keys.begin(), keys.end());
+        return twice == keys.end() ? nullptr : &*twice;
+    }
+    for (std::size_t i = 1; i < keys.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (keys[i].size() == keys[j].size() && keys[i] == keys[j]) return &keys[i];
+    return nullptr;
+}
+
 }  // namespace
 
-std::string parse_chat_body(std::string_view raw, bool padded, dom::object& body) {
+std::string parse_chat_body(std::string_view raw, bool padded, ChatBody& chat) {
     dom::element root;
     if (auto error = chat_parser().parse(raw.data(), raw.size(), !padded).get(root))
         return std::string("the request body is not valid JSON: ") + simdjson::error_message(error);
-    if (root.get_object().get(body)) return "the request body is not a JSON object";
-    // One value per member: a second "model" or "messages" would reach the provider unchecked.
+    if (root.get_object().get(chat.body)) return "the request body is not a JSON object";
     thread_local std::vector<std::string_view> keys;
     keys.clear();
-    for (dom::key_value_pair field : body) keys.push_back(field.key);
-    std::sort(keys.begin(), keys.end());
-    if (auto twice = std::adjacent_find(keys.begin(), keys.end()); twice != keys.end())
+    for (dom::key_value_pair field : chat.body) {
+        keys.push_back(field.key);
+        std::optional<dom::element>* slot = nullptr;
+        if (field.key == "model") {
+            slot = &chat.model;
+        } else if (field.key == "messages") {
+            slot = &chat.messages;
+        } else if (field.key == "data_class") {
+            slot = &chat.data_class;
+        } else if (field.key == "max_completion_tokens") {
+            slot = &chat.max_completion_tokens;
+        } else if (field.key == "max_tokens") {
+            slot = &chat.max_tokens;
+        } else if (field.key == "stream") {
+            slot = &chat.stream;
+        }
+        if (slot != nullptr) *slot = field.value;
+    }
+    // One value per member: a second "model" or "messages" would reach the provider unchecked.
+    if (const std::string_view* twice = repeated_key(keys))
         return "the request body has the member \"" + utf8_sanitized(twice->substr(0, 64)) + "\" twice";
     return "";
 }
@@ -132,12 +162,13 @@ void collect_message_texts(dom::element value, std::vector<std::string_view>& ou
     }
 }
 
-std::string provider_body(std::string_view raw, dom::object body, std::string_view upstream_model,
+std::string provider_body(std::string_view raw, const ChatBody& chat, std::string_view upstream_model,
                           const StringReplacements* redactions) {
+    dom::object body = chat.body;
     thread_local std::vector<RawMember> members;
     bool copy_raw = raw_members(raw, members) && members.size() == body.size();
     bool stream = false;
-    if (body["stream"].get_bool().get(stream)) stream = false;  // absent or not a boolean
+    if (!chat.stream || chat.stream->get_bool().get(stream)) stream = false;  // absent or not a boolean
     std::string out;
     out.reserve(raw.size() + upstream_model.size() + 64);
     out += '{';

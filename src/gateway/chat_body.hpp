@@ -2,6 +2,7 @@
 // member once; the texts a provider would read (for the guardrails); and the body written back
 // for the provider.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,10 +13,17 @@
 
 namespace asg {
 
+// The body and the members the gateway reads, found in the pass that checks every member is
+// there once.
+struct ChatBody {
+    simdjson::dom::object body;
+    std::optional<simdjson::dom::element> model, messages, data_class, max_completion_tokens, max_tokens, stream;
+};
+
 // Parses raw (in place when `padded`: simdjson's padding of readable bytes follows it) with the
 // calling thread's parser; the object lives until that thread's next parse. Returns "" or the
 // reason it is not a chat body ("the request body ...").
-std::string parse_chat_body(std::string_view raw, bool padded, simdjson::dom::object& body);
+std::string parse_chat_body(std::string_view raw, bool padded, ChatBody& chat);
 
 // Every string of a message the provider reads (content, content parts, tool call arguments,
 // names), leaving out "role" and "type" values.
@@ -25,7 +33,7 @@ void collect_message_texts(simdjson::dom::element message, std::vector<std::stri
 // asgard); the provider's model name; on streams, stream_options.include_usage forced on; the
 // redacted texts replaced. `raw` is the text `body` was parsed from: members left as they are
 // are copied from it byte for byte, not written again.
-std::string provider_body(std::string_view raw, simdjson::dom::object body, std::string_view upstream_model,
+std::string provider_body(std::string_view raw, const ChatBody& chat, std::string_view upstream_model,
                           const StringReplacements* redactions);
 
 }  // namespace asg

@@ -76,8 +76,8 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
                       "service_unavailable", "config_unavailable");
     const GatewaySnapshot& s = *snapshot_;
     std::string_view project = principal_.project_id;
-    dom::object body;
-    if (std::string error = parse_chat_body(raw, padded, body); !error.empty())
+    ChatBody chat;
+    if (std::string error = parse_chat_body(raw, padded, chat); !error.empty())
         return reject(v, 400, error, "invalid_request_error", "invalid_json");
     // Kill switch first: global, project, then model.
     if (s.kill_global)
@@ -87,7 +87,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         return reject(v, 503, "the gateway is switched off for project " + std::string(project) + (it->second.empty() ? "" : ": " + it->second),
                       "service_unavailable", "kill_switch");
     std::string_view alias_text;
-    if (body["model"].get_string().get(alias_text) || alias_text.empty())
+    if (!chat.model || chat.model->get_string().get(alias_text) || alias_text.empty())
         return reject(v, 400, "model is required (a string such as model:default/gpt-5)", "invalid_request_error", "missing_model");
     if (auto it = s.kill_models.find(alias_text); it != s.kill_models.end())
         return reject(v, 503, "the gateway is switched off for model " + std::string(alias_text) + (it->second.empty() ? "" : ": " + it->second),
@@ -104,14 +104,13 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
     model_ = &model->second;
     provider_ = &provider->second;
     dom::array messages;
-    if (body["messages"].get_array().get(messages) || messages.size() == 0)
+    if (!chat.messages || chat.messages->get_array().get(messages) || messages.size() == 0)
         return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
     // data_class: the request's, else the operator's default, else a 400.
-    dom::element dc;
     std::string data_class = s.default_data_class;
-    if (!body["data_class"].get(dc)) {
+    if (chat.data_class) {
         std::string_view text;
-        if (dc.get_string().get(text))
+        if (chat.data_class->get_string().get(text))
             return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
         data_class.assign(text);
     }
@@ -157,16 +156,15 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         chars += 8;
     }
     std::int64_t max = -1;
-    for (const char* field : {"max_completion_tokens", "max_tokens"}) {
-        dom::element value;
-        if (body[field].get(value) || !(value.is_int64() || value.is_uint64())) continue;
-        max = value.is_int64() ? value.get_int64().value_unsafe() : std::numeric_limits<std::int64_t>::max();
+    for (const auto* field : {&chat.max_completion_tokens, &chat.max_tokens}) {
+        if (!*field || !((*field)->is_int64() || (*field)->is_uint64())) continue;
+        max = (*field)->is_int64() ? (*field)->get_int64().value_unsafe() : std::numeric_limits<std::int64_t>::max();
         break;
     }
     max_output_ = max > 0 ? std::min<std::int64_t>(max, model_->max_output_tokens) : model_->max_output_tokens;
     est_input_ = chars / 4 + 1;
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);
-    body_ = provider_body(raw, body, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
+    body_ = provider_body(raw, chat, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
 }
 
 void GatewayCall::prepare_keys(std::int64_t now) {

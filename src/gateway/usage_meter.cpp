@@ -3,6 +3,8 @@
 
 #include <strings.h>
 
+#include <optional>
+
 #include <simdjson.h>
 
 namespace asg {
@@ -39,18 +41,31 @@ void UsageMeter::take_usage(std::string& buffer, std::size_t at) {
         if (!sse_) malformed_ = true;
         return;
     }
+    // One pass over the members (the first of a name counts, as a look-up would find it).
+    dom::object object;
+    if (doc.get_object().get(object)) return;
+    std::optional<dom::element> usage_member, choices_member;
+    for (dom::key_value_pair field : object) {
+        if (!usage_member && field.key == "usage") usage_member = field.value;
+        if (!choices_member && field.key == "choices") choices_member = field.value;
+    }
     dom::object usage;
-    if (!doc["usage"].get_object().get(usage)) {
+    if (usage_member && !usage_member->get_object().get(usage)) {
+        std::optional<dom::element> prompt_member, completion_member;
+        for (dom::key_value_pair field : usage) {
+            if (!prompt_member && field.key == "prompt_tokens") prompt_member = field.value;
+            if (!completion_member && field.key == "completion_tokens") completion_member = field.value;
+        }
         std::int64_t prompt = -1, completion = -1;
-        if (!usage["prompt_tokens"].get_int64().get(prompt) && !usage["completion_tokens"].get_int64().get(completion) &&
-            prompt >= 0 && completion >= 0) {
+        if (prompt_member && completion_member && !prompt_member->get_int64().get(prompt) &&
+            !completion_member->get_int64().get(completion) && prompt >= 0 && completion >= 0) {
             prompt_tokens_ = prompt;
             completion_tokens_ = completion;
             has_usage_ = true;
         }
     }
     dom::array choices;
-    if (doc["choices"].get_array().get(choices)) return;
+    if (!choices_member || choices_member->get_array().get(choices)) return;
     for (dom::element choice : choices) {
         std::string_view content;
         if (!choice[sse_ ? "delta" : "message"]["content"].get_string().get(content))
