@@ -59,6 +59,16 @@ static void writes_redacted_messages_again_and_copies_the_rest(void **state) {
                     "\"metadata\":{\"note\":\"a.b@example.com\"}}");
 }
 
+static void finds_the_end_of_long_strings_with_escaped_quotes_anywhere(void **state) {
+    (void) state;
+    /* Escapes before, across and after the first bytes of a string; backslashes in runs. */
+    assert_rewrites("{\"user\":\"0123456789012345678901\\\"\\\\\\\"tail \\\\\",\"model\":\"m\","
+                    "\"x\":[\"a much longer text than the first bytes, with \\\"quotes\\\" and ] and }\"]}",
+                    1,
+                    "{\"user\":\"0123456789012345678901\\\"\\\\\\\"tail \\\\\",\"model\":\"upstream-model\","
+                    "\"x\":[\"a much longer text than the first bytes, with \\\"quotes\\\" and ] and }\"]}");
+}
+
 static void keeps_an_empty_object_empty(void **state) {
     (void) state;
     assert_rewrites(" {  } ", 1, "{}");
@@ -75,6 +85,7 @@ int main(void) {
         cmocka_unit_test(drops_asgard_fields_and_replaces_the_model_even_when_spelled_with_escapes),
         cmocka_unit_test(forces_include_usage_on_streams_only),
         cmocka_unit_test(writes_redacted_messages_again_and_copies_the_rest),
+        cmocka_unit_test(finds_the_end_of_long_strings_with_escaped_quotes_anywhere),
         cmocka_unit_test(keeps_an_empty_object_empty),
         cmocka_unit_test(refuses_a_member_given_twice),
     };

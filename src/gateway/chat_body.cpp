@@ -32,9 +32,19 @@ std::size_t skip_space(std::string_view s, std::size_t i) {
     return i;
 }
 
-// Just past the string whose opening quote is at `i`.
+// Just past the string whose opening quote is at `i`: byte by byte for the first few (keys and
+// short values), then with memchr (long texts).
 std::size_t string_end(std::string_view s, std::size_t i) {
-    for (std::size_t from = i + 1; from < s.size();) {
+    std::size_t j = i + 1;
+    for (std::size_t short_end = std::min(s.size(), i + 24); j < short_end; ++j) {
+        if (s[j] == '\\') {
+            ++j;
+        } else if (s[j] == '"') {
+            return j + 1;
+        }
+    }
+    // Past the first bytes: each quote's escaping is read from the backslashes just before it.
+    for (std::size_t from = j; from < s.size();) {
         const void* quote = std::memchr(s.data() + from, '"', s.size() - from);
         if (quote == nullptr) break;
         std::size_t at = static_cast<std::size_t>(static_cast<const char*>(quote) - s.data());

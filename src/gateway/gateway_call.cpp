@@ -494,9 +494,9 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
-    SpendRow row{now, principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_, outcome,
+    SpendRow row{now, principal_.project_id, &model_->alias, request_id_, data_class_, outcome,
                  principal_.token_id, in, out, cost, status, true, redacted_list()};
-    on_loop ? queue_spend_row_from_loop(std::move(row)) : queue_spend_row(std::move(row));
+    on_loop ? queue_spend_row_from_loop(std::move(row), snapshot_) : queue_spend_row(std::move(row), snapshot_);
 }
 
 // Settlements give back what a reservation over-counted; they are summed per counter and sent
@@ -537,9 +537,9 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
 }
 
 void GatewayCall::queue_refused(std::int64_t now, bool on_loop) {
-    SpendRow row{now, principal_.project_id, snapshot_, &model_->alias, request_id_, data_class_,
+    SpendRow row{now, principal_.project_id, &model_->alias, request_id_, data_class_,
                  "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""};
-    on_loop ? queue_spend_row_from_loop(std::move(row)) : queue_spend_row(std::move(row));
+    on_loop ? queue_spend_row_from_loop(std::move(row), snapshot_) : queue_spend_row(std::move(row), snapshot_);
 }
 
 void GatewayCall::settle(bool client_aborted) {

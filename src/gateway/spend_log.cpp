@@ -21,12 +21,15 @@ namespace {
 constexpr std::size_t kMaxQueuedRows = 500000;  // about ten seconds of a busy worker
 std::mutex g_spend_mutex;
 std::vector<SpendRow> g_spend;
+// The snapshots g_spend's rows name their models in, each once; released after the rows are written.
+std::vector<std::shared_ptr<const GatewaySnapshot>> g_spend_snapshots;
 // The previous batch's vector, emptied: the next flush hands it back to the queue, so the queue's
 // memory is reused rather than freshly mapped (and faulted in on the event loop) every second.
 std::vector<SpendRow> g_spend_spare;
 std::size_t g_spend_dropped = 0;  // rows refused while PostgreSQL was not keeping up
 // The event loop's rows since the last hand-over: only that thread touches them.
 std::vector<SpendRow> g_loop_rows;
+std::vector<std::shared_ptr<const GatewaySnapshot>> g_loop_snapshots;
 std::size_t g_loop_dropped = 0;
 
 // The UTC date of a millisecond timestamp, as strftime's format gives it.
@@ -185,8 +188,9 @@ std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::strin
 
 // A batch PostgreSQL could not take (it is unreachable): back in front of the queue, for the next
 // flush, as far as the queue's limit allows.
-void requeue(std::vector<SpendRow>&& rows) {
+void requeue(std::vector<SpendRow>&& rows, std::vector<std::shared_ptr<const GatewaySnapshot>>&& snapshots) {
     std::lock_guard<std::mutex> lock(g_spend_mutex);
+    g_spend_snapshots.insert(g_spend_snapshots.end(), snapshots.begin(), snapshots.end());
     std::size_t room = kMaxQueuedRows > g_spend.size() ? kMaxQueuedRows - g_spend.size() : 0;
     if (rows.size() > room) {
         g_spend_dropped += rows.size() - room;
@@ -286,17 +290,24 @@ std::string format_usd(std::int64_t micro) {
     return out;
 }
 
-void queue_spend_row(SpendRow&& row) {
+// The snapshot joins the list unless it is the last one there (nearly always).
+void keep_snapshot(std::vector<std::shared_ptr<const GatewaySnapshot>>& kept, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
+    if (kept.empty() || kept.back() != snapshot) kept.push_back(snapshot);
+}
+
+void queue_spend_row(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
     std::lock_guard<std::mutex> lock(g_spend_mutex);
     if (g_spend.size() < kMaxQueuedRows) {
+        keep_snapshot(g_spend_snapshots, snapshot);
         g_spend.push_back(std::move(row));
     } else {
         ++g_spend_dropped;
     }
 }
 
-void queue_spend_row_from_loop(SpendRow&& row) {
+void queue_spend_row_from_loop(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
     if (g_loop_rows.size() < kMaxQueuedRows) {
+        keep_snapshot(g_loop_snapshots, snapshot);
         g_loop_rows.push_back(std::move(row));
     } else {
         ++g_loop_dropped;
@@ -310,6 +321,9 @@ void hand_over_loop_rows() {
     g_spend_dropped += g_loop_dropped;
     g_loop_dropped = 0;
     if (g_loop_rows.empty()) return;
+    g_spend_snapshots.insert(g_spend_snapshots.end(), std::make_move_iterator(g_loop_snapshots.begin()),
+                             std::make_move_iterator(g_loop_snapshots.end()));
+    g_loop_snapshots.clear();
     if (g_spend.empty()) {
         g_spend.swap(g_loop_rows);
     } else {
@@ -325,10 +339,12 @@ void hand_over_loop_rows() {
 
 std::string flush_gateway_spend() {
     std::vector<SpendRow> rows;
+    std::vector<std::shared_ptr<const GatewaySnapshot>> snapshots;  // alive until the rows are written
     std::size_t dropped = 0;
     {
         std::lock_guard<std::mutex> lock(g_spend_mutex);
         rows.swap(g_spend);
+        snapshots.swap(g_spend_snapshots);
         std::swap(dropped, g_spend_dropped);
     }
     std::string lost = dropped ? std::to_string(dropped) + " row(s) were lost because PostgreSQL fell behind" : "";
@@ -348,10 +364,10 @@ std::string flush_gateway_spend() {
     } catch (const PgError& e) {
         bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;
         if (data_error) return flush_row_by_row(rows, e.what());
-        requeue(std::move(rows));
+        requeue(std::move(rows), std::move(snapshots));
         return std::string("not written, kept for the next try: ") + e.what();
     } catch (const std::exception& e) {
-        requeue(std::move(rows));
+        requeue(std::move(rows), std::move(snapshots));
         return std::string("not written, kept for the next try: ") + e.what();
     }
 }

@@ -12,11 +12,10 @@
 namespace asg {
 
 // One call's record. Built without allocating in the common case: the model name stays inside
-// the snapshot the row holds on to.
+// its snapshot, which the queue keeps alive (one reference per snapshot, not per row).
 struct SpendRow {
     std::int64_t at_ms;  // when the call ended (its UTC day is the spend's day)
     std::string project;
-    std::shared_ptr<const GatewaySnapshot> snapshot;
     const std::string* model;
     std::array<char, 33> request_id;  // NUL-terminated
     std::string data_class, outcome;
@@ -28,10 +27,11 @@ struct SpendRow {
 
 // Queues a row (any thread). Past the queue's limit the row is lost, and counted: the next flush
 // reports it.
-void queue_spend_row(SpendRow&& row);
+// `snapshot` holds the row's model name.
+void queue_spend_row(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot);
 // The same for the event loop: no lock per row. Its rows join the queue when the event loop hands
 // them over (hand_over_loop_rows), before each flush.
-void queue_spend_row_from_loop(SpendRow&& row);
+void queue_spend_row_from_loop(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot);
 void hand_over_loop_rows();
 
 // Writes the queued rows (blocking; thread pool). Returns "" or what went wrong; rows PostgreSQL
