@@ -719,12 +719,14 @@ ngx_http_asgard_gw_post(int flush)
     ngx_thread_task_t                *task;
     ngx_http_asgard_gw_timer_task_t  *t;
 
-    if (flush ? ngx_http_asgard_flush_busy : ngx_http_asgard_refresh_busy) {
-        return;
+    if (flush) {
+        /* Every tick, even while a flush is still writing: the event loop's own rows stay one
+         * second's worth, and the queue's limit holds for them too. */
+        asg_gateway_hand_over_rows();
     }
 
-    if (flush) {
-        asg_gateway_hand_over_rows();
+    if (flush ? ngx_http_asgard_flush_busy : ngx_http_asgard_refresh_busy) {
+        return;
     }
 
     t = ngx_http_asgard_detached_task((ngx_cycle_t *) ngx_cycle,
