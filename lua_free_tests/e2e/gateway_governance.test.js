@@ -293,6 +293,22 @@ describe('guardrails', () => {
     assert.equal((await providerLastWith(again)).body.messages[0].content, `${again} mail [REDACTED:email]`);
   });
 
+  test('secrets set to redact: a private key without its END footer is redacted to the end of the text, not a 500', async () => {
+    const marker = nonce('pem');
+    try {
+      asgardOk(['guardrail', 'set', '--data-class', 'internal', '--detector', 'secrets', '--action', 'redact']);
+      await syncGateway(p.key, SYNC);
+      assertCompletion(await ok(p.key, { messages: [{ role: 'user', content: `${marker} use -----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA` }] }));
+      const seen = await providerLastWith(marker);
+      assert.equal(seen.body.messages[0].content, `${marker} use [REDACTED:secrets]`);
+      assert.ok(!seen.raw.includes('MIIEpAIBAAKCAQEA'));
+    } finally {
+      asgardOk(['guardrail', 'set', '--data-class', 'internal', '--detector', 'secrets', '--action', 'block']);
+    }
+    await syncGateway(p.key, SYNC);
+    await blocked('-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA', 'secrets');
+  });
+
   test('a secret in a tool result (role tool) is blocked', async () => {
     const res = await ok(p.key, {
       messages: [

@@ -69,6 +69,16 @@ static void finds_the_end_of_long_strings_with_escaped_quotes_anywhere(void **st
                     "\"x\":[\"a much longer text than the first bytes, with \\\"quotes\\\" and ] and }\"]}");
 }
 
+static void redacts_a_private_key_without_its_footer_to_the_end_of_the_text(void **state) {
+    (void) state;
+    assert_rewrites("{\"messages\":[{\"role\":\"user\",\"content\":\"key: -----BEGIN RSA PRIVATE KEY-----MIIE\"}]}", 1,
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"key: [REDACTED:secrets]\"}]}");
+    assert_rewrites("{\"messages\":[{\"role\":\"user\",\"content\":\"-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY\"}]}", 1,
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"[REDACTED:secrets]\"}]}");
+    assert_rewrites("{\"messages\":[{\"role\":\"user\",\"content\":\"-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY----- ok\"}]}", 1,
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"[REDACTED:secrets] ok\"}]}");
+}
+
 static void keeps_an_empty_object_empty(void **state) {
     (void) state;
     assert_rewrites(" {  } ", 1, "{}");
@@ -86,6 +96,7 @@ int main(void) {
         cmocka_unit_test(forces_include_usage_on_streams_only),
         cmocka_unit_test(writes_redacted_messages_again_and_copies_the_rest),
         cmocka_unit_test(finds_the_end_of_long_strings_with_escaped_quotes_anywhere),
+        cmocka_unit_test(redacts_a_private_key_without_its_footer_to_the_end_of_the_text),
         cmocka_unit_test(keeps_an_empty_object_empty),
         cmocka_unit_test(refuses_a_member_given_twice),
     };

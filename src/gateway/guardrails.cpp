@@ -41,9 +41,10 @@ void scan_secrets(std::string_view s, std::vector<Finding>& out) {
             std::size_t header_end = s.find("-----", i + 11);
             if (header_end != std::string_view::npos && header_end - i < 80 &&
                 s.compare(header_end - 11, 11, "PRIVATE KEY") == 0) {
+                // To the end of the footer's dashes; without a complete footer, to the end of the text.
                 std::size_t footer = s.find("-----END ", header_end);
-                std::size_t end = footer == std::string_view::npos ? s.size() : s.find("-----", footer + 9);
-                end = end == std::string_view::npos ? s.size() : end + 5;
+                std::size_t close = footer == std::string_view::npos ? footer : s.find("-----", footer + 9);
+                std::size_t end = close == std::string_view::npos ? s.size() : close + 5;
                 out.push_back({"secrets", "a private key", i, end});
                 i = end - 1;
             }
