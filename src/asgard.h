@@ -226,8 +226,8 @@ void asg_gateway_call_free(asg_gateway_call_t *call) ASG_NOEXCEPT;
  * spend and call rows. Return 0, or -1 with a message in err. */
 int asg_gateway_refresh(char *err, size_t errlen) ASG_NOEXCEPT;
 int asg_gateway_flush(char *err, size_t errlen) ASG_NOEXCEPT;
-/* On the event loop, before each flush: the rows its settlements queued (without a lock) join the
- * queue asg_gateway_flush writes. */
+/* On the event loop, at every flush tick and at worker exit: the rows its settlements queued
+ * (without a lock) join the queue asg_gateway_flush writes. */
 void asg_gateway_hand_over_rows(void) ASG_NOEXCEPT;
 /* GET /api/gateway/models for a principal: 200 with the list, or an error. */
 void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error_t *out) ASG_NOEXCEPT;

@@ -175,8 +175,8 @@ void GatewayCall::prepare_keys(std::int64_t now) {
     keys_.reset = 60 - (now / 1000) % 60;
     // The keys and limits of this thread's last call: the same key calling again within the
     // minute, under the same configuration (the common case under load), copies them.
+    // A configuration version names one snapshot: the keys' limits and budget come from it.
     struct Recent {
-        const GatewaySnapshot* snapshot = nullptr;
         std::int64_t version = -1, token_id = -1, minute = -1;
         std::string project;
         CounterKey rate, tokens, budget;
@@ -185,13 +185,13 @@ void GatewayCall::prepare_keys(std::int64_t now) {
         std::int64_t budget_micro = 0;
     };
     thread_local Recent recent;
-    if (recent.snapshot != &s || recent.version != s.version || recent.token_id != principal_.token_id ||
+    if (recent.version != s.version || recent.token_id != principal_.token_id ||
         recent.minute != minute || recent.project != project) {
         char id[24], minute_digits[24];
         std::string_view id_text(id, std::to_chars(id, id + sizeof id, principal_.token_id).ptr - id);
         std::string_view minute_text(minute_digits,
                                      std::to_chars(minute_digits, minute_digits + sizeof minute_digits, minute).ptr - minute_digits);
-        recent.snapshot = nullptr;  // until it is whole again
+        recent.version = -1;  // until it is whole again
         recent.rate.assign({"asgard:rl:r:", id_text, ":", minute_text});
         recent.tokens.assign({"asgard:rl:t:", id_text, ":", minute_text});
         recent.budget.assign({"asgard:budget:", project, ":", utc_month(now)});
@@ -203,7 +203,6 @@ void GatewayCall::prepare_keys(std::int64_t now) {
         recent.token_id = principal_.token_id;
         recent.minute = minute;
         recent.version = s.version;
-        recent.snapshot = &s;
     }
     keys_.rate = recent.rate;
     keys_.tokens = recent.tokens;
@@ -494,8 +493,12 @@ void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t co
     // The provider's status when its answer reached the client; else what the client got.
     int status = meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
-    SpendRow row{now, principal_.project_id, &model_->alias, request_id_, data_class_, outcome,
-                 principal_.token_id, in, out, cost, status, true, redacted_list()};
+    queue_row({now, principal_.project_id, &model_->alias, request_id_, data_class_, outcome, principal_.token_id, in, out,
+               cost, status, true, redacted_list()},
+              on_loop);
+}
+
+void GatewayCall::queue_row(SpendRow&& row, bool on_loop) const {
     on_loop ? queue_spend_row_from_loop(std::move(row), snapshot_) : queue_spend_row(std::move(row), snapshot_);
 }
 
@@ -537,9 +540,9 @@ std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
 }
 
 void GatewayCall::queue_refused(std::int64_t now, bool on_loop) {
-    SpendRow row{now, principal_.project_id, &model_->alias, request_id_, data_class_,
-                 "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""};
-    on_loop ? queue_spend_row_from_loop(std::move(row), snapshot_) : queue_spend_row(std::move(row), snapshot_);
+    queue_row({now, principal_.project_id, &model_->alias, request_id_, data_class_, "denied:" + rejected_code_,
+               principal_.token_id, 0, 0, 0, rejected_status_, false, ""},
+              on_loop);
 }
 
 void GatewayCall::settle(bool client_aborted) {

@@ -19,6 +19,8 @@
 
 namespace asg {
 
+struct SpendRow;  // gateway/spend_log.hpp
+
 // The x-ratelimit-* headers, as numbers (formatted only when they are written out).
 struct RateHeaders {
     bool set = false;
@@ -131,6 +133,7 @@ private:
     // `on_loop`: called on the event loop (settle_deferred), which queues its rows without a lock.
     void queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, std::int64_t now, bool on_loop);
     void queue_refused(std::int64_t now, bool on_loop);  // a refused call: its row only, no counters to adjust
+    void queue_row(SpendRow&& row, bool on_loop) const;
     std::string redacted_list() const;
 };
 

@@ -51,14 +51,9 @@ void UsageMeter::take_usage(std::string& buffer, std::size_t at) {
     }
     dom::object usage;
     if (usage_member && !usage_member->get_object().get(usage)) {
-        std::optional<dom::element> prompt_member, completion_member;
-        for (dom::key_value_pair field : usage) {
-            if (!prompt_member && field.key == "prompt_tokens") prompt_member = field.value;
-            if (!completion_member && field.key == "completion_tokens") completion_member = field.value;
-        }
         std::int64_t prompt = -1, completion = -1;
-        if (prompt_member && completion_member && !prompt_member->get_int64().get(prompt) &&
-            !completion_member->get_int64().get(completion) && prompt >= 0 && completion >= 0) {
+        if (!usage["prompt_tokens"].get_int64().get(prompt) && !usage["completion_tokens"].get_int64().get(completion) &&
+            prompt >= 0 && completion >= 0) {
             prompt_tokens_ = prompt;
             completion_tokens_ = completion;
             has_usage_ = true;
