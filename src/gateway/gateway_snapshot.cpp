@@ -16,13 +16,6 @@ std::shared_ptr<const GatewaySnapshot> g_snapshot;
 std::atomic<std::int64_t> g_confirmed_ms{0};  // when PostgreSQL last confirmed g_snapshot current
 std::atomic<std::uint64_t> g_generation{0};    // how often g_snapshot was replaced
 
-std::string unhex(const std::string& text) {
-    std::string out;
-    for (std::size_t i = 2; i + 1 < text.size(); i += 2)
-        out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
-    return out;
-}
-
 std::set<std::string> parse_text_array(const std::string& text) {
     std::set<std::string> out;
     std::string item;
@@ -59,7 +52,7 @@ std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
         p.name = providers.text(i, 0);
         p.url = std::string(providers.boolean(i, 2) ? "https://" : "http://") + providers.text(i, 1) + providers.text(i, 4);
         p.host = providers.text(i, 3);
-        Sealed sealed{unhex(providers.text(i, 5)), unhex(providers.text(i, 6))};
+        Sealed sealed{pg_bytea_bytes(providers.text(i, 5)), pg_bytea_bytes(providers.text(i, 6))};
         p.key = aead_open(runtime_config()->secrets_key, sealed, "provider/" + p.name);
         s->providers[p.name] = p;
     }

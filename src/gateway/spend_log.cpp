@@ -86,11 +86,7 @@ ChainStart start_chain(PgConnection& db, std::size_t rows) {
     auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM gateway_calls ORDER BY id DESC LIMIT 1), ''),"
                         " setval('gateway_calls_id_seq', nextval('gateway_calls_id_seq') + $1 - 1)",
                         {std::to_string(rows)});
-    ChainStart start{"", last.int64(0, 1) - static_cast<std::int64_t>(rows) + 1};
-    const std::string hex = last.text(0, 0);
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        start.prev_hash.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-    return start;
+    return {from_hex(last.text(0, 0)), last.int64(0, 1) - static_cast<std::int64_t>(rows) + 1};
 }
 
 constexpr std::int64_t kDayMs = 24 * 3600 * 1000;

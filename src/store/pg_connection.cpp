@@ -106,7 +106,6 @@ void PgCopyBinary::text(std::string_view value) {
     data_.append(value);
 }
 
-
 void PgCopyBinary::int4(std::int32_t value) {
     be32(4);
     be32(static_cast<std::uint32_t>(value));
@@ -145,5 +144,7 @@ PgConnection& thread_pg() {
 }
 
 std::string pg_bytea(std::string_view bytes) { return "\\x" + to_hex(bytes); }
+
+std::string pg_bytea_bytes(std::string_view text) { return from_hex(text.substr(text.rfind("\\x", 0) == 0 ? 2 : 0)); }
 
 }  // namespace asg

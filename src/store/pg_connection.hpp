@@ -109,5 +109,7 @@ PgConnection& thread_pg();
 
 // bytea parameter in libpq's hex text format.
 std::string pg_bytea(std::string_view bytes);
+// The bytes of a bytea value as PostgreSQL prints it (hex format, "\\x..."): pg_bytea's inverse.
+std::string pg_bytea_bytes(std::string_view text);
 
 }  // namespace asg

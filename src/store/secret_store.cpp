@@ -11,13 +11,6 @@ static std::string associated(const std::string& project_id, const std::string& 
     return project_id + "/" + name;
 }
 
-static std::string unhex_bytea(const std::string& text) {
-    std::string out;
-    for (std::size_t i = 2; i + 1 < text.size(); i += 2)
-        out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
-    return out;
-}
-
 void put_secret(PgConnection& db, const std::string& project_id, const std::string& name,
                 const std::string& value, const std::string& created_by,
                 const std::optional<std::string>& source_request) {
@@ -33,7 +26,7 @@ void put_secret(PgConnection& db, const std::string& project_id, const std::stri
 std::optional<std::string> read_secret(PgConnection& db, const std::string& project_id, const std::string& name) {
     auto r = db.exec("SELECT nonce, ciphertext FROM secrets WHERE project_id = $1 AND name = $2", {project_id, name});
     if (r.rows() == 0) return std::nullopt;
-    Sealed sealed{unhex_bytea(r.text(0, 0)), unhex_bytea(r.text(0, 1))};
+    Sealed sealed{pg_bytea_bytes(r.text(0, 0)), pg_bytea_bytes(r.text(0, 1))};
     return aead_open(runtime_config()->secrets_key, sealed, associated(project_id, name));
 }
 

@@ -30,6 +30,9 @@ std::string random_bytes(std::size_t count);  // throws on RNG failure
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 std::string to_hex(std::string_view bytes);
+// The bytes of lower- or upper-case hex (an odd last digit is ignored); throws std::invalid_argument
+// on any other character.
+std::string from_hex(std::string_view hex);
 std::string base64url_encode(std::string_view bytes);
 bool base64url_decode(std::string_view text, std::string& out);
 
