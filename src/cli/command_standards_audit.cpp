@@ -161,7 +161,6 @@ int run_audit(const CliSettings& settings, const Words& words) {
     if (verb == "calls") {
         args.expect_positionals(1, "asgard audit calls [--n N] [--project P] [--json]");
         auto rows = gateway_calls_tail(db, count_option(args), args.option("project"));
-        auto usd = [](std::int64_t micro) { return format_usd(micro); };
         if (args.flag("json")) {
             Json list = json_own(json_array());
             for (const auto& r : rows)
@@ -169,7 +168,7 @@ int run_audit(const CliSettings& settings, const Words& words) {
                     "id", (json_int_t)r.id, "at", r.at.c_str(), "project_id", r.project_id.c_str(), "token_id",
                     (json_int_t)r.token_id, "model", r.model.c_str(), "data_class", r.data_class.c_str(), "outcome",
                     r.outcome.c_str(), "status", (json_int_t)r.status, "input_tokens", (json_int_t)r.input_tokens,
-                    "output_tokens", (json_int_t)r.output_tokens, "cost_usd", usd(r.cost_micro_usd).c_str(), "redacted",
+                    "output_tokens", (json_int_t)r.output_tokens, "cost_usd", format_usd(r.cost_micro_usd).c_str(), "redacted",
                     r.redacted.c_str(), "request_id", r.request_id.c_str()));
             print_json(list.get());
         } else {
@@ -179,7 +178,7 @@ int run_audit(const CliSettings& settings, const Words& words) {
                 table.push_back({std::to_string(r.id), r.at, r.project_id, std::to_string(r.token_id), or_dash(r.model),
                                  or_dash(r.data_class), r.outcome, std::to_string(r.status),
                                  std::to_string(r.input_tokens) + "/" + std::to_string(r.output_tokens),
-                                 usd(r.cost_micro_usd), or_dash(r.redacted), r.request_id});
+                                 format_usd(r.cost_micro_usd), or_dash(r.redacted), r.request_id});
             print_table({"ID", "AT", "PROJECT", "KEY", "MODEL", "DATA_CLASS", "OUTCOME", "STATUS", "TOKENS IN/OUT",
                          "COST_USD", "REDACTED", "REQUEST_ID"},
                         table);
