@@ -1,0 +1,83 @@
+// Another nginx node on the stack's PostgreSQL and Redis: the stack's own nginx.conf with its own
+// port, prefix, pid and error log (and, when asked, another error_log level or directives), started
+// and stopped by its pid. For fleet tests (two nodes) and for a worker run at error_log debug.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { env } from './helpers.js';
+
+function freePort() {
+  const script = join(env.root || join(import.meta.dirname, '..', '..'), 'scripts', 'free-port');
+  return Number(execFileSync(script, { encoding: 'utf8' }).trim());
+}
+
+const pidAlive = (pid) => {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+};
+
+/**
+ * Starts a node. Options:
+ *   errorLogLevel  error_log level of the node (default: the stack's own line's level)
+ *   replace        [[RegExp|string, string], ...] edits applied to the stack's nginx.conf text
+ *   workers        worker_processes (default: the stack's)
+ * Returns { url, port, prefix, errorLog, conf, pid, stop(), errorLogText() }.
+ */
+export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
+  const stackPrefix = process.env.ASGARD_NGINX_PREFIX;
+  assert.ok(stackPrefix, 'ASGARD_NGINX_PREFIX is not set (source the stack env)');
+  const base = readFileSync(join(stackPrefix, 'nginx.conf'), 'utf8');
+  const prefix = mkdtempSync(join(tmpdir(), 'asgard-node-'));
+  for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d), { recursive: true });
+  const port = freePort();
+  const errorLog = join(prefix, 'logs', 'error.log');
+  let conf = base
+    .replace(/^pid .*;$/m, `pid ${prefix}/nginx.pid;`)
+    .replace(/^error_log (\S+) (\w+);$/m, (_, _path, level) => `error_log ${errorLog} ${errorLogLevel ?? level};`)
+    .replace(/listen 127\.0\.0\.1:\d+;/, `listen 127.0.0.1:${port};`)
+    .replaceAll(`${stackPrefix}/tmp/`, `${prefix}/tmp/`)
+    .replaceAll(`${stackPrefix}/logs/access.log`, `${prefix}/logs/access.log`);
+  if (workers !== undefined) conf = conf.replace(/^worker_processes \d+;$/m, `worker_processes ${workers};`);
+  for (const [from, to] of replace) {
+    const next = conf.replace(from, to);
+    assert.notEqual(next, conf, `nginx_node: ${from} matched nothing in the stack's nginx.conf`);
+    conf = next;
+  }
+  const confPath = join(prefix, 'nginx.conf');
+  writeFileSync(confPath, conf);
+  execFileSync('nginx', ['-p', prefix, '-c', confPath, '-e', errorLog, '-t', '-q'], { stdio: 'pipe' });
+  execFileSync('nginx', ['-p', prefix, '-c', confPath, '-e', errorLog], { stdio: 'pipe' });
+  const pidFile = join(prefix, 'nginx.pid');
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(pidFile)) {
+    assert.ok(Date.now() < deadline, `nginx_node did not write ${pidFile}: ${safeRead(errorLog)}`);
+    await delay(20);
+  }
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const url = `http://127.0.0.1:${port}`;
+  while (true) {
+    try { await fetch(`${url}/`); break; } catch {
+      assert.ok(Date.now() < deadline, `nginx_node at ${url} does not answer: ${safeRead(errorLog)}`);
+      await delay(20);
+    }
+  }
+  return {
+    url, port, prefix, errorLog, conf: confPath, pid,
+    errorLogText: () => safeRead(errorLog),
+    /** Graceful stop (QUIT), then TERM and KILL if the node is still there after 10 s. */
+    async stop() {
+      if (!pidAlive(pid)) return;
+      process.kill(pid, 'SIGQUIT');
+      const until = Date.now() + 10_000;
+      while (pidAlive(pid) && Date.now() < until) await delay(20);
+      if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+    },
+  };
+}
+
+function safeRead(path) {
+  try { return readFileSync(path, 'utf8'); } catch { return ''; }
+}
