@@ -40,6 +40,9 @@ typedef struct {
     u_char                  undo_buf[1024];
 } ngx_http_asgard_pending_t;
 
+#define ngx_http_asgard_pending_of(ev)                                                            \
+    ((ngx_http_asgard_pending_t *) ((u_char *) (ev) - offsetof(ngx_http_asgard_pending_t, timer)))
+
 static ngx_int_t ngx_http_asgard_post_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
 
 
@@ -295,7 +298,7 @@ static const char ngx_http_asgard_gw_redis_timeout[] =
 static void
 ngx_http_asgard_reserve_timeout(ngx_event_t *ev)
 {
-    ngx_http_asgard_pending_t  *p = ev->data;
+    ngx_http_asgard_pending_t  *p = ngx_http_asgard_pending_of(ev);
     ngx_http_request_t         *r = p->request;
 
     p->timed_out = 1;   /* the late reply frees p */
@@ -370,9 +373,9 @@ ngx_http_asgard_async_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
 
     /* NGX_ERROR (a partial send): the callback still comes, with a failure, and falls back. */
 
-    p->timer.handler = ngx_http_asgard_reserve_timeout;
-    p->timer.data = p;
-    p->timer.log = r->connection->log;
+    /* The timer's data is the module's dummy connection; the handler finds p from ev. */
+    ngx_http_asgard_timer_init(&p->timer, ngx_http_asgard_reserve_timeout, r->connection->log);
+    p->timer.cancelable = 0;
     ngx_add_timer(&p->timer, amcf->io_timeout);
 
     r->main->blocked++;
@@ -787,18 +790,14 @@ ngx_http_asgard_settle_timer_handler(ngx_event_t *ev)
 void
 ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
 {
-    ngx_http_asgard_settle_timer.handler = ngx_http_asgard_settle_timer_handler;
-    ngx_http_asgard_settle_timer.log = cycle->log;
-    ngx_http_asgard_settle_timer.cancelable = 1;
+    ngx_http_asgard_timer_init(&ngx_http_asgard_settle_timer, ngx_http_asgard_settle_timer_handler,
+                               cycle->log);
     ngx_add_timer(&ngx_http_asgard_settle_timer, 100);
 
-    ngx_http_asgard_refresh_timer.handler = ngx_http_asgard_gw_timer_handler;
-    ngx_http_asgard_refresh_timer.log = cycle->log;
-    ngx_http_asgard_refresh_timer.cancelable = 1;
-
-    ngx_http_asgard_flush_timer.handler = ngx_http_asgard_gw_timer_handler;
-    ngx_http_asgard_flush_timer.log = cycle->log;
-    ngx_http_asgard_flush_timer.cancelable = 1;
+    ngx_http_asgard_timer_init(&ngx_http_asgard_refresh_timer, ngx_http_asgard_gw_timer_handler,
+                               cycle->log);
+    ngx_http_asgard_timer_init(&ngx_http_asgard_flush_timer, ngx_http_asgard_gw_timer_handler,
+                               cycle->log);
 
     ngx_http_asgard_gw_post(0);
 

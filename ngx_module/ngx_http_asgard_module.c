@@ -146,6 +146,10 @@ ngx_module_t  ngx_http_asgard_module = {
 
 
 static ngx_event_t  ngx_http_asgard_touch_timer;
+static ngx_msec_t   ngx_http_asgard_touch_interval;
+
+/* The data of every timer the module owns, as nginx-otel does for its flush timer. */
+static ngx_connection_t  ngx_http_asgard_timer_connection = { .fd = (ngx_socket_t) -1 };
 
 /* Read by "asgard doctor" from the .so file to compare with the executable's version. */
 __attribute__((used)) static const char  ngx_http_asgard_version_tag[] =
@@ -506,13 +510,23 @@ ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+void
+ngx_http_asgard_timer_init(ngx_event_t *ev, ngx_event_handler_pt handler, ngx_log_t *log)
+{
+    ev->handler = handler;
+    ev->data = &ngx_http_asgard_timer_connection;
+    ev->log = log;
+    ev->cancelable = 1;
+}
+
+
 static void
 ngx_http_asgard_touch_handler(ngx_event_t *ev)
 {
     ngx_http_asgard_flush_token_use((ngx_cycle_t *) ngx_cycle);
 
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
-        ngx_add_timer(ev, (ngx_msec_t) (uintptr_t) ev->data);
+        ngx_add_timer(ev, ngx_http_asgard_touch_interval);
     }
 }
 
@@ -543,10 +557,8 @@ ngx_http_asgard_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    ngx_http_asgard_touch_timer.handler = ngx_http_asgard_touch_handler;
-    ngx_http_asgard_touch_timer.data = (void *) (uintptr_t) amcf->touch_interval;
-    ngx_http_asgard_touch_timer.log = cycle->log;
-    ngx_http_asgard_touch_timer.cancelable = 1;
+    ngx_http_asgard_touch_interval = amcf->touch_interval;
+    ngx_http_asgard_timer_init(&ngx_http_asgard_touch_timer, ngx_http_asgard_touch_handler, cycle->log);
     ngx_add_timer(&ngx_http_asgard_touch_timer, amcf->touch_interval);
 
     if (amcf->gateway_used) {

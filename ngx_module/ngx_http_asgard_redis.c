@@ -230,8 +230,8 @@ ngx_http_asgard_redis_init(ngx_cycle_t *cycle, ngx_str_t *host, ngx_int_t port)
     ngx_http_asgard_redis_port = port;
     ngx_http_asgard_redis_log = cycle->log;
 
-    ngx_http_asgard_redis_retry.handler = ngx_http_asgard_redis_retry_handler;
-    ngx_http_asgard_redis_retry.log = cycle->log;
+    ngx_http_asgard_timer_init(&ngx_http_asgard_redis_retry, ngx_http_asgard_redis_retry_handler,
+                               cycle->log);
     ngx_http_asgard_redis_retry.cancelable = 1;
 
     ngx_http_asgard_redis_connect();

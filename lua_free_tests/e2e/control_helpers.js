@@ -4,6 +4,7 @@
 // audit-log queries and small project/resource shortcuts.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -185,11 +186,21 @@ export async function requestResource(caller, projectId, service, params, extra 
   return assertOk(await callTool(caller, 'request_resource', args), `request_resource ${service}`);
 }
 
-/** get_secret that must succeed; returns the value. */
+/** get_secret that must succeed; returns the value (recorded for the log scan of scripts/test). */
 export async function getSecret(caller, projectId, name) {
   const args = { name };
   if (projectId) args.project_id = projectId;
-  return assertOk(await callTool(caller, 'get_secret', args), `get_secret ${name}`).value;
+  const value = assertOk(await callTool(caller, 'get_secret', args), `get_secret ${name}`).value;
+  recordMinted(value);
+  return value;
+}
+
+/** Remembers a secret value a test saw, so that scripts/scan-logs looks for it in every log even
+ * after its row is gone (a released secret). */
+export function recordMinted(value) {
+  if (typeof value === 'string' && process.env.ASGARD_STATE_DIR) {
+    appendFileSync(join(process.env.ASGARD_STATE_DIR, 'minted-values'), `${value}\n`, { mode: 0o600 });
+  }
 }
 
 /** Mints a fresh project key with the CLI (any earlier key of the project is revoked): { key, id }. */

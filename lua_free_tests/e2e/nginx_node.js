@@ -30,7 +30,10 @@ export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
   const stackPrefix = process.env.ASGARD_NGINX_PREFIX;
   assert.ok(stackPrefix, 'ASGARD_NGINX_PREFIX is not set (source the stack env)');
   const base = readFileSync(join(stackPrefix, 'nginx.conf'), 'utf8');
-  const prefix = mkdtempSync(join(tmpdir(), 'asgard-node-'));
+  // Under the stack's state directory, so that the log scan of scripts/test reads its logs too.
+  const nodes = join(process.env.ASGARD_STATE_DIR ?? tmpdir(), 'nodes');
+  mkdirSync(nodes, { recursive: true });
+  const prefix = mkdtempSync(join(nodes, 'node-'));
   for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d), { recursive: true });
   const port = freePort();
   const errorLog = join(prefix, 'logs', 'error.log');
@@ -53,14 +56,17 @@ export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
   const pidFile = join(prefix, 'nginx.pid');
   const deadline = Date.now() + 10_000;
   while (!existsSync(pidFile)) {
-    assert.ok(Date.now() < deadline, `nginx_node did not write ${pidFile}: ${safeRead(errorLog)}`);
+    assert.ok(Date.now() < deadline, `nginx_node did not write ${pidFile}: ${tail(safeRead(errorLog))}`);
     await delay(20);
   }
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const url = `http://127.0.0.1:${port}`;
   while (true) {
-    try { await fetch(`${url}/`); break; } catch {
-      assert.ok(Date.now() < deadline, `nginx_node at ${url} does not answer: ${safeRead(errorLog)}`);
+    try { await fetch(`${url}/`, { signal: AbortSignal.timeout(1000) }); break; } catch {
+      if (Date.now() >= deadline) {
+        process.kill(pid, 'SIGKILL');   // a master whose workers crash keeps respawning them
+        assert.fail(`nginx_node at ${url} does not answer: ${tail(safeRead(errorLog))}`);
+      }
       await delay(20);
     }
   }
@@ -81,3 +87,5 @@ export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
 function safeRead(path) {
   try { return readFileSync(path, 'utf8'); } catch { return ''; }
 }
+
+const tail = (text) => text.slice(-2000);
