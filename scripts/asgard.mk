@@ -55,11 +55,16 @@ $(OUT)/obj/migrations_embedded.o: $(OUT)/gen/migrations_embedded.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
-$(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.c $(OUT)/libasgard_core.a
+PROBES_OBJ := $(OUT)/obj/unit/core_probes.o
+$(PROBES_OBJ): $(ROOT)/lua_free_tests/support/core_probes.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -I$(ROOT)/lua_free_tests/support -c -o $@ $<
+
+$(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.c $(OUT)/libasgard_core.a $(PROBES_OBJ)
 	@mkdir -p $(dir $@)
 	@mkdir -p $(OUT)/obj/unit
-	$(CXX) -x c -std=c11 -O0 -g -Wall -Werror -I$(ROOT)/src -o $(OUT)/obj/unit/$*.o -c $<
-	$(CXX) -o $@ $(OUT)/obj/unit/$*.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
+	$(CXX) -x c -std=c11 -O0 -g -Wall -Werror -I$(ROOT)/src -I$(ROOT)/lua_free_tests/support -o $(OUT)/obj/unit/$*.o -c $<
+	$(CXX) -o $@ $(OUT)/obj/unit/$*.o $(PROBES_OBJ) $(OUT)/libasgard_core.a -lcmocka $(LIBS)
 
 # Unit tests of core classes that have no C interface of their own (C++, still cmocka).
 $(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.cpp $(OUT)/libasgard_core.a

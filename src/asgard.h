@@ -90,10 +90,6 @@ typedef struct {
 /* The 401/503 answer for a failed authentication. */
 int asg_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
 
-/* Generates a new token of a kind (ASG_CRED_USER: asg_pat_..., ASG_CRED_PROJECT: asg_...) into out
- * (NUL-terminated; 64 bytes are enough). Returns its length, or -1. */
-int asg_token_generate(int kind, char *out, size_t cap) ASG_NOEXCEPT;
-
 /* Remembers that tokens were used (batched by the glue, written from the thread pool). */
 void asg_tokens_touch(const int64_t *token_ids, size_t count) ASG_NOEXCEPT;
 
@@ -233,19 +229,6 @@ void asg_gateway_hand_over_rows(void) ASG_NOEXCEPT;
 void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The 403 answer when a user token calls the gateway. */
 void asg_gateway_user_token_error(asg_http_error_t *out) ASG_NOEXCEPT;
-
-/* The usage a provider's complete answer reports (the gateway's usage meter, fed in chunks of
- * chunk bytes; 0 feeds it whole): returns 1 and the token counts when it found usage, 0 when not;
- * *streamed_chars counts the content it saw, *malformed whether a JSON answer was unreadable. */
-int asg_usage_probe(const char *content_type, const char *data, size_t len, size_t chunk,
-                    int64_t *prompt_tokens, int64_t *completion_tokens, int64_t *streamed_chars,
-                    int *malformed) ASG_NOEXCEPT;
-
-/* The gateway's handling of a chat body, without a configuration (tests and fuzzing): parse and
- * check it, redact every built-in guardrail finding in the texts of its messages, and write it
- * back for the provider model "upstream-model". Returns 1 and the new body, or 0 and why it was
- * refused; *out is NUL-terminated, released with asg_free. */
-int asg_chat_body_probe(const char *body, size_t len, char **out, size_t *out_len) ASG_NOEXCEPT;
 
 /* A fresh request id (32 hex digits + NUL). */
 void asg_request_id(char out[33]) ASG_NOEXCEPT;

@@ -86,7 +86,7 @@ describe('bearer authentication on /mcp', () => {
   });
 
   test('rejects a token that expires after its first use (while cached) with 401 expired_token', async () => {
-    const { token, expires } = newUserToken('e2e-auth-expiring', { expires: '5s' });
+    const { token, expires } = newUserToken('e2e-auth-expiring', { expires: '2s' });
     const session = await openSession(token);
     const before = await session.send(ping());
     assert.equal(before.status, 200, `the token works before its expiry: ${before.text}`);

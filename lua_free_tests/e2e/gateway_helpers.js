@@ -39,6 +39,18 @@ export function providerTimeoutMs() {
   return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's']);
 }
 
+/** A duration directive of the stack's nginx.conf (its first match), in ms, or fallback. */
+function confDurationMs(pattern, fallback) {
+  const m = pattern.exec(readFileSync(join(stateDir(), 'nginx', 'nginx.conf'), 'utf8'));
+  if (!m) return fallback;
+  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] || 's']);
+}
+
+/** The token cache's TTL (asgard_token_cache ... ttl=), in ms. */
+export const tokenCacheTtlMs = () => confDurationMs(/asgard_token_cache [^;]*ttl=(\d+)(ms|s|m)?/, 10_000);
+/** asgard_io_timeout (PostgreSQL and Redis deadlines), in ms (5 s by default). */
+export const ioTimeoutMs = () => confDurationMs(/asgard_io_timeout (\d+)(ms|s|m)?;/, 5000);
+
 /** The demo provider's API key, as scripts/stack stored it (what the gateway must send upstream). */
 export function demoProviderKey() {
   return readFileSync(join(stateDir(), 'provider', 'demo.key'), 'utf8').trim();

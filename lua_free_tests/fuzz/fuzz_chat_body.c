@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "asgard.h"
+#include "core_probes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *first = NULL, *second = NULL;
     size_t first_len = 0, second_len = 0;
-    if (asg_chat_body_probe((const char *) data, size, &first, &first_len)) {
+    if (probe_chat_body((const char *) data, size, &first, &first_len)) {
         if (first == NULL) abort();
-        if (!asg_chat_body_probe(first, first_len, &second, &second_len)) abort();
+        if (!probe_chat_body(first, first_len, &second, &second_len)) abort();
         if (strstr(first, "[REDACTED:") == NULL &&
             (second_len != first_len || memcmp(first, second, first_len) != 0)) {
             abort();

@@ -5,14 +5,15 @@
 #include <stdlib.h>
 
 #include "asgard.h"
+#include "core_probes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *types[] = {"application/json", "text/event-stream"};
     for (int t = 0; t < 2; t++) {
         int64_t p1, c1, s1, p2, c2, s2;
         int m1, m2;
-        int a = asg_usage_probe(types[t], (const char *) data, size, 0, &p1, &c1, &s1, &m1);
-        int b = asg_usage_probe(types[t], (const char *) data, size, 3, &p2, &c2, &s2, &m2);
+        int a = probe_usage(types[t], (const char *) data, size, 0, &p1, &c1, &s1, &m1);
+        int b = probe_usage(types[t], (const char *) data, size, 3, &p2, &c2, &s2, &m2);
         if (a != b || (a && (p1 != p2 || c1 != c2)) || s1 != s2 || m1 != m2) abort();
         if (a && (p1 < 0 || c1 < 0)) abort();
     }

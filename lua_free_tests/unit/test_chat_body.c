@@ -9,12 +9,13 @@
 #include <cmocka.h>
 
 #include "asgard.h"
+#include "core_probes.h"
 
 /* The rewritten body, or the refusal; compared, then released. */
 static void assert_rewrites(const char *body, int accepted, const char *expected) {
     char *out = NULL;
     size_t len = 0;
-    assert_int_equal(asg_chat_body_probe(body, strlen(body), &out, &len), accepted);
+    assert_int_equal(probe_chat_body(body, strlen(body), &out, &len), accepted);
     assert_non_null(out);
     assert_string_equal(out, expected);
     assert_int_equal(len, strlen(expected));

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "asgard.h"
+#include "core_probes.h"
 #include "offline_core.h"
 
 #define USER_PREFIX "asg_pat_"
@@ -25,7 +26,7 @@ static int configure_core(void **state) {
 
 /* Generates a token of a kind into out (capacity 64) and returns its length. */
 static int generate(int kind, char out[64]) {
-    int len = asg_token_generate(kind, out, 64);
+    int len = probe_token_generate(kind, out, 64);
     assert_true(len > 0);
     assert_int_equal((size_t)len, strlen(out));
     return len;
@@ -79,9 +80,9 @@ static void generated_tokens_differ(void **state) {
 
 static void generate_refuses_too_small_buffer(void **state) {
     char token[64];
-    assert_int_equal(asg_token_generate(ASG_CRED_USER, token, 44), -1);
-    assert_int_equal(asg_token_generate(ASG_CRED_PROJECT, token, 40), -1);
-    assert_int_equal(asg_token_generate(ASG_CRED_PROJECT, token, 41), 40);
+    assert_int_equal(probe_token_generate(ASG_CRED_USER, token, 44), -1);
+    assert_int_equal(probe_token_generate(ASG_CRED_PROJECT, token, 40), -1);
+    assert_int_equal(probe_token_generate(ASG_CRED_PROJECT, token, 41), 40);
 }
 
 /* ---- header parsing ---- */

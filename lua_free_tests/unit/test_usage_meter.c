@@ -8,9 +8,10 @@
 #include <cmocka.h>
 
 #include "asgard.h"
+#include "core_probes.h"
 
 static int probe(const char *type, const char *body, size_t chunk, int64_t *p, int64_t *c, int64_t *chars, int *bad) {
-    return asg_usage_probe(type, body, strlen(body), chunk, p, c, chars, bad);
+    return probe_usage(type, body, strlen(body), chunk, p, c, chars, bad);
 }
 
 static void reads_usage_from_a_json_answer(void **state) {

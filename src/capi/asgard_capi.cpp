@@ -125,17 +125,6 @@ extern "C" int asg_auth_error(asg_auth_status_t status, asg_http_error_t* out) n
     }
 }
 
-extern "C" int asg_token_generate(int kind, char* out, size_t cap) noexcept {
-    try {
-        NewToken token = generate_token(kind == ASG_CRED_PROJECT ? TokenKind::project : TokenKind::user);
-        if (token.plaintext.size() + 1 > cap) return -1;
-        std::memcpy(out, token.plaintext.c_str(), token.plaintext.size() + 1);
-        return static_cast<int>(token.plaintext.size());
-    } catch (...) {
-        return -1;
-    }
-}
-
 extern "C" void asg_tokens_touch(const int64_t* token_ids, size_t count) noexcept {
     try {
         if (count == 0) return;

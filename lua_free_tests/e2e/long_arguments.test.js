@@ -1,6 +1,5 @@
-// Long string arguments under the body limit must be answered, not crash the worker. Runs late
-// (name order) because a crashed worker would also fail every later file's error-log check; the
-// error log is checked here around each call, and by zz_error_log.test.js at the end.
+// Long string arguments under the body limit must be answered, not crash the worker. The error
+// log is checked here around each call (and by scripts/test after the whole suite).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
