@@ -240,17 +240,6 @@ ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
-    if (amcf->auth_limit_default == NULL) {
-        ngx_str_t  name = ngx_string("asgard_auth_failures");
-
-        amcf->auth_limit_default = ngx_http_asgard_auth_limit_zone(cf, &name, 1024 * 1024,
-                                       NGX_HTTP_ASGARD_AUTH_LIMIT_FAILURES,
-                                       NGX_HTTP_ASGARD_AUTH_LIMIT_WINDOW);
-        if (amcf->auth_limit_default == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
     amcf->thread_pool = ngx_thread_pool_add(cf, &amcf->thread_pool_name);
     if (amcf->thread_pool == NULL) {
         return NGX_CONF_ERROR;
@@ -297,14 +286,27 @@ ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 1024 * 1024);
 
-    /* Unset stays unset up to a location that runs Asgard, which gets the default zone. */
+    /* Unset stays unset down to a location that runs Asgard, which gets the default zone. */
     if (conf->auth_limit_zone == NGX_CONF_UNSET_PTR) {
         conf->auth_limit_zone = prev->auth_limit_zone;
     }
+
     if (conf->auth_limit_zone == NGX_CONF_UNSET_PTR
         && (conf->mcp || conf->gateway || conf->gateway_models))
     {
         amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_asgard_module);
+
+        if (amcf->auth_limit_default == NULL) {
+            ngx_str_t  name = ngx_string("asgard_auth_failures_default");
+
+            amcf->auth_limit_default = ngx_http_asgard_auth_limit_zone(cf, &name, 1024 * 1024,
+                                           NGX_HTTP_ASGARD_AUTH_LIMIT_FAILURES,
+                                           NGX_HTTP_ASGARD_AUTH_LIMIT_WINDOW);
+            if (amcf->auth_limit_default == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
         conf->auth_limit_zone = amcf->auth_limit_default;
     }
 
