@@ -212,6 +212,25 @@ describe('the failed-authentication limiter', () => {
     assert.equal(res.status, 401, res.text);
   });
 
+  test('without the directive the module limits anyway: 20 failures in 60 s', async () => {
+    const node = await startNode({ replace: [[LIMIT, '']] });
+    try {
+      const from = freshAddress();
+      for (let i = 0; i < 20; i++) {
+        const res = await mcp(node, from, craftToken());
+        assert.equal(res.status, 401, `failure ${i + 1} of 20: ${res.text}`);
+      }
+      const res = await mcp(node, from, craftToken());
+      assert.equal(res.status, 429, res.text);
+      const retryAfter = Number(res.headers['retry-after']);
+      assert.ok(retryAfter > 50 && retryAfter <= 60, `Retry-After within the 60 s window: ${retryAfter}`);
+    } finally {
+      const log = node.errorLogText();
+      await node.stop();
+      assert.doesNotMatch(log, /\[(alert|crit|emerg)\]|exited on signal/);
+    }
+  });
+
   test('asgard_auth_failure_limit off: every made-up token is looked up and answered 401', async () => {
     const from = freshAddress();
     const start = lookups();
