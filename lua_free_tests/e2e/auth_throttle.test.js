@@ -231,6 +231,12 @@ describe('the failed-authentication limiter', () => {
     }
   });
 
+  test('one zone named again with other parameters fails nginx -t with a clear message', async () => {
+    await assert.rejects(startNode({
+      replace: [[/location = \/mcp \{/, 'location = /mcp {\n            asgard_auth_failure_limit zone=asgard_auth_failures:1m failures=3 window=60s;']],
+    }), /zone "asgard_auth_failures" is already declared with other parameters/);
+  });
+
   test('asgard_auth_failure_limit off: every made-up token is looked up and answered 401', async () => {
     const from = freshAddress();
     const start = lookups();
