@@ -72,17 +72,74 @@ ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle)
 }
 
 
+/* Under /api/gateway/ every answer has the gateway's OpenAI shape; on /mcp the OAuth one. */
+static ngx_uint_t
+ngx_http_asgard_openai_shape(ngx_http_request_t *r)
+{
+    ngx_http_asgard_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+
+    return alcf->gateway || alcf->gateway_models;
+}
+
+
 static ngx_int_t
 ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
 {
+    int               rc;
     asg_http_error_t  err;
 
-    if (asg_auth_error(status, &err) != 0) {
+    switch (status) {
+    case ASG_AUTH_MALFORMED:
+    case ASG_AUTH_BAD_CHECKSUM:
+    case ASG_AUTH_UNKNOWN:
+    case ASG_AUTH_REVOKED:
+    case ASG_AUTH_EXPIRED:
+        ngx_http_asgard_auth_limit_failed(r);   /* a token was presented and refused */
+        break;
+    default:                                    /* none presented, or PostgreSQL is down */
+        break;
+    }
+
+    rc = ngx_http_asgard_openai_shape(r) ? asg_gateway_auth_error(status, &err)
+                                          : asg_auth_error(status, &err);
+    if (rc != 0) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_DONE;
     }
 
     /* The answer is sent: finish the request here and stop the phases. */
+    ngx_http_finalize_request(r, ngx_http_asgard_send_error(r, &err));
+
+    return NGX_DONE;
+}
+
+
+/* 429 before any PostgreSQL look-up: the client's address is over its failure limit. */
+static ngx_int_t
+ngx_http_asgard_throttle(ngx_http_request_t *r, time_t retry_after)
+{
+    u_char            *p;
+    asg_http_error_t   err;
+
+    if (asg_auth_throttled_error(ngx_http_asgard_openai_shape(r), (int64_t) retry_after, &err)
+        != 0)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL
+        || ngx_http_asgard_add_header_ref(r, "Retry-After", (const char *) p,
+                                          ngx_sprintf(p, "%T", retry_after) - p) == NULL)
+    {
+        asg_free(err.body);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
     ngx_http_finalize_request(r, ngx_http_asgard_send_error(r, &err));
 
     return NGX_DONE;
@@ -146,6 +203,10 @@ ngx_http_asgard_lookup_done(ngx_event_t *ev)
         amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
         ngx_http_asgard_cache_put(amcf->cache_zone, t->digest, &t->principal,
                                   sizeof(asg_principal_t), amcf->cache_ttl);
+
+        if (asg_auth_effective_status(&t->principal, ngx_http_asgard_now_ms()) == ASG_AUTH_OK) {
+            ngx_http_asgard_auth_limit_succeeded(r, t->digest);
+        }
     }
 
     ngx_http_asgard_resume(r);
@@ -155,6 +216,7 @@ ngx_http_asgard_lookup_done(ngx_event_t *ev)
 ngx_int_t
 ngx_http_asgard_access_handler(ngx_http_request_t *r)
 {
+    time_t                          retry_after;
     ngx_int_t                       rc;
     ngx_table_elt_t                *authorization;
     asg_auth_status_t               status;
@@ -224,6 +286,10 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
 
     if (status != ASG_AUTH_OK) {
         return ngx_http_asgard_reject(r, status);
+    }
+
+    if (ngx_http_asgard_auth_limit_check(r, ctx->digest, &retry_after) == NGX_BUSY) {
+        return ngx_http_asgard_throttle(r, retry_after);
     }
 
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_lookup_task_t));

@@ -456,7 +456,8 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
 
-    if (ctx->principal.kind != ASG_CRED_PROJECT && alcf->gateway) {
+    /* A user token never calls a service: neither the chat nor the models list. */
+    if (ctx->principal.kind != ASG_CRED_PROJECT) {
         asg_gateway_user_token_error(&err);
         return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_error(r, &err));
     }

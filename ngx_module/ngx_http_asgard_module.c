@@ -89,6 +89,13 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
       offsetof(ngx_http_asgard_loc_conf_t, max_body_size),
       NULL },
 
+    { ngx_string("asgard_auth_failure_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_asgard_auth_failure_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("asgard_mcp"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_asgard_mcp,
@@ -262,6 +269,7 @@ ngx_http_asgard_create_loc_conf(ngx_conf_t *cf)
     alcf->allowed_origins = NGX_CONF_UNSET_PTR;
     alcf->allowed_hosts = NGX_CONF_UNSET_PTR;
     alcf->max_body_size = NGX_CONF_UNSET_SIZE;
+    alcf->auth_limit_zone = NGX_CONF_UNSET_PTR;
 
     return alcf;
 }
@@ -273,12 +281,38 @@ ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_asgard_loc_conf_t *prev = parent;
     ngx_http_asgard_loc_conf_t *conf = child;
 
+    ngx_http_asgard_main_conf_t  *amcf;
+
     ngx_conf_merge_value(conf->mcp, prev->mcp, 0);
     ngx_conf_merge_value(conf->gateway, prev->gateway, 0);
     ngx_conf_merge_value(conf->gateway_models, prev->gateway_models, 0);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins, NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 1024 * 1024);
+
+    /* Unset stays unset down to a location that runs Asgard, which gets the default zone. */
+    if (conf->auth_limit_zone == NGX_CONF_UNSET_PTR) {
+        conf->auth_limit_zone = prev->auth_limit_zone;
+    }
+
+    if (conf->auth_limit_zone == NGX_CONF_UNSET_PTR
+        && (conf->mcp || conf->gateway || conf->gateway_models))
+    {
+        amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_asgard_module);
+
+        if (amcf->auth_limit_default == NULL) {
+            ngx_str_t  name = ngx_string("asgard_auth_failures_default");
+
+            amcf->auth_limit_default = ngx_http_asgard_auth_limit_zone(cf, &name, 1024 * 1024,
+                                           NGX_HTTP_ASGARD_AUTH_LIMIT_FAILURES,
+                                           NGX_HTTP_ASGARD_AUTH_LIMIT_WINDOW);
+            if (amcf->auth_limit_default == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        conf->auth_limit_zone = amcf->auth_limit_default;
+    }
 
     return NGX_CONF_OK;
 }

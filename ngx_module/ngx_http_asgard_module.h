@@ -22,6 +22,7 @@ typedef struct {
     ngx_str_t            thread_pool_name;
     ngx_thread_pool_t   *thread_pool;
     ngx_shm_zone_t      *cache_zone;
+    ngx_shm_zone_t      *auth_limit_default;  /* where no asgard_auth_failure_limit is given */
     ngx_msec_t           cache_ttl;
     ngx_msec_t           session_ttl;
     ngx_msec_t           io_timeout;
@@ -38,6 +39,7 @@ typedef struct {
     ngx_array_t         *allowed_origins;  /* of ngx_str_t; NULL: same host or localhost */
     ngx_array_t         *allowed_hosts;    /* of ngx_str_t; NULL: server_name or localhost */
     size_t               max_body_size;
+    ngx_shm_zone_t      *auth_limit_zone;  /* asgard_auth_failure_limit; NULL: off */
 } ngx_http_asgard_loc_conf_t;
 
 typedef enum {
@@ -75,6 +77,20 @@ void ngx_http_asgard_timer_init(ngx_event_t *ev, ngx_event_handler_pt handler, n
 ngx_int_t ngx_http_asgard_access_handler(ngx_http_request_t *r);
 void ngx_http_asgard_note_token_use(int64_t token_id);
 void ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle);
+
+/* ngx_http_asgard_auth_limit.c */
+#define NGX_HTTP_ASGARD_AUTH_LIMIT_FAILURES  20
+#define NGX_HTTP_ASGARD_AUTH_LIMIT_WINDOW    60000
+char *ngx_http_asgard_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_shm_zone_t *ngx_http_asgard_auth_limit_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size,
+    ngx_uint_t failures, ngx_msec_t window);
+/* A failed authentication (a token presented and refused) from the request's address. */
+void ngx_http_asgard_auth_limit_failed(ngx_http_request_t *r);
+/* PostgreSQL found this token valid: its look-ups are never refused. */
+void ngx_http_asgard_auth_limit_succeeded(ngx_http_request_t *r, const u_char digest[32]);
+/* NGX_OK: look the token up; NGX_BUSY: the address is over its limit (*retry_after seconds). */
+ngx_int_t ngx_http_asgard_auth_limit_check(ngx_http_request_t *r, const u_char digest[32],
+    time_t *retry_after);
 
 /* ngx_http_asgard_gateway.c */
 ngx_int_t ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);

@@ -89,6 +89,11 @@ typedef struct {
 
 /* The 401/503 answer for a failed authentication. */
 int asg_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
+/* The same under /api/gateway/: the gateway's OpenAI shape, the code naming the reason. */
+int asg_gateway_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
+/* The 429 for a client address over its failed-authentication limit (its Retry-After is the
+ * glue's): openai_shape 1 for /api/gateway/, 0 for /mcp. */
+int asg_auth_throttled_error(int openai_shape, int64_t retry_after_s, asg_http_error_t *out) ASG_NOEXCEPT;
 
 /* Remembers that tokens were used (batched by the glue, written from the thread pool). */
 void asg_tokens_touch(const int64_t *token_ids, size_t count) ASG_NOEXCEPT;

@@ -25,6 +25,7 @@ import {
   nonce,
   openaiClient,
   providerLastWith,
+  readResponse,
   streamChat,
   tokenCacheTtlMs,
   waitForCalls,
@@ -222,21 +223,20 @@ describe('credentials', () => {
     assertOpenAIError(await chat(env.adminPat, chatBody('hi')), 403, 'user_token_not_allowed');
   });
 
-  test('no Authorization: 401 missing_token with the foundation\'s body and WWW-Authenticate', async () => {
+  test('no Authorization: 401 missing_token in the gateway\'s OpenAI shape, with WWW-Authenticate: Bearer', async () => {
     const res = await chat(null, chatBody('hi'));
-    assert.equal(res.status, 401, res.text);
-    assert.equal(res.json?.error, 'missing_token', res.text);
-    assert.equal(typeof res.json.error_description, 'string');
+    const error = assertOpenAIError(res, 401, 'missing_token');
+    assert.equal(error.type, 'authentication_error');
     assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
   });
 
-  test('a well-formed project key that was never issued, a broken checksum and garbage: 401', async () => {
+  test('a well-formed project key that was never issued, a broken checksum and garbage: 401 in the OpenAI shape', async () => {
     for (const [token, code] of [[craftToken('asg_'), 'unknown_token'], [breakChecksum(p.key), 'bad_checksum'], ['not-a-token', 'malformed_token']]) {
-      const res = await chat(token, chatBody('hi'));
-      assert.equal(res.status, 401, `${token}: ${res.text}`);
-      assert.equal(typeof res.json?.error, 'string', res.text);
-      assert.equal(res.json.error, code, `${token}: ${res.text}`);
-      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+      for (const res of [await chat(token, chatBody('hi')), await listModels(token)]) {
+        const error = assertOpenAIError(res, 401, code);
+        assert.equal(error.type, 'authentication_error', `${token}: ${res.text}`);
+        assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+      }
     }
   });
 
@@ -254,14 +254,28 @@ describe('credentials', () => {
       const x = await chat(r.key, chatBody('the old key'));
       return x.status === 401 ? x : null;
     }, { timeoutMs: ttl + 5000, intervalMs: 100, what: 'the old key to be refused' });
-    assert.equal(res.json.error, 'revoked_token', res.text);
+    assertOpenAIError(res, 401, 'revoked_token');
     assert.ok(Date.now() - started < ttl + 2000, `refused after ${Date.now() - started} ms (cache TTL ${ttl} ms)`);
   });
 
-  test('the models list needs a credential too', async () => {
+  test('the models list needs a credential too: 401 missing_token in the OpenAI shape', async () => {
     const res = await listModels(null);
-    assert.equal(res.status, 401);
-    assert.equal(res.json?.error, 'missing_token');
+    assertOpenAIError(res, 401, 'missing_token');
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+  });
+
+  test('the models list refuses a user token with 403 user_token_not_allowed, as chat does', async () => {
+    const res = await listModels(p.userToken);
+    const error = assertOpenAIError(res, 403, 'user_token_not_allowed',
+      'a user token never calls a service: mint the project key with gateway_credential');
+    assert.equal(error.type, 'permission_error');
+  });
+
+  test('a path under /api/gateway/ that is no route: 404 in the OpenAI shape', async () => {
+    for (const path of ['/api/gateway/', '/api/gateway/v1/chat/completions', '/api/gateway/chat/extra']) {
+      const res = await readResponse(await fetch(`${env.url}${path}`, { headers: { authorization: `Bearer ${p.key}` } }));
+      assertOpenAIError(res, 404, 'not_found');
+    }
   });
 });
 

@@ -130,7 +130,7 @@ export async function newGatewayProject(prefix = 'e2e-gw') {
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-async function readResponse(res) {
+export async function readResponse(res) {
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }

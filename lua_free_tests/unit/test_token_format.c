@@ -286,6 +286,61 @@ static void unavailable_store_answers_503(void **state) {
     asg_free(out.body);
 }
 
+static void gateway_auth_errors_have_the_openai_shape_and_the_same_codes(void **state) {
+    asg_auth_status_t failures[] = {ASG_AUTH_MISSING,  ASG_AUTH_NOT_BEARER, ASG_AUTH_MALFORMED,
+                                    ASG_AUTH_BAD_CHECKSUM, ASG_AUTH_UNKNOWN, ASG_AUTH_REVOKED,
+                                    ASG_AUTH_EXPIRED, ASG_AUTH_UNAVAILABLE};
+    for (size_t i = 0; i < sizeof failures / sizeof failures[0]; ++i) {
+        asg_http_error_t oauth, openai;
+        json_error_t error;
+        assert_int_equal(asg_auth_error(failures[i], &oauth), 0);
+        assert_int_equal(asg_gateway_auth_error(failures[i], &openai), 0);
+        assert_int_equal(openai.http_status, oauth.http_status);
+        assert_string_equal(openai.www_authenticate, oauth.www_authenticate);
+        json_t *a = json_loadb(oauth.body, oauth.body_len, 0, &error);
+        json_t *b = json_loadb(openai.body, openai.body_len, 0, &error);
+        assert_non_null(a);
+        assert_non_null(b);
+        json_t *e = json_object_get(b, "error");
+        assert_true(json_is_object(e));
+        assert_string_equal(json_string_value(json_object_get(e, "code")),
+                            json_string_value(json_object_get(a, "error")));
+        assert_string_equal(json_string_value(json_object_get(e, "message")),
+                            json_string_value(json_object_get(a, "error_description")));
+        assert_string_equal(json_string_value(json_object_get(e, "type")),
+                            failures[i] == ASG_AUTH_UNAVAILABLE ? "service_unavailable" : "authentication_error");
+        json_decref(a);
+        json_decref(b);
+        asg_free(oauth.body);
+        asg_free(openai.body);
+    }
+}
+
+static void throttled_authentication_answers_429_in_either_shape(void **state) {
+    asg_http_error_t out;
+    json_error_t error;
+    assert_int_equal(asg_auth_throttled_error(1, 42, &out), 0);
+    assert_int_equal(out.http_status, 429);
+    assert_string_equal(out.www_authenticate, "");
+    json_t *body = json_loadb(out.body, out.body_len, 0, &error);
+    assert_non_null(body);
+    json_t *e = json_object_get(body, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "code")), "too_many_failed_authentications");
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "rate_limit_error");
+    assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "retry after 42 s"));
+    json_decref(body);
+    asg_free(out.body);
+
+    assert_int_equal(asg_auth_throttled_error(0, 7, &out), 0);
+    assert_int_equal(out.http_status, 429);
+    body = json_loadb(out.body, out.body_len, 0, &error);
+    assert_non_null(body);
+    assert_string_equal(json_string_value(json_object_get(body, "error")), "too_many_failed_authentications");
+    assert_non_null(strstr(json_string_value(json_object_get(body, "error_description")), "retry after 7 s"));
+    json_decref(body);
+    asg_free(out.body);
+}
+
 /* ---- cached principals ---- */
 
 static void expired_principal_is_expired(void **state) {
@@ -338,6 +393,8 @@ int main(void) {
         cmocka_unit_test(invalid_token_challenge_names_invalid_token_error),
         cmocka_unit_test(each_failure_has_its_own_error_code),
         cmocka_unit_test(unavailable_store_answers_503),
+        cmocka_unit_test(gateway_auth_errors_have_the_openai_shape_and_the_same_codes),
+        cmocka_unit_test(throttled_authentication_answers_429_in_either_shape),
         cmocka_unit_test(expired_principal_is_expired),
         cmocka_unit_test(principal_without_expiry_never_expires),
         cmocka_unit_test(revoked_principal_stays_revoked_after_expiry),

@@ -8,6 +8,7 @@
 #include "auth/bearer_auth.hpp"
 #include "auth/token_format.hpp"
 #include "config/runtime_config.hpp"
+#include "gateway/openai_errors.hpp"
 #include "mcp/http_transport.hpp"
 #include "mcp/jsonrpc.hpp"
 #include "mcp/session_store.hpp"
@@ -98,28 +99,65 @@ extern "C" asg_auth_status_t asg_auth_effective_status(const asg_principal_t* p,
     return static_cast<asg_auth_status_t>(p->status);
 }
 
+static int set_error_body(asg_http_error_t* out, const std::string& body) {
+    out->body = static_cast<char*>(std::malloc(body.size()));
+    if (out->body == nullptr) return -1;
+    std::memcpy(out->body, body.data(), body.size());
+    out->body_len = body.size();
+    return 0;
+}
+
+// The status and challenge of a failed authentication; the body is the caller's shape.
+static int auth_error(asg_auth_status_t status, const std::string& body, asg_http_error_t* out) {
+    if (set_error_body(out, body) != 0) return -1;
+    if (status == ASG_AUTH_UNAVAILABLE) {
+        out->http_status = 503;
+        return 0;
+    }
+    out->http_status = 401;
+    std::string description(auth_error_description(status));
+    std::string challenge = status == ASG_AUTH_MISSING || status == ASG_AUTH_NOT_BEARER
+                                ? "Bearer realm=\"asgard\""
+                                : "Bearer realm=\"asgard\", error=\"invalid_token\", error_description=\"" +
+                                      description + "\"";
+    copy_error(out->www_authenticate, sizeof out->www_authenticate, challenge);
+    return 0;
+}
+
 extern "C" int asg_auth_error(asg_auth_status_t status, asg_http_error_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
     try {
         std::string code(auth_error_code(status));
         std::string description(auth_error_description(status));
-        std::string body = json_to_string(json_own(json_pack(
-            "{s:s,s:s}", "error", code.c_str(), "error_description", description.c_str())).get());
-        out->body = static_cast<char*>(std::malloc(body.size()));
-        if (out->body == nullptr) return -1;
-        std::memcpy(out->body, body.data(), body.size());
-        out->body_len = body.size();
-        if (status == ASG_AUTH_UNAVAILABLE) {
-            out->http_status = 503;
-            return 0;
-        }
-        out->http_status = 401;
-        std::string challenge = status == ASG_AUTH_MISSING || status == ASG_AUTH_NOT_BEARER
-                                    ? "Bearer realm=\"asgard\""
-                                    : "Bearer realm=\"asgard\", error=\"invalid_token\", error_description=\"" +
-                                          description + "\"";
-        copy_error(out->www_authenticate, sizeof out->www_authenticate, challenge);
-        return 0;
+        return auth_error(status, json_to_string(json_own(json_pack(
+            "{s:s,s:s}", "error", code.c_str(), "error_description", description.c_str())).get()), out);
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" int asg_gateway_auth_error(asg_auth_status_t status, asg_http_error_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        const char* type = status == ASG_AUTH_UNAVAILABLE ? "service_unavailable" : "authentication_error";
+        return auth_error(status, openai_error(std::string(auth_error_description(status)), type,
+                                               std::string(auth_error_code(status))), out);
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" int asg_auth_throttled_error(int openai_shape, int64_t retry_after_s, asg_http_error_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    try {
+        static constexpr const char* code = "too_many_failed_authentications";
+        std::string message = "too many failed authentications from this address: retry after " +
+                              std::to_string(retry_after_s) + " s";
+        std::string body = openai_shape ? openai_error(message, "rate_limit_error", code)
+                                        : json_to_string(json_own(json_pack(
+                                              "{s:s,s:s}", "error", code, "error_description", message.c_str())).get());
+        out->http_status = 429;
+        return set_error_body(out, body);
     } catch (...) {
         return -1;
     }
