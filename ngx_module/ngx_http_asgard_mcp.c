@@ -162,6 +162,8 @@ ngx_http_asgard_mcp_process(ngx_http_request_t *r)
     t->in.principal = &ctx->principal;
     t->in.now_ms = ngx_http_asgard_now_ms();
     t->in.session_state = ASG_SESSION_UNKNOWN;
+    t->in.max_batch = (size_t) alcf->mcp_max_batch;
+    t->in.max_response_size = alcf->mcp_max_response_size;
 
     if (t->in.session_id.len > 0) {
         asg_session_cache_key(t->in.session_id.data, t->in.session_id.len, key);

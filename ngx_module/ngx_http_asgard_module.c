@@ -15,6 +15,16 @@ static char *ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *ngx_http_asgard_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_asgard_preconfiguration(ngx_conf_t *cf);
 static char *ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_asgard_check_response_size(ngx_conf_t *cf, void *post, void *data);
+
+
+static ngx_conf_num_bounds_t  ngx_http_asgard_mcp_max_batch_bounds = {
+    ngx_conf_check_num_bounds, 1, -1
+};
+
+static ngx_conf_post_t  ngx_http_asgard_mcp_max_response_size_bounds = {
+    ngx_http_asgard_check_response_size
+};
 
 
 static ngx_command_t  ngx_http_asgard_commands[] = {
@@ -95,6 +105,19 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+    { ngx_string("asgard_mcp_max_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_asgard_loc_conf_t, mcp_max_batch),
+      &ngx_http_asgard_mcp_max_batch_bounds },
+
+    { ngx_string("asgard_mcp_max_response_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_asgard_loc_conf_t, mcp_max_response_size),
+      &ngx_http_asgard_mcp_max_response_size_bounds },
 
     { ngx_string("asgard_mcp"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -270,6 +293,8 @@ ngx_http_asgard_create_loc_conf(ngx_conf_t *cf)
     alcf->allowed_hosts = NGX_CONF_UNSET_PTR;
     alcf->max_body_size = NGX_CONF_UNSET_SIZE;
     alcf->auth_limit_zone = NGX_CONF_UNSET_PTR;
+    alcf->mcp_max_batch = NGX_CONF_UNSET;
+    alcf->mcp_max_response_size = NGX_CONF_UNSET_SIZE;
 
     return alcf;
 }
@@ -289,6 +314,9 @@ ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins, NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 1024 * 1024);
+    ngx_conf_merge_value(conf->mcp_max_batch, prev->mcp_max_batch, 100);
+    ngx_conf_merge_size_value(conf->mcp_max_response_size, prev->mcp_max_response_size,
+                              8 * 1024 * 1024);
 
     /* Unset stays unset down to a location that runs Asgard, which gets the default zone. */
     if (conf->auth_limit_zone == NGX_CONF_UNSET_PTR) {
@@ -551,6 +579,20 @@ ngx_http_asgard_timer_init(ngx_event_t *ev, ngx_event_handler_pt handler, ngx_lo
     ev->data = &ngx_http_asgard_timer_connection;
     ev->log = log;
     ev->cancelable = 1;
+}
+
+
+/* An answer cap under 1k would refuse even the smallest answers (an error is a few hundred bytes). */
+static char *
+ngx_http_asgard_check_response_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    if (*size < 1024) {
+        return "must be at least 1k";
+    }
+
+    return NGX_CONF_OK;
 }
 
 

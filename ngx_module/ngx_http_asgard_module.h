@@ -40,6 +40,8 @@ typedef struct {
     ngx_array_t         *allowed_hosts;    /* of ngx_str_t; NULL: server_name or localhost */
     size_t               max_body_size;
     ngx_shm_zone_t      *auth_limit_zone;  /* asgard_auth_failure_limit; NULL: off */
+    ngx_int_t            mcp_max_batch;          /* messages one /mcp batch may hold */
+    size_t               mcp_max_response_size;  /* bytes one /mcp answer may reach */
 } ngx_http_asgard_loc_conf_t;
 
 typedef enum {

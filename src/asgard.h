@@ -117,6 +117,8 @@ typedef struct {
     int                    session_state;     /* asg_session_state_t from the glue's cache */
     int                    allow_io;          /* 0 on the event loop, 1 on a pool thread */
     int64_t                now_ms;
+    size_t                 max_batch;          /* messages a batch may hold (0: 100) */
+    size_t                 max_response_size;  /* bytes an answer may reach (0: 8 MiB) */
 } asg_mcp_request_t;
 
 typedef struct {

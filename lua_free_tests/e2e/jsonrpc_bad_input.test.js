@@ -155,6 +155,36 @@ describe('invalid requests', () => {
   });
 });
 
+describe('repeated members (the gateway refuses them too: last-wins would let two readers see two messages)', () => {
+  test('a member given twice at the top is 400 -32600 naming it, with the message\'s id', async () => {
+    const res = await session.send('{"jsonrpc":"2.0","id":31,"method":"ping","method":"tools/list"}');
+    assertRpcError(res, 400, INVALID_REQUEST, 31);
+    assert.match(res.json.error.message, /duplicate member "method"/);
+  });
+
+  test('a member given twice inside params.arguments is 400 -32600 naming it and where it is', async () => {
+    const res = await session.send(
+      '{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"get_standards","arguments":{"name":"security","name":"workflow"}}}',
+    );
+    assertRpcError(res, 400, INVALID_REQUEST, 32);
+    assert.match(res.json.error.message, /duplicate member "name" in params\.arguments/);
+  });
+
+  test('two spellings of one member ("\\u0069d" and "id") are the same member: -32600 with id null', async () => {
+    const res = await session.send('{"jsonrpc":"2.0","\\u0069d":1,"id":2,"method":"ping"}');
+    assertRpcError(res, 400, INVALID_REQUEST, null);
+    assert.match(res.json.error.message, /duplicate member "id"/);
+  });
+
+  test('a repeated member in one message of a 2025-03-26 batch refuses the batch, naming the message', async () => {
+    const res = await session0326.send(
+      '[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping","params":{"_meta":{"a":1,"a":2}}}]',
+    );
+    assertRpcError(res, 400, INVALID_REQUEST, null);
+    assert.match(res.json.error.message, /duplicate member "a" in \[1\]\.params\._meta/);
+  });
+});
+
 describe('method and params errors', () => {
   test('answers an unknown method with 200 -32601', async () => {
     assertRpcError(await session.send({ jsonrpc: '2.0', id: 20, method: 'resources/list' }), 200, METHOD_NOT_FOUND, 20);

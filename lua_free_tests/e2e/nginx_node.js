@@ -3,7 +3,7 @@
 // and stopped by its pid. For fleet tests (two nodes) and for a worker run at error_log debug.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -34,6 +34,8 @@ export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
   const nodes = join(process.env.ASGARD_STATE_DIR ?? tmpdir(), 'nodes');
   mkdirSync(nodes, { recursive: true });
   const prefix = mkdtempSync(join(nodes, 'node-'));
+  // mkdtemp makes it 0700: the workers (not root) must reach tmp/body for a body nginx buffers to disk.
+  chmodSync(prefix, 0o755);
   for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d), { recursive: true });
   const port = freePort();
   const errorLog = join(prefix, 'logs', 'error.log');

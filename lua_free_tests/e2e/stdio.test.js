@@ -205,6 +205,22 @@ describe('asgard mcp spawned directly', () => {
     assert.equal(code, 0, `asgard mcp exits 0 at the end of its input: ${mcp.stderr}`);
   });
 
+  test('a member given twice (in arguments too) is -32600 naming it, with the id, and the server keeps going', async () => {
+    const mcp = spawnMcp();
+    try {
+      mcp.write('{"jsonrpc":"2.0","id":"dup","method":"tools/call","params":{"name":"whoami","arguments":{"x":1,"x":2}}}\n');
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'after', method: 'ping' })}\n`);
+      const [refused, pong] = (await mcp.lines(2)).map((l) => JSON.parse(l));
+      assert.equal(refused.id, 'dup');
+      assert.equal(refused.error.code, -32600);
+      assert.match(refused.error.message, /duplicate member "x" in params\.arguments/);
+      assert.deepEqual(pong, { jsonrpc: '2.0', id: 'after', result: {} });
+    } finally {
+      mcp.child.stdin.end();
+    }
+    assert.equal((await mcp.exited).code, 0);
+  });
+
   test('an empty line is ignored and an empty batch is -32600 with id null', async () => {
     const mcp = spawnMcp();
     try {

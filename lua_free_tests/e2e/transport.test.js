@@ -100,6 +100,24 @@ describe('POST /mcp header and body rules', () => {
     assert.match(res.json.error.message, /1999-01-01/);
   });
 
+  test('accepts every supported MCP-Protocol-Version on a session, whichever version it negotiated', async () => {
+    for (const negotiated of SUPPORTED_VERSIONS) {
+      const session = await openSession(token, { protocolVersion: negotiated });
+      for (const header of SUPPORTED_VERSIONS) {
+        const res = await session.send({ jsonrpc: '2.0', id: 1, method: 'ping' }, { protocolVersion: header });
+        assert.equal(res.status, 200, `session ${negotiated}, header ${header}: ${res.text}`);
+        assert.deepEqual(res.json, { jsonrpc: '2.0', id: 1, result: {} });
+      }
+    }
+  });
+
+  test('rejects an unsupported MCP-Protocol-Version on a session with 400', async () => {
+    const session = await openSession(token);
+    const res = await session.send({ jsonrpc: '2.0', id: 1, method: 'ping' }, { protocolVersion: '2024-11-05' });
+    assertRpcError(res, 400, SERVER_ERROR);
+    assert.match(res.json.error.message, /unsupported MCP-Protocol-Version 2024-11-05/);
+  });
+
   test('rejects a 10 MB body (over asgard_max_body_size 1m) with 413 JSON', async () => {
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(10 * 1024 * 1024) } });
     const res = await post(big, { token });

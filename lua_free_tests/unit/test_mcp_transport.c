@@ -180,6 +180,20 @@ static void unsupported_protocol_version_header_is_400(void **state) {
     asg_free(out.body);
 }
 
+static void other_supported_protocol_version_header_is_accepted_on_a_session(void **state) {
+    char sid[200];
+    open_session("2025-11-25", sid);
+    const char *versions[] = {"2025-06-18", "2025-03-26", "2025-11-25"};
+    for (size_t i = 0; i < 3; ++i) {
+        asg_mcp_request_t req = post(kPing, sid);
+        req.protocol_version = str(versions[i]);
+        asg_mcp_response_t out;
+        asg_mcp_handle(&req, &out);
+        assert_int_equal(out.http_status, 200);
+        asg_free(out.body);
+    }
+}
+
 /* ---- JSON-RPC parsing ---- */
 
 static void empty_body_is_parse_error(void **state) {
@@ -470,6 +484,68 @@ static void valid_tool_call_on_event_loop_needs_io(void **state) {
     asg_free(out.body);
 }
 
+/* ---- repeated members ---- */
+
+/* Expects a 400 -32600 whose message contains want; id_want < 0: the id must be null. */
+static void expect_duplicate(const char *body, const char *sid, json_int_t id_want, const char *want) {
+    asg_mcp_request_t req = post(body, sid);
+    asg_mcp_response_t out;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.needs_io, 0);
+    assert_int_equal(out.http_status, 400);
+    json_t *json = body_json(&out);
+    assert_int_equal(error_code_of(json), INVALID_REQUEST);
+    const json_t *id = json_object_get(json, "id");
+    if (id_want < 0) {
+        assert_true(json_is_null(id));
+    } else {
+        assert_true(json_is_integer(id));
+        assert_int_equal(json_integer_value(id), id_want);
+    }
+    const char *message = json_string_value(json_object_get(json_object_get(json, "error"), "message"));
+    if (strstr(message, want) == NULL) fail_msg("\"%s\" does not contain \"%s\"", message, want);
+    json_decref(json);
+    asg_free(out.body);
+}
+
+static void repeated_top_level_member_is_invalid_request_naming_it(void **state) {
+    char sid[200];
+    open_session("2025-11-25", sid);
+    expect_duplicate("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"method\":\"tools/list\"}", sid, 4,
+                     "duplicate member \"method\"");
+}
+
+static void repeated_member_in_arguments_is_named_with_its_path(void **state) {
+    char sid[200];
+    open_session("2025-11-25", sid);
+    expect_duplicate("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"get_standards\","
+                     "\"arguments\":{\"name\":\"security\", \"name\" :\"x\"}}}",
+                     sid, 5, "duplicate member \"name\" in params.arguments");
+    /* Escapes are decoded: "\u0061" and "a" are the same member. */
+    expect_duplicate("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\",\"params\":{\"_meta\":{\"\\u0061\":1,\"a\":2}}}",
+                     sid, 6, "duplicate member \"a\" in params._meta");
+}
+
+static void repeated_id_is_answered_with_id_null(void **state) {
+    char sid[200];
+    open_session("2025-11-25", sid);
+    expect_duplicate("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}", sid, -1, "duplicate member \"id\"");
+}
+
+static void repeated_member_in_a_batch_names_the_message(void **state) {
+    char sid[200];
+    open_session("2025-03-26", sid);
+    expect_duplicate("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+                     "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{\"x\":[1,{\"y\":1,\"y\":2}]}}]",
+                     sid, -1, "duplicate member \"y\" in [1].params.x[1]");
+}
+
+static void repeated_member_in_initialize_is_refused(void **state) {
+    expect_duplicate("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                     "\"protocolVersion\":\"2025-03-26\"}}",
+                     NULL, 1, "duplicate member \"protocolVersion\" in params");
+}
+
 /* ---- batches ---- */
 
 static void batch_is_rejected_after_2025_03_26(void **state) {
@@ -518,6 +594,82 @@ static void initialize_inside_batch_is_invalid_request(void **state) {
     json_t *json = body_json(&out);
     assert_int_equal(error_code_of(json_array_get(json, 0)), INVALID_REQUEST);
     assert_string_equal(out.session_id, "");
+    json_decref(json);
+    asg_free(out.body);
+}
+
+/* ---- batch length and answer size caps ---- */
+
+static void batch_over_max_batch_is_invalid_request(void **state) {
+    char sid[200];
+    open_session("2025-03-26", sid);
+    asg_mcp_request_t req = post(kPingBatch, sid);
+    req.max_batch = 1;
+    asg_mcp_response_t out;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.http_status, 400);
+    json_t *json = body_json(&out);
+    assert_true(json_is_object(json));
+    assert_int_equal(error_code_of(json), INVALID_REQUEST);
+    assert_true(json_is_null(json_object_get(json, "id")));
+    const char *message = json_string_value(json_object_get(json_object_get(json, "error"), "message"));
+    assert_non_null(strstr(message, "asgard_mcp_max_batch (1)"));
+    json_decref(json);
+    asg_free(out.body);
+    req.max_batch = 2; /* exactly at the cap: answered */
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.http_status, 200);
+    asg_free(out.body);
+}
+
+/* Five pings, each answered in 36 bytes, under a 100-byte cap: two fit, the third's answer is
+ * replaced by an error, the last two are not run. */
+static void batch_answer_stops_at_max_response_size(void **state) {
+    char sid[200];
+    open_session("2025-03-26", sid);
+    asg_mcp_request_t req = post(
+        "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"},"
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"},{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"},"
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"},{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","
+        "\"params\":{\"name\":\"list_standards\",\"arguments\":{}}}]",
+        sid);
+    req.max_response_size = 100;
+    asg_mcp_response_t out;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.needs_io, 0); /* the tool call that needs PostgreSQL is not run */
+    assert_int_equal(out.http_status, 200);
+    json_t *json = body_json(&out);
+    assert_true(json_is_array(json));
+    assert_int_equal(json_array_size(json), 5);
+    for (size_t i = 0; i < 5; ++i) {
+        const json_t *item = json_array_get(json, i);
+        assert_int_equal(json_integer_value(json_object_get(item, "id")), (json_int_t)(i + 1));
+        if (i < 2) {
+            assert_true(json_is_object(json_object_get(item, "result")));
+            continue;
+        }
+        assert_int_equal(error_code_of(item), -32000);
+        const char *message = json_string_value(json_object_get(json_object_get(item, "error"), "message"));
+        assert_non_null(strstr(message, "asgard_mcp_max_response_size (100 bytes)"));
+        assert_non_null(strstr(message, "send fewer calls per batch"));
+        assert_non_null(strstr(message, i == 2 ? "the request ran" : "not run"));
+    }
+    json_decref(json);
+    asg_free(out.body);
+}
+
+static void single_answer_over_max_response_size_is_an_error_with_its_id(void **state) {
+    char sid[200];
+    open_session("2025-11-25", sid);
+    asg_mcp_request_t req = post("{\"jsonrpc\":\"2.0\",\"id\":\"big\",\"method\":\"tools/list\"}", sid);
+    req.max_response_size = 1024;
+    asg_mcp_response_t out;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.http_status, 200);
+    assert_true(out.body_len < 1024);
+    json_t *json = body_json(&out);
+    assert_int_equal(error_code_of(json), -32000);
+    assert_string_equal(json_string_value(json_object_get(json, "id")), "big");
     json_decref(json);
     asg_free(out.body);
 }
@@ -632,6 +784,7 @@ int main(void) {
         cmocka_unit_test(content_type_parameters_are_ignored),
         cmocka_unit_test(accept_without_event_stream_is_406),
         cmocka_unit_test(unsupported_protocol_version_header_is_400),
+        cmocka_unit_test(other_supported_protocol_version_header_is_accepted_on_a_session),
         cmocka_unit_test(empty_body_is_parse_error),
         cmocka_unit_test(non_json_body_is_parse_error),
         cmocka_unit_test(empty_batch_is_invalid_request),
@@ -663,6 +816,14 @@ int main(void) {
         cmocka_unit_test(batch_is_answered_with_array_in_2025_03_26),
         cmocka_unit_test(batch_of_notifications_is_202),
         cmocka_unit_test(initialize_inside_batch_is_invalid_request),
+        cmocka_unit_test(repeated_top_level_member_is_invalid_request_naming_it),
+        cmocka_unit_test(repeated_member_in_arguments_is_named_with_its_path),
+        cmocka_unit_test(repeated_id_is_answered_with_id_null),
+        cmocka_unit_test(repeated_member_in_a_batch_names_the_message),
+        cmocka_unit_test(repeated_member_in_initialize_is_refused),
+        cmocka_unit_test(batch_over_max_batch_is_invalid_request),
+        cmocka_unit_test(batch_answer_stops_at_max_response_size),
+        cmocka_unit_test(single_answer_over_max_response_size_is_an_error_with_its_id),
         cmocka_unit_test(request_without_session_is_400),
         cmocka_unit_test(forged_session_is_404),
         cmocka_unit_test(session_with_changed_payload_is_404),

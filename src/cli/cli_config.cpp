@@ -17,6 +17,23 @@ static std::string trim(std::string s) {
     return start == std::string::npos ? "" : s.substr(start);
 }
 
+// A positive count, or a size with an optional k/m/g suffix as nginx writes them ("8m"); 0 when not.
+static std::size_t positive_size(const std::string& value, bool suffixes) {
+    std::size_t digits = 0;
+    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 12) return 0;
+    std::size_t n = std::stoull(value.substr(0, digits));
+    std::string suffix = value.substr(digits);
+    if (suffix.empty()) return n;
+    if (!suffixes || suffix.size() != 1) return 0;
+    switch (suffix[0]) {
+        case 'k': case 'K': return n << 10;
+        case 'm': case 'M': return n << 20;
+        case 'g': case 'G': return n << 30;
+        default: return 0;
+    }
+}
+
 static bool read_file(const std::string& path, CliSettings& out) {
     std::ifstream in(path);
     if (!in) return false;
@@ -33,6 +50,14 @@ static bool read_file(const std::string& path, CliSettings& out) {
         if (key == "database_url") out.database_url = value;
         else if (key == "redis") out.redis = value;
         else if (key == "master_key_file") out.master_key_file = value;
+        else if (key == "mcp_max_batch" || key == "mcp_max_response_size") {
+            bool batch = key == "mcp_max_batch";
+            std::size_t n = positive_size(value, !batch);
+            if (n == 0 || (!batch && n < 1024))
+                throw CliError(path + ":" + std::to_string(number) + ": " + key + " must be " +
+                               (batch ? "a positive number" : "a size of at least 1k (as 8m or 65536)"));
+            (batch ? out.mcp_max_batch : out.mcp_max_response_size) = n;
+        }
         else throw CliError(path + ":" + std::to_string(number) + ": unknown setting " + key);
     }
     out.source = path;

@@ -19,6 +19,9 @@ static const char kHelp[] =
     "it acts as the local operator user ($ASGARD_USER, default \"operator\", created as an admin on\n"
     "first use). ASGARD_PROJECT=proj-YYYY-NNNN makes that the default project of project-scoped\n"
     "tools. Logs go to stderr; stdout carries only protocol messages.\n"
+    "The config file's mcp_max_batch (default 100) and mcp_max_response_size (default 8m) cap a\n"
+    "2025-03-26 batch's length and an answer's size, as asgard_mcp_max_batch and\n"
+    "asgard_mcp_max_response_size do for /mcp.\n"
     "Wire it in a client as: command \"asgard\", args [\"mcp\"].\n";
 
 static asg_principal_t operator_principal(PgConnection& db, const std::string& name) {
@@ -54,6 +57,8 @@ int run_mcp(const CliSettings& settings, const Words& words) {
     asg_principal_t principal = operator_principal(thread_pg(), user && *user ? user : "operator");
     StdioOptions options;
     if (const char* project = std::getenv("ASGARD_PROJECT")) options.default_project = project;
+    if (settings.mcp_max_batch > 0) options.limits.max_batch = settings.mcp_max_batch;
+    if (settings.mcp_max_response_size > 0) options.limits.max_answer_bytes = settings.mcp_max_response_size;
     std::ios::sync_with_stdio(false);
     serve_stdio(std::cin, std::cout, principal, options);
     return 0;

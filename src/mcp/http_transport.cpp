@@ -10,8 +10,10 @@
 
 #include "auth/session_token.hpp"
 #include "config/runtime_config.hpp"
+#include "mcp/answer_limits.hpp"
 #include "mcp/dispatcher.hpp"
 #include "mcp/jsonrpc.hpp"
+#include "mcp/message_parser.hpp"
 #include "mcp/protocol_versions.hpp"
 #include "mcp/session_store.hpp"
 #include "store/redis_connection.hpp"
@@ -164,12 +166,9 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
                                " (supported: " + supported_versions_text() + ")");
     std::string_view body = view(req.body);
     if (body.empty()) return reply_error(out, 400, kParseError, "Parse error: the request body is empty");
-    json_error_t parse_error;
-    Json message = json_own(json_loadb(body.data(), body.size(), JSON_DECODE_ANY, &parse_error));
-    if (!message)
-        return reply_error(out, 400, kParseError,
-                           std::string("Parse error: ") + parse_error.text + " (line " +
-                               std::to_string(parse_error.line) + ", column " + std::to_string(parse_error.column) + ")");
+    ParsedBody parsed = parse_jsonrpc_body(body);
+    if (!parsed.message) return set_text(out, 400, json_to_string(parsed.error.get()));
+    Json message = std::move(parsed.message);
     bool batch = json_is_array(message.get());
     if (batch && json_array_size(message.get()) == 0)
         return reply_error(out, 400, kInvalidRequest, "Invalid Request: an empty JSON-RPC batch");
@@ -185,14 +184,14 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
             return;
         }
     }
-    if (!initialize && !header_version.empty() && header_version != claims.protocol_version)
-        return reply_error(out, 400, kServerError,
-                           "Bad Request: MCP-Protocol-Version " + std::string(header_version) +
-                               " differs from the version this session negotiated (" + claims.protocol_version + ")");
-    // A session's requests run at the version it negotiated; initialize at the one it asks for.
+    // A session's requests run at the version it negotiated, whichever supported version the header
+    // names (as the reference SDK server does); initialize runs at the one it asks for.
     std::string version = !initialize               ? claims.protocol_version
                           : !header_version.empty() ? std::string(header_version)
                                                     : std::string(kDefaultProtocolVersion);
+    AnswerLimits limits;
+    if (req.max_batch > 0) limits.max_batch = req.max_batch;
+    if (req.max_response_size > 0) limits.max_answer_bytes = req.max_response_size;
     DispatchContext ctx(*req.principal);
     ctx.protocol_version = version;
     ctx.allow_io = req.allow_io != 0;
@@ -201,24 +200,20 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         if (!protocol_allows_batches(version))
             return reply_error(out, 400, kInvalidRequest,
                                "Invalid Request: JSON-RPC batches are not supported in protocol version " + version);
+        if (Json refusal = batch_over_limit(json_array_size(message.get()), limits))
+            return set_text(out, 400, json_to_string(refusal.get()));
         ctx.in_batch = true;
-        std::string responses;
-        std::size_t i;
-        json_t* item;
-        json_array_foreach(message.get(), i, item) {
-            Reply response = dispatch_message(ctx, item);
-            if (ctx.needs_io) {
-                out.needs_io = 1;
-                return;
-            }
-            if (response) responses += (responses.empty() ? "" : ",") + reply_to_wire(response);
+        std::string answer = run_batch(ctx, message.get(), limits);
+        if (ctx.needs_io) {
+            out.needs_io = 1;
+            return;
         }
         copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
-        if (responses.empty()) {
+        if (answer.empty()) {
             out.http_status = 202;
             return;
         }
-        return set_text(out, 200, "[" + responses + "]");
+        return set_text(out, 200, answer);
     }
     Reply response = dispatch_message(ctx, message.get());
     if (ctx.needs_io) {
@@ -230,7 +225,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         out.http_status = 202;
         return;
     }
-    set_text(out, http_status_for(response.message.get()), reply_to_wire(response));
+    set_text(out, http_status_for(response.message.get()), bounded_answer(response, limits));
     if (!ctx.new_session_id.empty()) {
         copy_text(out.session_id, sizeof out.session_id, ctx.new_session_id);
         remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE,

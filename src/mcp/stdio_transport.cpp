@@ -1,5 +1,5 @@
 // The stdio transport: one message (or 2025-03-26 batch) per line; bad lines get -32700/-32600
-// with id null and the server keeps going.
+// (with the message's id when it is known) and the server keeps going.
 #include "mcp/stdio_transport.hpp"
 
 #include <iostream>
@@ -9,6 +9,7 @@
 #include "config/runtime_config.hpp"
 #include "mcp/dispatcher.hpp"
 #include "mcp/jsonrpc.hpp"
+#include "mcp/message_parser.hpp"
 #include "mcp/protocol_versions.hpp"
 
 namespace asg {
@@ -25,12 +26,12 @@ void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& pri
     while (std::getline(in, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        json_error_t error;
-        Json message = json_own(json_loadb(line.data(), line.size(), JSON_DECODE_ANY, &error));
-        if (!message) {
-            send(out, json_to_string(jsonrpc_error(nullptr, kParseError, std::string("Parse error: ") + error.text).get()));
+        ParsedBody parsed = parse_jsonrpc_body(line);
+        if (!parsed.message) {
+            send(out, json_to_string(parsed.error.get()));
             continue;
         }
+        Json message = std::move(parsed.message);
         DispatchContext ctx(principal);
         ctx.protocol_version = version;
         ctx.allow_io = true;
@@ -44,19 +45,17 @@ void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& pri
                         : "Invalid Request: JSON-RPC batches are not supported in protocol version " + version).get()));
                 continue;
             }
-            ctx.in_batch = true;
-            std::string responses;
-            std::size_t i;
-            json_t* item;
-            json_array_foreach(message.get(), i, item) {
-                Reply reply = dispatch_message(ctx, item);
-                if (reply) responses += (responses.empty() ? "" : ",") + reply_to_wire(reply);
+            if (Json refusal = batch_over_limit(json_array_size(message.get()), options.limits)) {
+                send(out, json_to_string(refusal.get()));
+                continue;
             }
-            if (!responses.empty()) send(out, "[" + responses + "]");
+            ctx.in_batch = true;
+            std::string answer = run_batch(ctx, message.get(), options.limits);
+            if (!answer.empty()) send(out, answer);
         } else {
             Reply reply = dispatch_message(ctx, message.get());
             if (!ctx.negotiated_version.empty()) version = ctx.negotiated_version;
-            if (reply) send(out, reply_to_wire(reply));
+            if (reply) send(out, bounded_answer(reply, options.limits));
         }
         if (!ctx.log_line.empty()) std::cerr << ctx.log_line << '\n';
     }

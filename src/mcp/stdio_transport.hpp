@@ -4,11 +4,13 @@
 #include <string>
 
 #include "asgard.h"
+#include "mcp/answer_limits.hpp"
 
 namespace asg {
 
 struct StdioOptions {
     std::string default_project;  // $ASGARD_PROJECT
+    AnswerLimits limits{kDefaultMaxBatch, kDefaultMaxAnswerBytes, "mcp_max_batch", "mcp_max_response_size"};
 };
 
 // Serves until end of input. Only protocol messages are written to out.
