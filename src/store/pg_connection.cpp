@@ -72,6 +72,7 @@ void PgConnection::wait_readable(std::int64_t until_ms) {
             wait = static_cast<int>(left);
         }
         pollfd fd{PQsocket(conn_.get()), POLLIN, 0};
+        if (fd.fd < 0) return;  // the connection is closed: PQconsumeInput says so
         int n = poll(&fd, 1, wait);
         if (n > 0) return;
         if (n < 0 && errno != EINTR) return;  // PQconsumeInput names the socket's failure
