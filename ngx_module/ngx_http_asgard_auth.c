@@ -4,7 +4,6 @@
 
 
 typedef struct {
-    ngx_http_request_t  *request;
     u_char               digest[32];
     asg_principal_t      principal;
 } ngx_http_asgard_lookup_task_t;
@@ -177,26 +176,18 @@ ngx_http_asgard_lookup_thread(void *data, ngx_log_t *log)
 
 
 static void
-ngx_http_asgard_lookup_done(ngx_event_t *ev)
+ngx_http_asgard_lookup_done(ngx_http_request_t *r, void *data)
 {
-    ngx_connection_t               *c;
-    ngx_http_request_t             *r;
     ngx_http_asgard_ctx_t          *ctx;
     ngx_http_asgard_main_conf_t    *amcf;
-    ngx_http_asgard_lookup_task_t  *t;
-
-    t = ev->data;
-    r = t->request;
-    c = r->connection;
-
-    ngx_http_asgard_task_finished(r);
+    ngx_http_asgard_lookup_task_t  *t = data;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
     ctx->principal = t->principal;
     ctx->auth_state = NGX_HTTP_ASGARD_AUTH_DONE;
 
     if (t->principal.status == ASG_AUTH_UNAVAILABLE) {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "asgard: token lookup failed: PostgreSQL is unavailable");
 
     } else {
@@ -213,15 +204,29 @@ ngx_http_asgard_lookup_done(ngx_event_t *ev)
 }
 
 
+/* The lookup is late: the credential store's 503, as when it fails. */
+static ngx_int_t
+ngx_http_asgard_lookup_expired(ngx_http_request_t *r)
+{
+    asg_http_error_t  err;
+
+    if (asg_auth_error(ASG_AUTH_UNAVAILABLE, &err) != 0) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return ngx_http_asgard_send_error(r, &err);
+}
+
+
 ngx_int_t
 ngx_http_asgard_access_handler(ngx_http_request_t *r)
 {
     time_t                          retry_after;
     ngx_int_t                       rc;
     ngx_table_elt_t                *authorization;
-    asg_auth_status_t               status;
-    ngx_thread_task_t              *task;
-    ngx_http_asgard_ctx_t          *ctx;
+    asg_auth_status_t                status;
+    ngx_http_asgard_ctx_t           *ctx;
+    ngx_http_asgard_request_task_t  *task;
     ngx_http_asgard_loc_conf_t     *alcf;
     ngx_http_asgard_main_conf_t    *amcf;
     ngx_http_asgard_lookup_task_t  *t;
@@ -292,25 +297,19 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
         return ngx_http_asgard_throttle(r, retry_after);
     }
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_lookup_task_t));
-    if (task == NULL) {
+    t = ngx_http_asgard_request_task(r, sizeof(ngx_http_asgard_lookup_task_t),
+                                     ngx_http_asgard_lookup_thread, ngx_http_asgard_lookup_done,
+                                     ngx_http_asgard_lookup_expired, NULL, &task);
+    if (t == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    t = task->ctx;
-    t->request = r;
     ngx_memcpy(t->digest, ctx->digest, 32);
 
-    task->handler = ngx_http_asgard_lookup_thread;
-    task->event.handler = ngx_http_asgard_lookup_done;
-    task->event.data = t;
-
-    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+    if (ngx_http_asgard_request_task_post(r, task) != NGX_OK) {
         return ngx_http_asgard_reject(r, ASG_AUTH_UNAVAILABLE);
     }
 
-    r->main->blocked++;
-    r->aio = 1;
     ctx->auth_state = NGX_HTTP_ASGARD_AUTH_WAITING;
 
     return NGX_AGAIN;

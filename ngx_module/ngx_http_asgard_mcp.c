@@ -4,7 +4,6 @@
 
 
 typedef struct {
-    ngx_http_request_t   *request;
     asg_mcp_request_t     in;
     asg_mcp_response_t    out;
 } ngx_http_asgard_mcp_task_t;
@@ -93,20 +92,92 @@ ngx_http_asgard_mcp_thread(void *data, ngx_log_t *log)
 
 
 static void
-ngx_http_asgard_mcp_done(ngx_event_t *ev)
+ngx_http_asgard_mcp_done(ngx_http_request_t *r, void *data)
 {
-    ngx_connection_t            *c;
-    ngx_http_request_t          *r;
-    ngx_http_asgard_mcp_task_t  *t;
+    ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, data));
+}
 
-    t = ev->data;
-    r = t->request;
-    c = r->connection;
 
-    ngx_http_asgard_task_finished(r);
+static const char ngx_http_asgard_mcp_late[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
+    "\"message\":\"Service Unavailable: Asgard's database did not answer within asgard_io_timeout; "
+    "try again shortly\"}}";
 
-    ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, t));
-    ngx_http_run_posted_requests(c);
+
+static ngx_int_t
+ngx_http_asgard_mcp_expired(ngx_http_request_t *r)
+{
+    return ngx_http_asgard_send(r, NGX_HTTP_SERVICE_UNAVAILABLE, "application/json",
+                                ngx_http_asgard_mcp_late, sizeof(ngx_http_asgard_mcp_late) - 1);
+}
+
+
+/* The task came back after its request was answered: what the core made is not needed. */
+static void
+ngx_http_asgard_mcp_forget(void *data)
+{
+    ngx_http_asgard_mcp_task_t  *t = data;
+
+    asg_free(t->out.body);
+}
+
+
+static u_char *
+ngx_http_asgard_mcp_copy(u_char *p, asg_str_t *s)
+{
+    u_char  *at = p;
+
+    if (s->data == NULL) {
+        return p;
+    }
+
+    p = ngx_cpymem(p, s->data, s->len);
+    s->data = (const char *) at;
+
+    return p;
+}
+
+
+/* The request's task: a copy of what the core reads, in the task's own memory (the request may
+ * be answered, and freed, before the thread is done with it). */
+static ngx_int_t
+ngx_http_asgard_mcp_post(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *loop)
+{
+    u_char                          *p;
+    size_t                           size;
+    asg_mcp_request_t               *in;
+    ngx_http_asgard_mcp_task_t      *t;
+    ngx_http_asgard_request_task_t  *task;
+
+    in = &loop->in;
+    size = sizeof(ngx_http_asgard_mcp_task_t) + sizeof(asg_principal_t)
+           + in->http_method.len + in->body.len + ASG_BODY_PADDING + in->content_type.len
+           + in->accept.len + in->protocol_version.len + in->session_id.len;
+
+    t = ngx_http_asgard_request_task(r, size, ngx_http_asgard_mcp_thread, ngx_http_asgard_mcp_done,
+                                     ngx_http_asgard_mcp_expired, ngx_http_asgard_mcp_forget,
+                                     &task);
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->in = *in;
+
+    p = (u_char *) (t + 1);
+    ngx_memcpy(p, in->principal, sizeof(asg_principal_t));
+    t->in.principal = (asg_principal_t *) p;
+    p += sizeof(asg_principal_t);
+
+    p = ngx_http_asgard_mcp_copy(p, &t->in.body);
+    ngx_memzero(p, ASG_BODY_PADDING);   /* the body's padding, as collect_body leaves it */
+    p += ASG_BODY_PADDING;
+    p = ngx_http_asgard_mcp_copy(p, &t->in.http_method);
+    p = ngx_http_asgard_mcp_copy(p, &t->in.content_type);
+    p = ngx_http_asgard_mcp_copy(p, &t->in.accept);
+    p = ngx_http_asgard_mcp_copy(p, &t->in.protocol_version);
+    (void) ngx_http_asgard_mcp_copy(p, &t->in.session_id);
+
+    return ngx_http_asgard_request_task_post(r, task);
 }
 
 
@@ -114,7 +185,6 @@ static void
 ngx_http_asgard_mcp_process(ngx_http_request_t *r)
 {
     ngx_str_t                     body;
-    ngx_thread_task_t            *task;
     ngx_http_asgard_ctx_t        *ctx;
     ngx_http_asgard_loc_conf_t   *alcf;
     ngx_http_asgard_main_conf_t  *amcf;
@@ -143,14 +213,12 @@ ngx_http_asgard_mcp_process(ngx_http_request_t *r)
         return;
     }
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_mcp_task_t));
-    if (task == NULL) {
+    t = ngx_pcalloc(r->pool, sizeof(ngx_http_asgard_mcp_task_t));
+    if (t == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    t = task->ctx;
-    t->request = r;
     t->in.http_method.data = (const char *) r->method_name.data;
     t->in.http_method.len = r->method_name.len;
     t->in.body.data = (const char *) body.data;
@@ -179,17 +247,9 @@ ngx_http_asgard_mcp_process(ngx_http_request_t *r)
         return;
     }
 
-    task->handler = ngx_http_asgard_mcp_thread;
-    task->event.handler = ngx_http_asgard_mcp_done;
-    task->event.data = t;
-
-    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+    if (ngx_http_asgard_mcp_post(r, t) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
-        return;
     }
-
-    r->main->blocked++;
-    r->aio = 1;
 }
 
 

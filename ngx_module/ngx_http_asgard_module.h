@@ -129,6 +129,23 @@ void *ngx_http_asgard_detached_task(ngx_cycle_t *cycle, size_t size,
     ngx_http_asgard_task_work_pt work, ngx_http_asgard_task_done_pt done, ngx_thread_task_t **task);
 /* Posts it to the Asgard thread pool; on failure its memory is released and NGX_ERROR returned. */
 ngx_int_t ngx_http_asgard_detached_post(ngx_cycle_t *cycle, ngx_thread_task_t *task);
+/* A request's task, waited for until asgard_io_timeout + a margin (the deadline). Its context
+ * (size bytes, returned) is its own memory, not the request's: whatever the thread reads must be
+ * copied into it. done runs on the request when the task is back in time (the request is
+ * unblocked; the context is freed after done returns); expired answers the request when the
+ * deadline comes first (returns the rc to finalize it with); forget frees what a task that comes
+ * back after the deadline made. */
+typedef struct ngx_http_asgard_request_task_s  ngx_http_asgard_request_task_t;
+typedef void (*ngx_http_asgard_request_done_pt)(ngx_http_request_t *r, void *data);
+typedef ngx_int_t (*ngx_http_asgard_request_expired_pt)(ngx_http_request_t *r);
+void *ngx_http_asgard_request_task(ngx_http_request_t *r, size_t size,
+    ngx_http_asgard_task_work_pt work, ngx_http_asgard_request_done_pt done,
+    ngx_http_asgard_request_expired_pt expired, ngx_http_asgard_task_done_pt forget,
+    ngx_http_asgard_request_task_t **task);
+/* Posts it and blocks the request; on failure its memory is released and NGX_ERROR returned. */
+ngx_int_t ngx_http_asgard_request_task_post(ngx_http_request_t *r,
+    ngx_http_asgard_request_task_t *task);
+ngx_msec_t ngx_http_asgard_task_deadline(ngx_http_request_t *r);
 
 /* ngx_http_asgard_shm_cache.c */
 char *ngx_http_asgard_cache_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size);

@@ -32,6 +32,7 @@ extern "C" int asg_core_configure(const asg_core_config_t* cfg, char* err, size_
         if (cfg->redis_port > 0) config->redis_port = cfg->redis_port;
         if (cfg->session_ttl_ms > 0) config->session_ttl_ms = cfg->session_ttl_ms;
         if (cfg->io_timeout_ms > 0) config->io_timeout_ms = cfg->io_timeout_ms;
+        config->pg_timeout_ms = config->io_timeout_ms;
         if (cfg->master_key == nullptr || cfg->master_key_len < 32)
             throw std::runtime_error("no master key is configured (asgard_master_key_file)");
         config->master_key.assign(cfg->master_key, cfg->master_key_len);

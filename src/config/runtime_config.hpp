@@ -15,6 +15,9 @@ struct RuntimeConfig {
     std::string master_key;  // raw secret bytes
     std::int64_t session_ttl_ms = 24LL * 3600 * 1000;
     std::int64_t io_timeout_ms = 5000;
+    // Deadlines of PostgreSQL connections (statement, lock, connect, TCP, the wait for an answer):
+    // 0, none, for the CLI, whose migrations and reports may run long; nginx sets asgard_io_timeout.
+    std::int64_t pg_timeout_ms = 0;
 
     // Keys derived from the master key, one per purpose (set by set_runtime_config).
     std::shared_ptr<const HmacKey> session_mac;

@@ -23,6 +23,7 @@ struct DispatchContext {
     std::string new_session_id;       // set by initialize
     std::string negotiated_version;   // set by initialize
     std::string log_line;             // a server-side failure worth logging
+    bool unavailable = false;         // a store could not answer: a lone request's answer is a 503
 };
 
 // A response: a JSON-RPC message, whose "result" may instead be already serialised text

@@ -225,7 +225,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         out.http_status = 202;
         return;
     }
-    set_text(out, http_status_for(response.message.get()), bounded_answer(response, limits));
+    set_text(out, ctx.unavailable ? 503 : http_status_for(response.message.get()), bounded_answer(response, limits));
     if (!ctx.new_session_id.empty()) {
         copy_text(out.session_id, sizeof out.session_id, ctx.new_session_id);
         remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE,

@@ -100,6 +100,13 @@ Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params) {
         return jsonrpc_result(id, call_result(tool->def.run(tool_ctx, arguments)));
     } catch (const PgError& e) {
         ctx.log_line = std::string("asgard: ") + tool->def.name + ": PostgreSQL: " + e.what();
+        if (pg_unavailable(e)) {
+            ctx.unavailable = true;
+            return jsonrpc_error(id, kServerError,
+                                 pg_timed_out(e)
+                                     ? "Service Unavailable: Asgard's database did not answer in time (asgard_io_timeout); try again shortly"
+                                     : "Service Unavailable: Asgard's database cannot be reached; try again shortly");
+        }
         return jsonrpc_error(id, kInternalError, "Asgard's database is unavailable; try again shortly");
     } catch (const RedisError& e) {
         ctx.log_line = std::string("asgard: ") + tool->def.name + ": " + e.what();

@@ -19,6 +19,11 @@ struct PgError : std::runtime_error {
         : std::runtime_error(what), sqlstate(std::move(state)) {}
 };
 
+// Failures that say nothing about the statement, only that the database could not answer now:
+// try again. pg_timed_out: it did not answer in time (statement or lock timeout, or no answer).
+bool pg_unavailable(const PgError& e);
+bool pg_timed_out(const PgError& e);
+
 using PgParam = std::optional<std::string>;  // nullopt is SQL NULL
 
 class PgResult {
@@ -41,7 +46,11 @@ private:
 
 class PgConnection {
 public:
-    explicit PgConnection(const std::string& conninfo);
+    // timeout_ms 0: no deadline (the CLI: migrations may run long). Otherwise the connection opens
+    // with the deadlines pg_connect_params derives from it, and no wait for the server's answer
+    // lasts longer than timeout_ms + kPgAnswerGraceMs: past that the connection is dropped and the
+    // statement fails with a PgError (a server that hangs cannot pin the calling thread).
+    explicit PgConnection(const std::string& conninfo, std::int64_t timeout_ms = 0);
     PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {});
     // Several statements without parameters (simple query protocol): migrations only.
     void exec_script(const std::string& sql);
@@ -50,11 +59,17 @@ public:
     void copy_start(const std::string& copy_sql);
     void copy_send(std::string_view data);
     void copy_end();
-    bool healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+    bool healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
     PGconn* raw() { return conn_.get(); }
 
 private:
     PgError error_of(const PGresult* raw) const;  // the failure a result (or the connection) reports
+    PGconn* live();                               // the connection, or a PgError once it was dropped
+    // The answer to what was just sent: its last result (its first error), or the COPY IN result.
+    PGresult* answer();
+    void wait_readable(std::int64_t until_ms);    // drops the connection and throws past until_ms
+    std::int64_t answer_wait_ms_ = 0;             // 0: no limit
+    std::string dropped_;                         // why the connection was dropped
     struct Finish {
         void operator()(PGconn* c) const noexcept { PQfinish(c); }
     };
@@ -103,6 +118,9 @@ auto pg_transaction(PgConnection& db, F&& body) -> decltype(body()) {
         throw;
     }
 }
+
+// How much longer than the server's own statement_timeout a client waits for an answer.
+constexpr std::int64_t kPgAnswerGraceMs = 500;
 
 // The calling thread's connection to the configured database (made on first use, remade if lost).
 PgConnection& thread_pg();
