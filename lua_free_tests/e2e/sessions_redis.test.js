@@ -214,3 +214,28 @@ describe('Redis stopped, restarted and flushed', () => {
     }
   });
 });
+
+describe('pruning', () => {
+  test('every 256th ending prunes expired endings from PostgreSQL and rebuilds the Redis mirror without them', async (t) => {
+    if (!haveRedis || !redisUp()) return t.skip('no Redis of this stack ($ASGARD_REDIS)');
+    const expiredKey = createHash('sha256').update(`e2e-expired-${Date.now()}-${Math.random()}`).digest('hex');
+    psql(`INSERT INTO mcp_ended_sessions (session_key, issued_at) VALUES ('\\x${expiredKey}', now() - interval '30 days')`);
+    redisCli(['HSET', MIRROR, expiredKey, '1']);
+    // The next ending is number 256·k (the counter only grows, and a mirror behind it is only slower).
+    psql('UPDATE mcp_session_end_count SET generation = (generation / 256 + 1) * 256 - 1');
+    const sessionId = await open(A, token);
+    assert.equal((await end(A, token, sessionId)).status, 204);
+    const generation = pgGeneration();
+    assert.equal(generation % 256, 0);
+    assert.equal(psql(`SELECT count(*) FROM mcp_ended_sessions WHERE session_key = '\\x${expiredKey}'`), '0');
+    // Rebuilt by the DELETE (or, if another rebuild held the lock, by the next check that finds it behind).
+    await eventually(async () => {
+      if (Number(redisCli(['HGET', MIRROR, 'generation'])) === generation) return true;
+      await ping(A, token, await open(nodeB.url, token));
+      return false;
+    }, { timeoutMs: 10_000, what: 'the Redis mirror to be rebuilt' });
+    assert.equal(redisCli(['HEXISTS', MIRROR, expiredKey]), '0');
+    assert.equal(redisCli(['HEXISTS', MIRROR, mirrorField(sessionId)]), '1');
+    assertRpcError(await ping(nodeB.url, token, sessionId), 404, SESSION_NOT_FOUND);
+  });
+});

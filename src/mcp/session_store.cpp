@@ -28,11 +28,14 @@ const char kEndSql[] =
     " WHERE EXISTS (SELECT FROM ended) RETURNING generation";
 const char kEndedSql[] = "SELECT 1 FROM mcp_ended_sessions WHERE session_key = $1";
 const char kGenerationSql[] = "SELECT generation FROM mcp_session_end_count";
-// One statement, so one snapshot: the generation and every ending it counts (expired ones aside).
+// One statement, so one snapshot: the generation and every ending it counts (expired ones aside:
+// a session expires session_ttl after it was issued; an hour more covers the nodes' clocks).
 const char kSnapshotSql[] =
     "SELECT c.generation, encode(e.session_key, 'hex') FROM mcp_session_end_count c"
-    " LEFT JOIN mcp_ended_sessions e ON e.issued_at > now() - $1::bigint * interval '1 millisecond'";
-const char kPruneSql[] = "DELETE FROM mcp_ended_sessions WHERE issued_at < now() - $1::bigint * interval '1 millisecond'";
+    " LEFT JOIN mcp_ended_sessions e"
+    " ON e.issued_at > now() - interval '1 hour' - $1::bigint * interval '1 millisecond'";
+const char kPruneSql[] =
+    "DELETE FROM mcp_ended_sessions WHERE issued_at < now() - interval '1 hour' - $1::bigint * interval '1 millisecond'";
 
 // This worker's latest read of PostgreSQL's generation, and when that read started; both only grow.
 std::atomic<std::int64_t> g_generation{0};
