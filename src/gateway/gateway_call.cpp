@@ -345,11 +345,13 @@ std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() c
 
 bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
     ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget);
+    followup_.clear();
     if (shape == ReservationReply::malformed) {
+        // EXEC ran (an array) but some element is an error: take back what did count.
         cancel_asks();
+        if (exec != nullptr && exec->type == REDIS_REPLY_ARRAY) followup_ = undo_reservation_commands();
         return false;
     }
-    followup_.clear();
     if (shape == ReservationReply::budget_uninitialized) {
         // The month's counter is not initialized: undo, and let the synchronous path do it.
         cancel_asks();

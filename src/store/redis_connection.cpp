@@ -89,19 +89,11 @@ std::vector<RedisReply> RedisConnection::pipeline(const std::vector<std::vector<
 
 RedisConnection& thread_redis() {
     thread_local std::unique_ptr<RedisConnection> connection;
-    thread_local std::int64_t retry_after_ms = 0;
     if (!connection || !connection->healthy()) {
         connection.reset();
-        std::int64_t now = now_ms();
-        if (now < retry_after_ms) throw RedisError("cannot connect to Redis (the last attempt failed just now)");
         auto config = runtime_config();
-        try {
-            connection = std::make_unique<RedisConnection>(config->redis_host, config->redis_port,
-                                                           static_cast<long>(config->io_timeout_ms));
-        } catch (const RedisError&) {
-            retry_after_ms = now_ms() + 250;
-            throw;
-        }
+        connection = std::make_unique<RedisConnection>(config->redis_host, config->redis_port,
+                                                       static_cast<long>(config->io_timeout_ms));
     }
     return *connection;
 }

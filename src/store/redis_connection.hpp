@@ -47,9 +47,8 @@ private:
     std::unique_ptr<redisContext, Free> ctx_;
 };
 
-// The calling thread's connection to the configured Redis: made on first use, remade when it is
-// no longer healthy(); after a failed connect the thread does not try again for a quarter of a
-// second (a RedisError at once), so an unreachable Redis costs each caller one connect timeout at most.
+// The calling thread's connection to the configured Redis: made on first use (within
+// asgard_io_timeout), remade whenever it is no longer healthy(), e.g. after Redis restarted.
 RedisConnection& thread_redis();
 
 }  // namespace asg
