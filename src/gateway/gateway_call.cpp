@@ -17,6 +17,7 @@
 #include "gateway/chat_body.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
+#include "gateway/reservation_reply.hpp"
 #include "gateway/spend_log.hpp"
 #include "store/redis_connection.hpp"
 #include "util/crypto.hpp"
@@ -343,23 +344,21 @@ std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() c
 }
 
 bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
-    std::size_t expected = keys_.has_budget ? 6 : 4;
-    bool integers = exec != nullptr && exec->type == REDIS_REPLY_ARRAY && exec->elements == expected &&
-                    exec->element[0]->type == REDIS_REPLY_INTEGER && exec->element[2]->type == REDIS_REPLY_INTEGER;
-    if (!integers) {
+    ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget);
+    followup_.clear();
+    if (shape == ReservationReply::malformed) {
+        // EXEC ran (an array) but some element is an error: take back what did count.
         cancel_asks();
+        if (exec != nullptr && exec->type == REDIS_REPLY_ARRAY) followup_ = undo_reservation_commands();
         return false;
     }
-    followup_.clear();
-    if (keys_.has_budget) {
-        if (exec->element[4]->type != REDIS_REPLY_STRING || exec->element[5]->type != REDIS_REPLY_INTEGER) {
-            // The month's counter is not initialized: undo, and let the synchronous path do it.
-            cancel_asks();
-            followup_ = undo_reservation_commands();
-            return false;
-        }
-        keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);
+    if (shape == ReservationReply::budget_uninitialized) {
+        // The month's counter is not initialized: undo, and let the synchronous path do it.
+        cancel_asks();
+        followup_ = undo_reservation_commands();
+        return false;
     }
+    if (keys_.has_budget) keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);
     CounterNeed needs[3];
     std::size_t n = counter_needs(needs);
     const std::size_t totals[3] = {0, 2, 5};
@@ -432,18 +431,17 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
             return;
         }
         RedisConnection& redis = *connection;
-        const redisReply* exec = replies.back().operator->();
-        if (keys_.has_budget && exec->type == REDIS_REPLY_ARRAY && exec->elements == 6 &&
-            exec->element[4]->type == REDIS_REPLY_NIL) {
+        const redisReply* exec = replies.back().get();
+        ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget);
+        if (shape == ReservationReply::budget_uninitialized) {
             redis.pipeline(undo_reservation_commands());
             initialize_budget_counter(redis, principal_.project_id, keys_.budget.str());
             replies = redis.pipeline(commands_);
-            exec = replies.back().operator->();
-            if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 6 || exec->element[4]->type == REDIS_REPLY_NIL)
-                throw RedisError("the budget counter vanished while reserving");
+            exec = replies.back().get();
+            shape = classify_reservation_reply(exec, keys_.has_budget);
+            if (shape == ReservationReply::budget_uninitialized) throw RedisError("the budget counter vanished while reserving");
         }
-        std::size_t expected = keys_.has_budget ? 6 : 4;
-        if (exec->type != REDIS_REPLY_ARRAY || exec->elements != expected) throw RedisError("unexpected reply to the reservation");
+        if (shape != ReservationReply::ok) throw RedisError("unexpected reply to the reservation (an element of EXEC is not an integer)");
         reserved_rate_ = true;
         reserved_budget_ = keys_.has_budget;
         if (keys_.has_budget) keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);

@@ -4,6 +4,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -16,7 +17,7 @@
 #include "mcp/message_parser.hpp"
 #include "mcp/protocol_versions.hpp"
 #include "mcp/session_store.hpp"
-#include "store/redis_connection.hpp"
+#include "store/pg_connection.hpp"
 
 namespace asg {
 
@@ -100,19 +101,21 @@ SessionOutcome check_session(const asg_mcp_request_t& req, asg_mcp_response_t& o
     if (!req.allow_io) return SessionOutcome::needs_io;
     Digest key = session_cache_key(sid);
     std::int64_t end_of_life = claims.issued_ms + runtime_config()->session_ttl_ms;
-    bool ended = false;
+    SessionLookup found;
     try {
-        ended = session_is_ended(key);
-    } catch (const RedisError& e) {
+        found = session_lookup(key);
+    } catch (const PgError& e) {
         copy_text(out.log_line, sizeof out.log_line, std::string("asgard: session check: ") + e.what());
-        reply_error(out, 503, kServerError, "Service Unavailable: the session store (Redis) cannot be reached");
+        reply_error(out, 503, kServerError, "Service Unavailable: the session store (PostgreSQL) cannot be reached");
         return SessionOutcome::answered;
     }
-    remember(out, key, ended ? ASG_SESSION_ENDED : ASG_SESSION_LIVE, end_of_life);
-    if (ended) {
+    if (!found.note.empty()) copy_text(out.log_line, sizeof out.log_line, found.note);
+    if (found.ended) {
+        remember(out, key, ASG_SESSION_ENDED, end_of_life);
         reply_error(out, 404, kSessionNotFound, "Session not found: it was ended; initialize a new session");
         return SessionOutcome::answered;
     }
+    remember(out, key, ASG_SESSION_LIVE, std::min(end_of_life, req.now_ms + kLiveSessionCacheMs));
     return SessionOutcome::ok;
 }
 
@@ -127,16 +130,17 @@ void handle_delete(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     }
     Digest key = session_cache_key(view(req.session_id));
     std::int64_t end_of_life = claims.issued_ms + runtime_config()->session_ttl_ms;
-    bool ended_now = false;
+    SessionEnding ending;
     try {
-        ended_now = session_end(key, end_of_life - req.now_ms);
-    } catch (const RedisError& e) {
+        ending = session_end(key, claims.issued_ms);
+    } catch (const PgError& e) {
         copy_text(out.log_line, sizeof out.log_line, std::string("asgard: session end: ") + e.what());
-        reply_error(out, 503, kServerError, "Service Unavailable: the session store (Redis) cannot be reached");
+        reply_error(out, 503, kServerError, "Service Unavailable: the session store (PostgreSQL) cannot be reached");
         return;
     }
+    if (!ending.note.empty()) copy_text(out.log_line, sizeof out.log_line, ending.note);
     remember(out, key, ASG_SESSION_ENDED, end_of_life);
-    if (!ended_now) {
+    if (!ending.ended_now) {
         reply_error(out, 404, kSessionNotFound, "Session not found: it was already ended");
         return;
     }
@@ -208,7 +212,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
             out.needs_io = 1;
             return;
         }
-        copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
+        if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
         if (answer.empty()) {
             out.http_status = 202;
             return;
@@ -220,7 +224,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         out.needs_io = 1;
         return;
     }
-    copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
+    if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
     if (!response) {
         out.http_status = 202;
         return;
@@ -228,8 +232,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     set_text(out, ctx.unavailable ? 503 : http_status_for(response.message.get()), bounded_answer(response, limits));
     if (!ctx.new_session_id.empty()) {
         copy_text(out.session_id, sizeof out.session_id, ctx.new_session_id);
-        remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE,
-                 req.now_ms + runtime_config()->session_ttl_ms);
+        remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE, req.now_ms + kLiveSessionCacheMs);
     }
 }
 

@@ -17,6 +17,7 @@ class RedisReply {
 public:
     explicit RedisReply(redisReply* r) : reply_(r) {}
     const redisReply* operator->() const { return reply_.get(); }
+    const redisReply* get() const { return reply_.get(); }
 
 private:
     struct Free {
@@ -29,9 +30,15 @@ class RedisConnection {
 public:
     RedisConnection(const std::string& host, int port, long timeout_ms);
     RedisReply command(const std::vector<std::string>& argv);
-    // Sends every command, then reads every reply: one round trip.
+    // Sends every command, then reads every reply (one round trip), even after an error reply,
+    // so that no reply is left for the next use; then throws the first error reply, if any.
     std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
-    bool healthy() const { return ctx_ && ctx_->err == 0; }
+    // No error so far, nothing unread or unsent, and the server has not closed the socket (a
+    // restarted Redis closes every connection: the next command on it would fail).
+    bool healthy() const;
+    // Closes the connection (healthy() is false from then on): for a caller that leaves it in a
+    // state the next user must not inherit (WATCH or MULTI pending).
+    void drop() noexcept { ctx_.reset(); }
 
 private:
     struct Free {
@@ -40,7 +47,8 @@ private:
     std::unique_ptr<redisContext, Free> ctx_;
 };
 
-// The calling thread's connection to the configured Redis (made on first use, remade if lost).
+// The calling thread's connection to the configured Redis: made on first use (within
+// asgard_io_timeout), remade whenever it is no longer healthy(), e.g. after Redis restarted.
 RedisConnection& thread_redis();
 
 }  // namespace asg
