@@ -24,9 +24,11 @@ const pidAlive = (pid) => {
  *   errorLogLevel  error_log level of the node (default: the stack's own line's level)
  *   replace        [[RegExp|string, string], ...] edits applied to the stack's nginx.conf text
  *   workers        worker_processes (default: the stack's)
+ *   http           { directive: 'value', ... } set in the http block: a directive the stack's
+ *                  nginx.conf already has there is replaced, any other is added
  * Returns { url, port, prefix, errorLog, conf, pid, stop(), errorLogText() }.
  */
-export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
+export async function startNode({ errorLogLevel, replace = [], workers, http = {} } = {}) {
   const stackPrefix = process.env.ASGARD_NGINX_PREFIX;
   assert.ok(stackPrefix, 'ASGARD_NGINX_PREFIX is not set (source the stack env)');
   const base = readFileSync(join(stackPrefix, 'nginx.conf'), 'utf8');
@@ -46,6 +48,10 @@ export async function startNode({ errorLogLevel, replace = [], workers } = {}) {
     .replaceAll(`${stackPrefix}/tmp/`, `${prefix}/tmp/`)
     .replaceAll(`${stackPrefix}/logs/access.log`, `${prefix}/logs/access.log`);
   if (workers !== undefined) conf = conf.replace(/^worker_processes \d+;$/m, `worker_processes ${workers};`);
+  for (const [name, value] of Object.entries(http)) {
+    const line = new RegExp(`^    ${name} [^;]*;$`, 'm');
+    conf = line.test(conf) ? conf.replace(line, `    ${name} ${value};`) : conf.replace(/^http \{$/m, `http {\n    ${name} ${value};`);
+  }
   for (const [from, to] of replace) {
     const next = conf.replace(from, to);
     assert.notEqual(next, conf, `nginx_node: ${from} matched nothing in the stack's nginx.conf`);

@@ -122,8 +122,8 @@ describe('PostgreSQL deadlines (asgard_io_timeout 2s)', () => {
     node = await startNode({
       replace: [
         [/(asgard_database "postgresql:\/\/asgard@127\.0\.0\.1:)\d+(\/asgard";)/, `$1${relay.port}$2`],
-        [/(asgard_master_key_file [^;]+;)/, `$1\n    asgard_io_timeout ${IO_TIMEOUT_MS / 1000}s;`],
       ],
+      http: { asgard_io_timeout: `${IO_TIMEOUT_MS / 1000}s` },
     });
     ({ token } = newUserToken('e2e-pg-deadline'));
     session = await openNodeSession(node.url, token);
