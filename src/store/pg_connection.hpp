@@ -19,6 +19,8 @@ struct PgError : std::runtime_error {
         : std::runtime_error(what), sqlstate(std::move(state)) {}
 };
 
+inline constexpr char kUniqueViolation[] = "23505";  // SQLSTATE unique_violation
+
 using PgParam = std::optional<std::string>;  // nullopt is SQL NULL
 
 class PgResult {
