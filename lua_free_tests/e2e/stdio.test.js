@@ -115,11 +115,16 @@ describe('asgard mcp with the SDK StdioClientTransport', () => {
     transport.stderr.on('data', (d) => { stderr += d; });
     const client = new Client({ name: 'asgard-e2e-stdio', version: '1.0.0' });
     const fix = `asgard mcp: no user '${name}': create it with asgard user add ${name} --admin (or set ASGARD_USER to an existing user)`;
-    await assert.rejects(client.connect(transport), (e) => {
-      assert.match(e.message, new RegExp(`create it with asgard user add ${name} --admin`));
-      return true;
-    });
-    await client.close().catch(() => {});
+    let refused;
+    try {
+      await client.connect(transport);
+    } catch (e) {
+      refused = e;
+    } finally {
+      await client.close().catch(() => {});
+    }
+    assert.ok(refused, 'initialize must fail');
+    assert.match(refused.message, new RegExp(`create it with asgard user add ${name} --admin`));
     assert.equal(stderr.trim(), fix, 'one line on stderr names the fix');
     assert.equal(cliJson(['user', 'list', '--json']).some((u) => u.name === name), false, 'no user was created');
   });
@@ -223,8 +228,13 @@ describe('asgard mcp spawned directly', () => {
   test('an unknown ASGARD_USER: the first request gets a -32000 error with its id naming the fix, then exit 1', async () => {
     const name = uniqueName('e2e-stdio-raw-typo');
     const mcp = spawnMcp({ ASGARD_USER: name });
-    mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'first', method: 'initialize', params: { protocolVersion: LATEST_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
-    const [line] = await mcp.lines(1);
+    let line;
+    try {
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'first', method: 'initialize', params: { protocolVersion: LATEST_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
+      [line] = await mcp.lines(1);
+    } finally {
+      mcp.child.stdin.end(); // a server that wrongly kept going exits at the end of its input
+    }
     assert.deepEqual(JSON.parse(line), {
       jsonrpc: '2.0',
       id: 'first',
