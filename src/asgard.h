@@ -62,7 +62,7 @@ typedef struct {
     int64_t user_id;
     int64_t expires_at_ms; /* 0: never */
     int32_t is_admin;
-    int32_t reserved;
+    int32_t may_provision; /* a project key minted with --allow-provision may request and release resources */
     char    user_name[64];
     char    project_id[24];
 } asg_principal_t;

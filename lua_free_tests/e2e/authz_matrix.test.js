@@ -1,6 +1,7 @@
 // The authorization matrix of the project-scoped tools: who may act on a project (owner, manager,
-// admin, the project's own key) and who is refused with which exact text (a member of the
-// project's group, a stranger, another project's key), with every denial audited.
+// admin, the project's own key for reads) and who is refused with which exact text (a member of the
+// project's group, a stranger, another project's key, the own key on a mutation), with every
+// denial audited.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -138,15 +139,34 @@ const PRINCIPALS = {
   stranger: { caller: () => userCaller('stranger'), expect: notAuthorized },
   'own project key': {
     caller: () => keyCaller(projectA),
-    expect: (tool) => (tool === 'update_project'
-      ? { code: 'project_key_forbidden', message: /project key/ }
-      : { ok: 'key' }),
+    expect: (tool) => keyExpectation(tool, projectA),
   },
   "another project's key": {
     caller: () => keyCaller(projectB),
     expect: () => ({ code: 'cross_project_denied', message: 'cross-project access denied' }),
   },
 };
+
+/**
+ * A project key (minted without --allow-provision) reads and calls the gateway: it may not change
+ * its project, provision or release resources, or mint keys; each refusal names the fix.
+ */
+function keyExpectation(tool, projectId) {
+  switch (tool) {
+    case 'update_project':
+      return { code: 'project_key_forbidden', message: /project key/ };
+    case 'request_resource':
+    case 'release_resource':
+      return {
+        code: 'project_key_forbidden',
+        message: `${tool} needs a user token (asg_pat_...) or a project key minted with \`asgard key create --project ${projectId} --allow-provision\`: this project key reads and calls the gateway, it does not provision`,
+      };
+    case 'gateway_credential':
+      return { code: 'project_key_forbidden', message: 'gateway_credential needs a user token (asg_pat_...): a project key cannot mint or rotate keys' };
+    default:
+      return { ok: 'key' };
+  }
+}
 
 function userCaller(role) {
   const u = users[role];
@@ -204,12 +224,17 @@ describe('a project key may omit project_id: its own project is used', () => {
     test(`own project key → ${tool} without project_id`, async () => {
       const tag = `keynoarg_${tool}_${++counter}`;
       const spec = TOOLS[tool];
-      const allowed = tool !== 'update_project';
+      const want = keyExpectation(tool, projectA);
+      const allowed = 'ok' in want;
       const prepared = allowed && spec.prepare ? await spec.prepare(tag) : undefined;
       const caller = await keyCaller(projectA);
-      const result = await caller.session.call(tool, spec.args(tag, prepared));
+      const since = lastAuditId();
+      const result = await caller.session.call(tool, spec.args(tag, prepared ?? sharedResource));
       if (allowed) spec.check(assertOk(result, tool), 'key', tag, prepared);
-      else assertToolError(result, 'project_key_forbidden', /project key/);
+      else {
+        assertToolError(result, want.code, want.message, tool);
+        assertDeniedAudited(since, caller, tool, want.code, projectA);
+      }
     });
   }
 });

@@ -116,17 +116,13 @@ describe('self-service provisioning', () => {
     assert.match(await getSecret(client, project, 'LONG_SECRET'), /^[0-9A-Za-z]{64}$/);
   });
 
-  test('requesting a secret name the project already has fails and records a failed request', async () => {
-    await requestResource(client, project, 'secret', { name: 'TWICE' });
+  test('requesting a secret name the project already has is "already exists", naming the live request; nothing is recorded', async () => {
+    const first = (await requestResource(client, project, 'secret', { name: 'TWICE' })).resource;
     const result = await call('request_resource', { project_id: project, service: 'secret', params: { name: 'TWICE' } });
-    const text = assertToolError(result, 'provisioning_failed', /already has a secret named TWICE/);
-    const id = /request (req-\d+) failed/.exec(text)?.[1];
-    assert.ok(id, `the message names the request: ${text}`);
-    const { resource } = assertOk(await call('get_resource', { project_id: project, resource_id: id }));
-    assert.equal(resource.state, 'failed');
-    assert.match(resource.reason, /TWICE/);
-    const failed = assertOk(await call('list_resources', { project_id: project, state: 'failed' })).resources;
-    assert.ok(failed.some((r) => r.resource_id === id));
+    assertToolError(result, 'already_exists',
+      `project ${project} already has secret TWICE (${first.resource_id}, ready): release it first, or pick another name`);
+    const twice = assertOk(await call('list_resources', { project_id: project })).resources.filter((r) => r.params.name === 'TWICE');
+    assert.deepEqual(twice.map((r) => r.resource_id), [first.resource_id], 'no second request was recorded');
   });
 
   test('get_secret of a name the project does not have is not_found, listing what it has', async () => {

@@ -1,5 +1,6 @@
-// asgard mcp: MCP over stdio with the same tools, acting as the local operator user (an admin,
-// created on first use), with ASGARD_PROJECT as the default project of project-scoped tools.
+// asgard mcp: MCP over stdio with the same tools, acting as an existing local user ($ASGARD_USER,
+// default "operator"; an unknown one is refused, never created), with ASGARD_PROJECT as the default
+// project of project-scoped tools.
 // stdout carries only protocol messages; a garbage line gets -32700 with id null and the server
 // keeps going.
 import assert from 'node:assert/strict';
@@ -9,8 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-import { assertErrorLogClean, env, LATEST_VERSION, newUserToken, openSession, PARSE_ERROR, uniqueName } from './helpers.js';
-import { assertOk, assertToolError, auditRows, cliJson, configFile, lastAuditId, listAllTools, registerProject } from './control_helpers.js';
+import { addUser, assertErrorLogClean, env, LATEST_VERSION, newUserToken, openSession, PARSE_ERROR, SERVER_ERROR, uniqueName } from './helpers.js';
+import { assertOk, assertToolError, auditRows, cli, cliJson, configFile, lastAuditId, listAllTools, registerProject } from './control_helpers.js';
 
 after(assertErrorLogClean);
 
@@ -42,6 +43,8 @@ async function stdioClient(extraEnv = {}) {
 let operatorProject; // registered over stdio by the operator
 
 before(async () => {
+  // asgard mcp never creates users: the default local user "operator" is made here, as ./scripts/run does.
+  if (!cliJson(['user', 'list', '--json']).some((u) => u.name === 'operator')) cli(['user', 'add', 'operator', '--admin']);
   const s = await stdioClient();
   try {
     await listAllTools(s.client);
@@ -91,22 +94,39 @@ describe('asgard mcp with the SDK StdioClientTransport', () => {
     }
   });
 
-  test('the local user is created as an admin on first use, saying so on stderr', async () => {
-    const name = uniqueName('e2e-stdio-local');
+  test('ASGARD_USER names an existing user: asgard mcp acts as that user', async () => {
+    const name = addUser('e2e-stdio-local', { admin: true });
     const s = await stdioClient({ ASGARD_USER: name });
     try {
       const who = assertOk(await s.call('whoami', {}));
       assert.equal(who.user, name);
       assert.equal(who.admin, true);
       assert.equal(who.credential.kind, 'local');
-      assert.match(s.stderr, new RegExp(`created the local operator user ${name}`));
       assert.deepEqual(s.errors, []);
     } finally {
       await s.close();
     }
-    const users = cliJson(['user', 'list', '--json']);
-    assert.equal(users.find((u) => u.name === name)?.admin, true);
-    assert.equal(users.find((u) => u.name === 'operator')?.admin, true, 'the default local user is "operator", an admin');
+  });
+
+  test('an unknown ASGARD_USER is refused: no user is created, the client gets a JSON-RPC error naming asgard user add, exit 1', async () => {
+    const name = uniqueName('e2e-stdio-typo');
+    const transport = new StdioClientTransport({ command: env.bin, args: ['mcp'], env: stdioEnv({ ASGARD_USER: name }), stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr.on('data', (d) => { stderr += d; });
+    const client = new Client({ name: 'asgard-e2e-stdio', version: '1.0.0' });
+    const fix = `asgard mcp: no user '${name}': create it with asgard user add ${name} --admin (or set ASGARD_USER to an existing user)`;
+    let refused;
+    try {
+      await client.connect(transport);
+    } catch (e) {
+      refused = e;
+    } finally {
+      await client.close().catch(() => {});
+    }
+    assert.ok(refused, 'initialize must fail');
+    assert.match(refused.message, new RegExp(`create it with asgard user add ${name} --admin`));
+    assert.equal(stderr.trim(), fix, 'one line on stderr names the fix');
+    assert.equal(cliJson(['user', 'list', '--json']).some((u) => u.name === name), false, 'no user was created');
   });
 
   test('stdio calls are audited as local:operator without a credential', async () => {
@@ -152,8 +172,8 @@ describe('asgard mcp with the SDK StdioClientTransport', () => {
 
 describe('asgard mcp spawned directly', () => {
   /** Spawns asgard mcp; lines() resolves once stdout has n complete lines. */
-  function spawnMcp() {
-    const child = spawn(env.bin, ['mcp'], { env: stdioEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  function spawnMcp(extraEnv = {}) {
+    const child = spawn(env.bin, ['mcp'], { env: stdioEnv(extraEnv), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const waiters = [];
@@ -219,6 +239,25 @@ describe('asgard mcp spawned directly', () => {
       mcp.child.stdin.end();
     }
     assert.equal((await mcp.exited).code, 0);
+  });
+
+  test('an unknown ASGARD_USER: the first request gets a -32000 error with its id naming the fix, then exit 1', async () => {
+    const name = uniqueName('e2e-stdio-raw-typo');
+    const mcp = spawnMcp({ ASGARD_USER: name });
+    let line;
+    try {
+      mcp.write(`${JSON.stringify({ jsonrpc: '2.0', id: 'first', method: 'initialize', params: { protocolVersion: LATEST_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
+      [line] = await mcp.lines(1);
+    } finally {
+      mcp.child.stdin.end(); // a server that wrongly kept going exits at the end of its input
+    }
+    assert.deepEqual(JSON.parse(line), {
+      jsonrpc: '2.0',
+      id: 'first',
+      error: { code: SERVER_ERROR, message: `asgard mcp: no user '${name}': create it with asgard user add ${name} --admin (or set ASGARD_USER to an existing user)` },
+    });
+    const { code } = await mcp.exited;
+    assert.equal(code, 1);
   });
 
   test('an empty line is ignored and an empty batch is -32600 with id null', async () => {

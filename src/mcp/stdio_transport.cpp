@@ -2,6 +2,8 @@
 // (with the message's id when it is known) and the server keeps going.
 #include "mcp/stdio_transport.hpp"
 
+#include <poll.h>
+
 #include <iostream>
 #include <istream>
 #include <ostream>
@@ -59,6 +61,20 @@ void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& pri
         }
         if (!ctx.log_line.empty()) std::cerr << ctx.log_line << '\n';
     }
+}
+
+void refuse_stdio(std::istream& in, std::ostream& out, int in_fd, const std::string& message, int wait_ms) {
+    std::string line;
+    while (true) {
+        pollfd ready{in_fd, POLLIN, 0};
+        if (in.rdbuf()->in_avail() <= 0 && poll(&ready, 1, wait_ms) <= 0) return;
+        if (!std::getline(in, line)) return;
+        if (line.find_first_not_of(" \t\r") != std::string::npos) break;
+    }
+    json_error_t error;
+    Json first = json_own(json_loadb(line.data(), line.size(), JSON_DECODE_ANY, &error));
+    const json_t* id = json_is_object(first.get()) ? json_object_get(first.get(), "id") : nullptr;
+    send(out, json_to_string(jsonrpc_error(id, kServerError, message).get()));
 }
 
 }  // namespace asg

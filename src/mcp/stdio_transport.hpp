@@ -17,4 +17,10 @@ struct StdioOptions {
 void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& principal,
                  const StdioOptions& options);
 
+// For a server that cannot start (an unknown local user): waits for the client's first line and
+// answers its request with a JSON-RPC error carrying message (the client shows it), then returns.
+// A notification, a batch or an unparsable line gets the error with id null. Gives up after
+// wait_ms without input, or at end of input.
+void refuse_stdio(std::istream& in, std::ostream& out, int in_fd, const std::string& message, int wait_ms);
+
 }  // namespace asg

@@ -1,5 +1,7 @@
 // The built-in drivers: secret, postgres-database, redis-namespace and inference-gateway.
 #include <cctype>
+#include <iterator>
+#include <vector>
 
 #include "config/runtime_config.hpp"
 #include "provisioning/drivers.hpp"
@@ -112,6 +114,15 @@ void persist_acl(RedisConnection& redis) {
     }
 }
 
+// What a namespace user may run: everything on its own keys and channels, nothing that reaches the
+// whole server. Redis 7 checks key patterns only on a command's key arguments, so the commands that
+// walk or count the keyspace (SCAN, KEYS, RANDOMKEY, DBSIZE, MEMORY STATS), list channels (PUBSUB) or
+// touch the server-wide function and script caches would show or change other tenants' data: they
+// are denied by name (a script's redis.call is checked against the same rules).
+const char* const kNamespaceCommands[] = {
+    "+@all", "-@dangerous", "-@admin", "-select", "-swapdb", "-keys", "-scan", "-randomkey", "-dbsize",
+    "-pubsub", "-memory|stats", "-memory|doctor", "-function", "-script|flush", "-script|kill"};
+
 Provisioned provision_redis(const ResourceRow& request, const json_t* params) {
     std::string name = param_or(params, "name", "main");
     std::string user = redis_user(request, name);
@@ -121,8 +132,10 @@ Provisioned provision_redis(const ResourceRow& request, const json_t* params) {
         RedisConnection& redis = thread_redis();
         auto existing = redis.command({"ACL", "GETUSER", user});
         if (existing->type != REDIS_REPLY_NIL) throw ProvisionError("a Redis user " + user + " already exists");
-        redis.command({"ACL", "SETUSER", user, "reset", "on", ">" + password, "~" + prefix + "*",
-                       "&" + prefix + "*", "+@all", "-@dangerous", "-@admin", "-select", "-swapdb"});
+        std::vector<std::string> acl = {"ACL", "SETUSER", user, "reset", "on", ">" + password, "~" + prefix + "*",
+                                        "&" + prefix + "*"};
+        acl.insert(acl.end(), std::begin(kNamespaceCommands), std::end(kNamespaceCommands));
+        redis.command(acl);
         persist_acl(redis);
     } catch (const RedisError& e) {
         throw ProvisionError(std::string("Redis refused: ") + e.what());
@@ -171,15 +184,17 @@ void deprovision(PgConnection& db, const ServiceRow& service, const ResourceRow&
             persist_acl(thread_redis());
         } else if (service.driver == "inference-gateway") {
             db.exec("UPDATE projects SET gateway_enabled = false, updated_at = now() WHERE id = $1", {request.project_id});
-            db.exec("UPDATE tokens SET revoked_at = now() WHERE kind = 'project' AND project_id = $1 AND revoked_at IS NULL",
+            // The gateway's key goes; a CI key minted with --allow-provision stays (it is not the gateway's).
+            db.exec("UPDATE tokens SET revoked_at = now() WHERE kind = 'project' AND project_id = $1 AND revoked_at IS NULL"
+                    " AND NOT may_provision",
                     {request.project_id});
         }
         std::string_view secret = json_member_string(outputs.get(), "secret");
-        if (!secret.empty()) delete_secret(db, request.project_id, std::string(secret));
+        if (!secret.empty()) delete_secret(db, request.project_id, std::string(secret), request.id);
         std::size_t i;
         json_t* listed;
         json_array_foreach(json_object_get(outputs.get(), "secrets"), i, listed) {
-            if (json_is_string(listed)) delete_secret(db, request.project_id, json_string_value(listed));
+            if (json_is_string(listed)) delete_secret(db, request.project_id, json_string_value(listed), request.id);
         }
     } catch (const PgError& e) {
         throw ProvisionError(std::string("PostgreSQL refused: ") + e.what());

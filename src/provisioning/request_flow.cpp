@@ -50,14 +50,26 @@ FlowResult submit_request(PgConnection& db, const std::string& project_id, const
                           const json_t* params, const std::optional<std::string>& justification,
                           const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential) {
     bool review = service.tier == "review";
-    ResourceRow request = pg_transaction(db, [&] {
-        ResourceRow r = insert_request(db, project_id, service, json_to_string(params), justification, "requested", actor);
-        transition(db, r.id, "requested", review ? "pending_approval" : "provisioning", actor, std::nullopt);
-        audit_append(db, {actor, credential, audit_tool, project_id, "ok",
-                          json_to_string(json_own(json_pack("{s:s,s:s}", "request", r.id.c_str(), "service",
-                                                            service.type.c_str())).get())});
-        return *find_request(db, r.id);
-    });
+    ResourceRow request;
+    try {
+        request = pg_transaction(db, [&] {
+            ResourceRow r = insert_request(db, project_id, service, json_to_string(params), justification, "requested", actor);
+            transition(db, r.id, "requested", review ? "pending_approval" : "provisioning", actor, std::nullopt);
+            audit_append(db, {actor, credential, audit_tool, project_id, "ok",
+                              json_to_string(json_own(json_pack("{s:s,s:s}", "request", r.id.c_str(), "service",
+                                                                service.type.c_str())).get())});
+            return *find_request(db, r.id);
+        });
+    } catch (const PgError& e) {
+        if (e.sqlstate != kUniqueViolation) throw;
+        std::string name = resource_name(params);
+        auto live = find_live_named(db, project_id, service.type, name);
+        std::string what = service.type == "inference-gateway" ? "the gateway" : service.type + " " + name;
+        throw ResourceNameTaken("project " + project_id + " already has " + what +
+                                    (live ? " (" + live->id + ", " + live->state + ")" : "") +
+                                    ": release it first, or pick another name",
+                                live ? live->id : "");
+    }
     if (review) return {request, ""};
     return complete_provisioning(db, service, request, actor,
                                  [&] { return provision_builtin(db, service, request, params); });

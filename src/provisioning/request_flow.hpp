@@ -3,6 +3,7 @@
 // with denied, cancelled and failed. A failed driver leaves the request failed with its reason.
 #pragma once
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "provisioning/drivers.hpp"
@@ -19,7 +20,16 @@ struct FlowResult {
 FlowResult complete_provisioning(PgConnection& db, const ServiceRow& service, const ResourceRow& request,
                                  const std::string& actor, const std::function<Provisioned()>& make);
 
+// A project already has a live request over the name (a secret, a database, a namespace, the gateway):
+// the database's unique index decided it, so concurrent requests get exactly one winner.
+struct ResourceNameTaken : std::runtime_error {
+    std::string existing_id;  // the live request holding the name ("" when it was released meanwhile)
+    ResourceNameTaken(const std::string& message, std::string existing)
+        : std::runtime_error(message), existing_id(std::move(existing)) {}
+};
+
 // Creates a request; self-service types are provisioned at once, review types wait for approval.
+// Throws ResourceNameTaken when the project already has that named resource.
 FlowResult submit_request(PgConnection& db, const std::string& project_id, const ServiceRow& service,
                           const json_t* params, const std::optional<std::string>& justification,
                           const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential);

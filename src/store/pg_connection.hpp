@@ -23,6 +23,7 @@ struct PgError : std::runtime_error {
 // try again. pg_timed_out: it did not answer in time (statement or lock timeout, or no answer).
 bool pg_unavailable(const PgError& e);
 bool pg_timed_out(const PgError& e);
+inline constexpr char kUniqueViolation[] = "23505";  // SQLSTATE unique_violation
 
 using PgParam = std::optional<std::string>;  // nullopt is SQL NULL
 

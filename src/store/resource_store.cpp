@@ -1,6 +1,8 @@
 // SQL for the service catalog, resource requests and resource events.
 #include "store/resource_store.hpp"
 
+#include "util/json_ptr.hpp"
+
 namespace asg {
 
 static const char kRequestColumns[] =
@@ -93,6 +95,22 @@ void transition(PgConnection& db, const std::string& id, const std::string& from
         throw std::runtime_error("request " + id + " is no longer " + from);
     db.exec("INSERT INTO resource_events (request_id, from_state, to_state, actor, note) VALUES ($1, $2, $3, $4, $5)",
             {id, from, to, actor, note});
+}
+
+std::string resource_name(const json_t* params) {
+    std::string_view name = json_member_string(params, "name");
+    return name.empty() ? "main" : std::string(name);
+}
+
+std::optional<ResourceRow> find_live_named(PgConnection& db, const std::string& project_id, const std::string& type,
+                                           const std::string& name) {
+    auto r = db.exec(std::string("SELECT ") + kRequestColumns +
+                         " FROM resource_requests WHERE project_id = $1 AND service_type = $2"
+                         " AND coalesce(params->>'name', 'main') = $3 AND state IN ('requested', 'pending_approval',"
+                         " 'approved', 'provisioning', 'ready', 'deprovisioning') ORDER BY created_at LIMIT 1",
+                     {project_id, type, name});
+    if (r.rows() == 0) return std::nullopt;
+    return request_at(r, 0);
 }
 
 }  // namespace asg

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <jansson.h>
+
 #include "store/pg_connection.hpp"
 
 namespace asg {
@@ -32,6 +34,12 @@ ResourceRow insert_request(PgConnection& db, const std::string& project_id, cons
 std::optional<ResourceRow> find_request(PgConnection& db, const std::string& id, bool for_update = false);
 std::vector<ResourceRow> list_requests(PgConnection& db, const std::optional<std::string>& project_id,
                                        const std::optional<std::string>& state);
+// The name a request claims within its project and type: params.name, "main" when absent. A project
+// holds one live (not yet released, denied, cancelled or failed) request per name of the built-in
+// types (migration 0008's unique index; its violation is kUniqueViolation).
+std::string resource_name(const json_t* params);
+std::optional<ResourceRow> find_live_named(PgConnection& db, const std::string& project_id, const std::string& type,
+                                           const std::string& name);
 std::vector<ResourceEvent> request_events(PgConnection& db, const std::string& id);
 // Moves a request to a new state (with reason/outputs when given) and logs the event.
 void transition(PgConnection& db, const std::string& id, const std::string& from, const std::string& to,

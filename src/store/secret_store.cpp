@@ -15,12 +15,16 @@ void put_secret(PgConnection& db, const std::string& project_id, const std::stri
                 const std::string& value, const std::string& created_by,
                 const std::optional<std::string>& source_request) {
     Sealed sealed = aead_seal(runtime_config()->secrets_key, value, associated(project_id, name));
-    db.exec("INSERT INTO secrets (project_id, name, nonce, ciphertext, created_by, source_request)"
-            " VALUES ($1, $2, $3, $4, $5, $6)"
-            " ON CONFLICT (project_id, name) DO UPDATE SET nonce = EXCLUDED.nonce,"
-            " ciphertext = EXCLUDED.ciphertext, created_by = EXCLUDED.created_by,"
-            " source_request = EXCLUDED.source_request, created_at = now()",
-            {project_id, name, pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext), created_by, source_request});
+    // Never an upsert: a secret belongs to the request that made it, and a second writer of the
+    // same name (two resources racing over DATABASE_URL) fails instead of taking it over.
+    try {
+        db.exec("INSERT INTO secrets (project_id, name, nonce, ciphertext, created_by, source_request)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                {project_id, name, pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext), created_by, source_request});
+    } catch (const PgError& e) {
+        if (e.sqlstate != kUniqueViolation) throw;
+        throw PgError("the project already has a secret named " + name, e.sqlstate);
+    }
 }
 
 std::optional<std::string> read_secret(PgConnection& db, const std::string& project_id, const std::string& name) {
@@ -37,8 +41,10 @@ std::vector<std::string> secret_names(PgConnection& db, const std::string& proje
     return out;
 }
 
-void delete_secret(PgConnection& db, const std::string& project_id, const std::string& name) {
-    db.exec("DELETE FROM secrets WHERE project_id = $1 AND name = $2", {project_id, name});
+void delete_secret(PgConnection& db, const std::string& project_id, const std::string& name,
+                   const std::string& source_request) {
+    db.exec("DELETE FROM secrets WHERE project_id = $1 AND name = $2 AND source_request = $3",
+            {project_id, name, source_request});
 }
 
 }  // namespace asg

@@ -14,6 +14,8 @@ void put_secret(PgConnection& db, const std::string& project_id, const std::stri
 // nullopt when there is no such secret.
 std::optional<std::string> read_secret(PgConnection& db, const std::string& project_id, const std::string& name);
 std::vector<std::string> secret_names(PgConnection& db, const std::string& project_id);
-void delete_secret(PgConnection& db, const std::string& project_id, const std::string& name);
+// Deletes the secret only if that request made it: releasing one resource never removes another's.
+void delete_secret(PgConnection& db, const std::string& project_id, const std::string& name,
+                   const std::string& source_request);
 
 }  // namespace asg

@@ -20,6 +20,7 @@ struct UserRow {
 struct TokenRow {
     std::int64_t id = 0;
     std::string kind, owner, display_prefix, created, expires, revoked, last_used;
+    bool may_provision = false;
 };
 
 UserRow add_user(PgConnection& db, const std::string& name, bool admin);  // throws on duplicates
@@ -33,8 +34,10 @@ struct MintedToken {
 };
 // expires_in_seconds: 0 for no expiry.
 MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds);
-// Mints a new project key (asg_...) and revokes the project's earlier keys, in one statement pair.
-MintedToken rotate_project_key(PgConnection& db, const std::string& project_id);
+// Mints a new project key (asg_...) and revokes the project's earlier keys of the same kind, in one
+// statement pair: rotating the deployed app's key leaves a CI key minted with may_provision alone,
+// and the other way round.
+MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision = false);
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user);
 // Returns false when no such live token exists.
 bool revoke_token(PgConnection& db, std::int64_t id);

@@ -14,6 +14,7 @@ static ToolResult run_gateway_credential(const ToolContext& ctx, const json_t* a
     ToolResult denial;
     auto access = resolve_project(db, ctx, args, tool, denial);
     if (!access) return denial;
+    if (auto refused = refuse_key_minting(db, ctx, tool, access->project.id)) return std::move(*refused);
     MintedToken key = pg_transaction(db, [&] {
         db.exec("UPDATE projects SET gateway_enabled = true, updated_at = now() WHERE id = $1", {access->project.id});
         MintedToken minted = rotate_project_key(db, access->project.id);
@@ -97,7 +98,7 @@ void add_credential_tools(std::vector<ToolDef>& out) {
                                           R"(,"window":{"type":"string","enum":["month","day"],"description":"month to date (default) or today, UTC"}}})";
     out.push_back({"gateway_credential", "Mint the project's LLM key",
                    "Mints the project's key (asg_...) for the governed gateway, or rotates it (the old key is revoked). "
-                   "Shown once. Use it out-of-band: POST /api/gateway/chat with Authorization: Bearer <key>. The project "
+                   "Shown once. Needs a user token: a project key cannot mint or rotate keys. Use it out-of-band: POST /api/gateway/chat with Authorization: Bearer <key>. The project "
                    "must be registered.",
                    project_only.c_str(),
                    R"({"type":"object","required":["project_id","key","key_id","prefix"],"properties":{"project_id":{"type":"string"},"key":{"type":"string"},)"

@@ -24,7 +24,11 @@ static ToolResult run_whoami(const ToolContext& ctx, const json_t*) {
                                   is_project_key(ctx) ? nullptr : ctx.principal.user_name, "admin",
                                   ctx.principal.is_admin != 0, "credential", "kind", kind, "id",
                                   (json_int_t)ctx.principal.token_id, "projects", projects.get()));
-    if (is_project_key(ctx)) json_object_set_new(out.get(), "project_id", json_string(ctx.principal.project_id));
+    if (is_project_key(ctx)) {
+        json_object_set_new(out.get(), "project_id", json_string(ctx.principal.project_id));
+        json_object_set_new(json_object_get(out.get(), "credential"), "may_provision",
+                            json_boolean(ctx.principal.may_provision != 0));
+    }
     json_drop_nulls(out.get());
     return tool_ok(std::move(out));
 }
@@ -130,11 +134,12 @@ void add_project_tools(std::vector<ToolDef>& out) {
         R"(,"name":{"type":"string","minLength":1,"maxLength":200},"description":{"type":"string","minLength":1,"maxLength":4000},)"
         R"("manager":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"},"group":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}})";
     out.push_back({"whoami", "Who am I",
-                   "The caller: user name, credential kind (user_token, project_key or local) and id, and the projects "
-                   "the caller owns or manages with the role on each.",
+                   "The caller: user name, credential kind (user_token, project_key or local) and id (for a project "
+                   "key, whether it may provision), and the projects the caller owns or manages with the role on each.",
                    R"({"type":"object","additionalProperties":false,"properties":{}})",
                    R"({"type":"object","required":["credential","projects"],"properties":{"user":{"type":"string"},"admin":{"type":"boolean"},)"
-                   R"("project_id":{"type":"string"},"credential":{"type":"object","required":["kind","id"],"properties":{"kind":{"type":"string","enum":["user_token","project_key","local"]},"id":{"type":"integer"}}},)"
+                   R"("project_id":{"type":"string"},"credential":{"type":"object","required":["kind","id"],"properties":{"kind":{"type":"string","enum":["user_token","project_key","local"]},"id":{"type":"integer"},)"
+                   R"("may_provision":{"type":"boolean","description":"a project key: may it request and release resources"}}},)"
                    R"("projects":{"type":"array","items":{"type":"object","required":["project_id","name","role"],"properties":{"project_id":{"type":"string"},"name":{"type":"string"},"role":{"type":"string"}}}}}})",
                    true, false, true, run_whoami});
     out.push_back({"register_project", "Register a project",

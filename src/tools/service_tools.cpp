@@ -43,10 +43,15 @@ static ToolResult run_request_resource(const ToolContext& ctx, const json_t* arg
     ToolResult denial;
     auto access = resolve_project(db, ctx, args, tool, denial);
     if (!access) return denial;
+    if (auto refused = refuse_key_provisioning(db, ctx, tool, access->project.id)) return std::move(*refused);
     std::string type = *arg_string(args, "service");
     auto service = find_service(db, type);
     if (!service || !service->enabled)
         return tool_error("unknown_service", "unknown service '" + type + "' (available: " + known_services(db) + ")");
+    if (service->driver == "inference-gateway" && is_project_key(ctx))  // the driver mints the project's key
+        return deny(db, ctx, tool, access->project.id, "project_key_forbidden",
+                    "request_resource " + type + " needs a user token (asg_pat_...): it mints the project's key, "
+                    "and a project key cannot mint or rotate keys");
     const json_t* params = json_object_get(args, "params");
     Json empty = json_own(json_object());
     if (params == nullptr) params = empty.get();
@@ -54,9 +59,13 @@ static ToolResult run_request_resource(const ToolContext& ctx, const json_t* arg
     std::string invalid = validate_against_schema(schema.get(), params, "params");
     if (!invalid.empty())
         return tool_error("invalid_params", "Invalid params for service " + type + ": " + invalid);
-    FlowResult flow = submit_request(db, access->project.id, *service, params, arg_string(args, "justification"),
-                                     actor_of(ctx), tool,
-                                     ctx.principal.token_id ? std::optional<std::int64_t>(ctx.principal.token_id) : std::nullopt);
+    FlowResult flow;
+    try {
+        flow = submit_request(db, access->project.id, *service, params, arg_string(args, "justification"), actor_of(ctx),
+                              tool, ctx.principal.token_id ? std::optional<std::int64_t>(ctx.principal.token_id) : std::nullopt);
+    } catch (const ResourceNameTaken& taken) {
+        return deny(db, ctx, tool, access->project.id, "already_exists", taken.what());
+    }
     json_t* resource = resource_json(flow.request);
     Json out = json_own(json_pack("{s:o}", "resource", resource));
     if (!flow.one_time_credential.empty())
@@ -113,6 +122,7 @@ static ToolResult run_release_resource(const ToolContext& ctx, const json_t* arg
     ToolResult denial;
     auto access = resolve_project(db, ctx, args, tool, denial);
     if (!access) return denial;
+    if (auto refused = refuse_key_provisioning(db, ctx, tool, access->project.id)) return std::move(*refused);
     auto request = project_resource(db, *access, args, denial);
     if (!request) return denial;
     if (request->state != "ready" && request->state != "pending_approval")

@@ -34,6 +34,21 @@ ToolResult deny(PgConnection& db, const ToolContext& ctx, const std::string& too
     return tool_error(code, message);
 }
 
+std::optional<ToolResult> refuse_key_provisioning(PgConnection& db, const ToolContext& ctx, const std::string& tool,
+                                                  const std::string& project) {
+    if (!is_project_key(ctx) || ctx.principal.may_provision) return std::nullopt;
+    return deny(db, ctx, tool, project, "project_key_forbidden",
+                tool + " needs a user token (asg_pat_...) or a project key minted with `asgard key create --project " +
+                    project + " --allow-provision`: this project key reads and calls the gateway, it does not provision");
+}
+
+std::optional<ToolResult> refuse_key_minting(PgConnection& db, const ToolContext& ctx, const std::string& tool,
+                                             const std::string& project) {
+    if (!is_project_key(ctx)) return std::nullopt;
+    return deny(db, ctx, tool, project, "project_key_forbidden",
+                tool + " needs a user token (asg_pat_...): a project key cannot mint or rotate keys");
+}
+
 std::optional<ProjectAccess> resolve_project(PgConnection& db, const ToolContext& ctx, const json_t* args,
                                              const std::string& tool, ToolResult& denial) {
     std::optional<std::string> requested = arg_string(args, "project_id");

@@ -22,6 +22,16 @@ void audit_tool(PgConnection& db, const ToolContext& ctx, const std::string& too
 ToolResult deny(PgConnection& db, const ToolContext& ctx, const std::string& tool,
                 const std::optional<std::string>& project, const std::string& code, const std::string& message);
 
+// What a project key may do. By default it reads (its project, resources, secrets, cost, the
+// catalog, standards and documents) and calls the gateway. It provisions (request_resource,
+// release_resource) only when minted with `asgard key create --allow-provision`, and it never
+// mints or rotates keys. Each returns the audited project_key_forbidden denial, or nullopt when the
+// caller may go on (a user token always may, subject to resolve_project).
+std::optional<ToolResult> refuse_key_provisioning(PgConnection& db, const ToolContext& ctx, const std::string& tool,
+                                                  const std::string& project);
+std::optional<ToolResult> refuse_key_minting(PgConnection& db, const ToolContext& ctx, const std::string& tool,
+                                             const std::string& project);
+
 struct ProjectAccess {
     ProjectRow project;
     std::string role;  // owner, manager, admin, key, local
