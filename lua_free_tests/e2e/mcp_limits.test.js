@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { configFile } from './control_helpers.js';
-import { assertErrorLogClean, assertRpcError, env, INVALID_REQUEST, newUserToken, openSession, SERVER_ERROR } from './helpers.js';
+import { addUser, assertErrorLogClean, assertRpcError, env, INVALID_REQUEST, newUserToken, openSession, SERVER_ERROR } from './helpers.js';
 import { startNode } from './nginx_node.js';
 
 after(assertErrorLogClean);
@@ -125,7 +125,9 @@ describe('asgard_mcp_max_response_size and asgard_mcp_max_batch set in the locat
 
 describe('asgard mcp: mcp_max_batch and mcp_max_response_size in the config file', () => {
   let config;
+  let localUser; // asgard mcp runs as an existing user (it never creates one)
   before(() => {
+    localUser = addUser('e2e-mcp-limits-local', { admin: true });
     const dir = mkdtempSync(join(tmpdir(), 'asgard-mcp-limits-'));
     config = join(dir, 'asgard.conf');
     writeFileSync(config, `${readFileSync(configFile(), 'utf8')}\nmcp_max_batch = 3\nmcp_max_response_size = 1k\n`);
@@ -133,8 +135,7 @@ describe('asgard mcp: mcp_max_batch and mcp_max_response_size in the config file
 
   /** Writes lines to a fresh `asgard mcp` and resolves with the first n lines it answers. */
   function exchange(input, n) {
-    const e = { ...process.env, ASGARD_CONFIG: config };
-    delete e.ASGARD_USER;
+    const e = { ...process.env, ASGARD_CONFIG: config, ASGARD_USER: localUser };
     delete e.ASGARD_PROJECT;
     const child = spawn(env.bin, ['mcp'], { env: e, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
