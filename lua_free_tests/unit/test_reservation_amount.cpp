@@ -93,6 +93,11 @@ void estimates_a_third_of_a_token_per_ascii_byte_and_one_per_other_byte(void**) 
     // "中" is 3 UTF-8 bytes: 3 tokens, written out or escaped.
     assert_int_equal(asg::estimate_input_tokens("\xe4\xb8\xad"), 3);
     assert_int_equal(asg::estimate_input_tokens("\\u4e2d"), 3);
+    // Eight bytes at a time and the tail: 37 characters "中a" (4 bytes each) = 111 + 13 tokens.
+    std::string mixed;
+    for (int i = 0; i < 37; ++i) mixed += "\xe4\xb8\xad" "a";
+    assert_int_equal(asg::estimate_input_tokens(mixed), 37 * 3 + (37 + 2) / 3);
+    assert_int_equal(asg::estimate_input_tokens(std::string(9, '\xff')), 9);
     // An escaped backslash followed by "u" is two ASCII bytes and a letter, no escape.
     assert_int_equal(asg::estimate_input_tokens("\\\\u4e2d"), 3);  // 7 ASCII bytes
 }
