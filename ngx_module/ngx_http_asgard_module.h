@@ -65,7 +65,11 @@ typedef struct {
     ngx_http_asgard_gateway_state_e  gateway_state;
     asg_gateway_call_t              *call;
     asg_gateway_verdict_t           *verdict;  /* headers to add to the proxied answer */
+    ngx_chain_t                     *held;     /* a non-streamed answer, held until it is whole */
+    ngx_chain_t                    **held_last;
+    size_t                           held_size;
     unsigned                         response_started:1;
+    unsigned                         holding:1;
 } ngx_http_asgard_ctx_t;
 
 extern ngx_module_t  ngx_http_asgard_module;

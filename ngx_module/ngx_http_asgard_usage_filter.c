@@ -1,6 +1,8 @@
 /* Response filters: x-asgard-request-id on every Asgard answer, the rate-limit headers of a
- * gateway call, and the usage meter that reads token counts from the provider's answer (JSON or
- * SSE) while passing every buffer through untouched and unbuffered. */
+ * gateway call, and the usage meter that reads token counts from the provider's answer. A stream
+ * (SSE) passes through untouched and unbuffered; a non-streamed 2xx answer is held, headers too,
+ * until it is whole (as image_filter does), then passed on as it came or, when it is not valid
+ * JSON, replaced by Asgard's 502 upstream_malformed. */
 #include "ngx_http_asgard_module.h"
 
 
@@ -73,6 +75,17 @@ ngx_http_asgard_add_verdict_headers(ngx_http_request_t *r, asg_gateway_verdict_t
 }
 
 
+static ngx_uint_t
+ngx_http_asgard_is_event_stream(ngx_http_request_t *r)
+{
+    ngx_str_t  *type = &r->headers_out.content_type;
+
+    return type->len >= sizeof("text/event-stream") - 1
+           && ngx_strncasecmp(type->data, (u_char *) "text/event-stream",
+                              sizeof("text/event-stream") - 1) == 0;
+}
+
+
 static ngx_int_t
 ngx_http_asgard_header_filter(ngx_http_request_t *r)
 {
@@ -121,7 +134,161 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
                                r->headers_out.content_type.len);
     ctx->response_started = 1;
 
+    if (r->headers_out.status >= NGX_HTTP_OK
+        && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE
+        && !r->header_only
+        && !ngx_http_asgard_is_event_stream(r))
+    {
+        /* The body filter sends the headers once the answer is whole. */
+        ctx->holding = 1;
+        ctx->held = NULL;
+        ctx->held_last = &ctx->held;
+        ctx->held_size = 0;
+        return NGX_OK;
+    }
+
     return ngx_http_next_header_filter(r);
+}
+
+
+/* Sends the held headers, then what was held and `in` (may be NULL): the answer goes on as it came. */
+static ngx_int_t
+ngx_http_asgard_release_held(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chain_t *in)
+{
+    ngx_int_t  rc;
+
+    ctx->holding = 0;
+    *ctx->held_last = in;
+
+    rc = ngx_http_next_header_filter(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    if (ctx->held == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_next_body_filter(r, ctx->held);
+}
+
+
+/* Replaces the held answer by Asgard's own error (the provider's is dropped). */
+static ngx_int_t
+ngx_http_asgard_replace_held(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx,
+    asg_http_error_t *err)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    ctx->holding = 0;
+
+    b = err->body ? ngx_create_temp_buf(r->pool, err->body_len) : NULL;
+    if (b == NULL) {
+        asg_free(err->body);
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, err->body, err->body_len);
+    b->last_buf = 1;
+    asg_free(err->body);
+
+    r->headers_out.status = err->http_status;
+    r->headers_out.status_line.len = 0;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    rc = ngx_http_next_header_filter(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+/* Copies `in` into the held answer (consuming its buffers, so the upstream reads on); at the last
+ * buffer the answer is judged. */
+static ngx_int_t
+ngx_http_asgard_hold(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chain_t *in)
+{
+    size_t             size;
+    ngx_buf_t         *b;
+    ngx_uint_t         last;
+    ngx_chain_t       *cl, *link;
+    asg_http_error_t   err;
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        if (!ngx_buf_in_memory(cl->buf) && ngx_buf_size(cl->buf) > 0) {
+            /* Only memory is held (proxy_buffering off): anything else goes on unchecked. */
+            return ngx_http_asgard_release_held(r, ctx, cl);
+        }
+        if (cl->buf->last_buf) {
+            last = 1;
+        }
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        size = cl->buf->last - cl->buf->pos;
+        if (size == 0) {
+            continue;
+        }
+
+        if (ctx->held_size + size > ASG_GATEWAY_MAX_HELD_ANSWER) {
+            /* Too long to hold: the rest streams on, unchecked. */
+            return ngx_http_asgard_release_held(r, ctx, cl);
+        }
+
+        b = ngx_create_temp_buf(r->pool, size);
+        link = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || link == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->last = ngx_cpymem(b->pos, cl->buf->pos, size);
+        cl->buf->pos = cl->buf->last;
+
+        link->buf = b;
+        link->next = NULL;
+        *ctx->held_last = link;
+        ctx->held_last = &link->next;
+        ctx->held_size += size;
+    }
+
+    if (!last) {
+        return NGX_OK;
+    }
+
+    if (asg_gateway_response_end(ctx->call, &err) != 0) {
+        return ngx_http_asgard_replace_held(r, ctx, &err);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    link = ngx_alloc_chain_link(r->pool);
+    if (b == NULL || link == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last_buf = 1;
+    link->buf = b;
+    link->next = NULL;
+
+    return ngx_http_asgard_release_held(r, ctx, link);
 }
 
 
@@ -139,6 +306,10 @@ ngx_http_asgard_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                 asg_gateway_response_data(ctx->call, (const char *) cl->buf->pos,
                                           cl->buf->last - cl->buf->pos);
             }
+        }
+
+        if (ctx->holding) {
+            return ngx_http_asgard_hold(r, ctx, in);
         }
     }
 

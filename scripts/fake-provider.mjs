@@ -3,7 +3,8 @@
 // POST /v1/chat/completions answers "Hello from the Asgard demo provider. You said: ..." with
 // usage, or as SSE chunks when stream is true (with a usage chunk when stream_options.include_usage).
 // The upstream model name picks a behaviour: *-slow (waits 3 s), *-slow-stream (chunks every 300 ms),
-// *-malformed (invalid JSON), *-error (HTTP 500), *-too-large (HTTP 413), *-no-usage (omits usage).
+// *-malformed (invalid JSON), *-error (HTTP 500), *-too-large (HTTP 413), *-no-usage (omits usage),
+// *-big (a 300 kB answer). n choices are answered, their completion tokens summed in usage.
 // GET /_last shows the last request's headers and body (for tests).
 // Usage: fake-provider.mjs --port N [--pid-file F]
 import http from 'node:http';
@@ -38,9 +39,10 @@ async function chat(req, res, body) {
   }
   const model = String(request.model ?? '');
   const messages = Array.isArray(request.messages) ? request.messages : [];
-  const text = reply(messages);
+  const text = model.endsWith('-big') ? 'big '.repeat(75_000) : reply(messages);
+  const choices = Number.isInteger(request.n) && request.n > 0 ? request.n : 1;
   const promptTokens = tokens(messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join(' '));
-  const completionTokens = tokens(text);
+  const completionTokens = tokens(text) * choices;
   const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
   const id = 'chatcmpl-demo-' + Date.now().toString(36);
   const created = Math.floor(Date.now() / 1000);
@@ -79,7 +81,7 @@ async function chat(req, res, body) {
   }
   const answer = {
     id, object: 'chat.completion', created, model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+    choices: Array.from({ length: choices }, (_, index) => ({ index, message: { role: 'assistant', content: text }, finish_reason: 'stop' })),
   };
   if (!model.endsWith('-no-usage')) answer.usage = usage;
   res.writeHead(200, { 'content-type': 'application/json' });

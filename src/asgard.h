@@ -219,6 +219,12 @@ asg_str_t asg_gateway_call_field(asg_gateway_call_t *call, int field) ASG_NOEXCE
 void asg_gateway_response_start(asg_gateway_call_t *call, int status, const char *content_type,
                                 size_t len) ASG_NOEXCEPT;
 void asg_gateway_response_data(asg_gateway_call_t *call, const char *data, size_t len) ASG_NOEXCEPT;
+/* A non-streamed 2xx answer is held back until it is whole (up to ASG_GATEWAY_MAX_HELD_ANSWER
+ * bytes; a longer one is passed on unchecked), then: 0 to pass it on as it is, or the status of
+ * the answer to send instead (502 upstream_malformed: not a JSON object), its JSON in out (release
+ * out->body with asg_free). */
+#define ASG_GATEWAY_MAX_HELD_ANSWER (4 * 1024 * 1024)
+int asg_gateway_response_end(asg_gateway_call_t *call, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The HTTP status the client finally got (provider errors are answered by error_page). */
 void asg_gateway_final_status(asg_gateway_call_t *call, int status) ASG_NOEXCEPT;
 /* After the call, on the thread pool: settle the reservation and queue spend and call rows. */

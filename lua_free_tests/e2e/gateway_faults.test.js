@@ -1,6 +1,6 @@
 // Provider faults and clients that go away: a provider that fails (500) or cannot be reached gives
 // a 502 JSON error, one that is too slow (over proxy_read_timeout, 2 s in tests) a 504; an answer
-// the meter cannot read is passed on untouched and charged its reserved worst case; an answer
+// that is not valid JSON becomes a 502 upstream_malformed, charged its reserved worst case; an answer
 // without usage is charged by its content; a prompt just under the body limit is served; a client
 // that disconnects mid-stream is charged for what was generated, one that gives up before the
 // answer for nothing; and nothing of this crashes a worker.
@@ -21,10 +21,12 @@ import {
   assertOpenAIError,
   chat,
   chatBody,
+  estimateInputTokens,
   eventually,
   gatewayCallRows,
   newGatewayProject,
   nonce,
+  providerLast,
   providerLastWith,
   removeModel,
   streamChat,
@@ -67,6 +69,8 @@ before(async () => {
     unlinkSync(keyFile);
   }
   addModel(M.dead, 'anything', { provider: DEAD_PROVIDER });
+  // A 3 MB prompt is estimated at about a million input tokens (a third of a token per byte).
+  asgardOk(['ratelimit', 'set', '--project', p.projectId, '--rpm', '600', '--tpm', '10000000']);
   await syncGateway(p.key, SYNC);
 });
 
@@ -182,37 +186,42 @@ describe('provider failures', () => {
 });
 
 describe('answers the meter cannot fully read', () => {
-  test('malformed JSON from the provider: passed on with 200 as is, charged the worst case (max_tokens, else the model\'s max_output_tokens)', async () => {
-    const withMax = await chat(p.key, chatBody('hi', { model: M.malformed, max_tokens: 77 }));
-    assert.equal(withMax.status, 200);
-    assert.match(withMax.text, /^\{"id": "chatcmpl-demo-[0-9a-z]+", "choices": \[\{"message": \{"content": "trunc$/, 'the provider\'s body, untouched');
-    const without = await chat(p.key, chatBody('hi', { model: M.malformed }));
-    assert.equal(without.status, 200);
+  test('malformed JSON from the provider: a 502 upstream_malformed, charged the worst case (max_tokens, else the model\'s max_output_tokens)', async () => {
+    const withMax = await chat(p.key, chatBody(nonce('hi '), { model: M.malformed, max_tokens: 77 }));
+    assertOpenAIError(withMax, 502, 'upstream_malformed');
+    assert.ok(!withMax.text.includes('trunc'), 'nothing of the provider\'s body is passed on');
+    const sentWithMax = (await providerLast()).raw;
+    const without = await chat(p.key, chatBody(nonce('hi '), { model: M.malformed }));
+    assertOpenAIError(without, 502, 'upstream_malformed');
+    const sentWithout = (await providerLast()).raw;
     const a = await auditOf(withMax.headers.get('x-asgard-request-id'));
     const b = await auditOf(without.headers.get('x-asgard-request-id'));
-    // Input: the estimate chars/4 + 1 with 8 characters per message ("hi" -> 3); prices 1 and 1 USD/Mtok.
-    assert.equal(a.outcome, 'ok');
+    // Input: the estimate over the body the provider got; prices 1 and 1 USD/Mtok.
+    assert.equal(a.outcome, 'upstream_malformed');
+    assert.equal(a.status, 502);
     assert.equal(a.output_tokens, 77);
-    assert.equal(a.input_tokens, 3);
-    assert.equal(a.cost_usd, (80 / 1e6).toFixed(6));
+    assert.equal(a.input_tokens, estimateInputTokens(sentWithMax));
+    assert.equal(a.cost_usd, ((a.input_tokens + 77) / 1e6).toFixed(6));
     assert.equal(b.output_tokens, MALFORMED_MAX_OUTPUT);
-    assert.equal(b.cost_usd, ((3 + MALFORMED_MAX_OUTPUT) / 1e6).toFixed(6));
+    assert.equal(b.cost_usd, ((estimateInputTokens(sentWithout) + MALFORMED_MAX_OUTPUT) / 1e6).toFixed(6));
   });
 
-  test('max_tokens above the model\'s max_output_tokens is charged at the model\'s maximum', async () => {
+  test('max_tokens above the model\'s max_output_tokens is refused (400 max_tokens_too_large), not charged', async () => {
     const res = await chat(p.key, chatBody('hi', { model: M.malformed, max_tokens: 100_000 }));
-    assert.equal(res.status, 200);
+    assertOpenAIError(res, 400, 'max_tokens_too_large');
     const row = await auditOf(res.headers.get('x-asgard-request-id'));
-    assert.equal(row.output_tokens, MALFORMED_MAX_OUTPUT);
+    assert.equal(row.outcome, 'denied:max_tokens_too_large');
+    assert.equal(row.cost_usd, '0.000000');
   });
 
   test('an answer without usage is charged by its content (about 4 characters a token)', async () => {
-    const res = await chat(p.key, chatBody('hi', { model: M.noUsage }));
+    const res = await chat(p.key, chatBody(nonce('hi '), { model: M.noUsage }));
     const content = assertCompletion({ ...res, json: { ...res.json, usage: { prompt_tokens: 0 } } });
     assert.ok(!('usage' in res.json), 'the provider sent no usage');
+    const sent = (await providerLast()).raw;
     const row = await auditOf(res.headers.get('x-asgard-request-id'));
     assert.equal(row.output_tokens, Math.floor((content.length + 3) / 4));
-    assert.equal(row.input_tokens, 3);
+    assert.equal(row.input_tokens, estimateInputTokens(sent), 'the input estimate');
   });
 
   test('a stream without a usage chunk is charged by the streamed content', async () => {

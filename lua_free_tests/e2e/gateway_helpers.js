@@ -331,6 +331,48 @@ export function logRowsContaining(needle) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What a call reserves
+
+/**
+ * The gateway's estimate of a call's input tokens, from the body the provider gets (its text, as
+ * GET /_last shows it): a third of a token per ASCII byte (rounded up), one per byte of a
+ * non-ASCII character, three per \uXXXX escape.
+ */
+export function estimateInputTokens(providerBody) {
+  const b = Buffer.from(providerBody, 'utf8');
+  let ascii = 0;
+  let tokens = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] >= 0x80) tokens += 1;
+    else if (b[i] === 0x5c && b[i + 1] === 0x75) { tokens += 3; i += 5; }
+    else if (b[i] === 0x5c) { ascii += 2; i += 1; }
+    else ascii += 1;
+  }
+  return tokens + Math.floor((ascii + 2) / 3);
+}
+
+/**
+ * The body the provider gets for a chat body sent as JSON.stringify(body) (no redaction): Asgard's
+ * data_class gone, the model renamed in place, stream_options.include_usage on streams, and
+ * max_completion_tokens: maxOutput added when the body gives no output limit.
+ */
+export function providerBodyOf(body, upstreamModel, maxOutput) {
+  const out = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (k === 'data_class' || k === 'asgard') continue;
+    if ((k === 'max_tokens' || k === 'max_completion_tokens') && v === null) continue;
+    out[k] = k === 'model' ? upstreamModel : v;
+  }
+  if (body.stream === true) {
+    const options = { ...(body.stream_options ?? {}) };
+    delete options.include_usage;
+    out.stream_options = { ...options, include_usage: true };
+  }
+  if (out.max_tokens === undefined && out.max_completion_tokens === undefined) out.max_completion_tokens = maxOutput;
+  return JSON.stringify(out);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Rate-limit windows
 
 /**

@@ -12,14 +12,17 @@ import {
   DEFAULT_MODEL,
   DEFAULT_PRICE_IN,
   DEFAULT_PRICE_OUT,
+  DEFAULT_UPSTREAM_MODEL,
   addModel,
   asgardOk,
   assertCompletion,
   assertOpenAIError,
   chat,
   chatBody,
+  estimateInputTokens,
   eventually,
   newGatewayProject,
+  providerBodyOf,
   removeModel,
   roomInMinute,
   spendTotal,
@@ -48,10 +51,13 @@ function redis(args) {
 
 const prices = { priceIn: DEFAULT_PRICE_IN, priceOut: DEFAULT_PRICE_OUT, dataClasses: ['public', 'internal'] };
 
-/** The gateway's worst case of a call in micro-USD: input estimated as chars/4 + 1 (8 chars per message). */
-function worstMicro(messages, maxTokens, priceIn = DEFAULT_PRICE_IN, priceOut = DEFAULT_PRICE_OUT) {
-  const chars = messages.reduce((n, m) => n + Buffer.byteLength(m.content, 'utf8') + 8, 0);
-  return Math.ceil((Math.floor(chars / 4) + 1) * priceIn + maxTokens * priceOut);
+/**
+ * The gateway's worst case of a call in micro-USD: its input estimated from the body the provider
+ * gets (upstream: the model's provider name), its output the body's max_tokens (times n).
+ */
+function worstMicro(body, upstream, priceIn = DEFAULT_PRICE_IN, priceOut = DEFAULT_PRICE_OUT) {
+  const input = estimateInputTokens(providerBodyOf(body, upstream, 4096));
+  return Math.ceil(input * priceIn + body.max_tokens * (body.n ?? 1) * priceOut);
 }
 
 const usd = (micro) => (micro / 1e6).toFixed(6);
@@ -126,8 +132,9 @@ describe('rate limits', () => {
     const small = await chat(p.key, chatBody('hi', { max_tokens: 100 }));
     assertCompletion(small);
     assert.equal(small.headers.get('x-ratelimit-limit-tokens'), '1000');
-    assert.equal(small.headers.get('x-ratelimit-remaining-tokens'), String(1000 - (3 + 100)),
-      'the reservation is the input estimate (3) plus max_tokens (100)');
+    const estimate = estimateInputTokens(providerBodyOf(chatBody('hi', { max_tokens: 100 }), DEFAULT_UPSTREAM_MODEL, 100));
+    assert.equal(small.headers.get('x-ratelimit-remaining-tokens'), String(1000 - (estimate + 100)),
+      `the reservation is the input estimate (${estimate}) plus max_tokens (100)`);
 
     // Three concurrent 400-token calls that stream for ~3 s: 2 fit in what is left of 1000, the third gets 429.
     const responses = await Promise.all([0, 1, 2].map(() => streamCall(p.key, SLOW_STREAM, 400)));
@@ -192,10 +199,10 @@ describe('budgets', () => {
     const p = await newGatewayProject('e2e-gw-budget');
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '0.001']);
     await syncGateway(p.key, SYNC);
-    const messages = [{ role: 'user', content: 'hi' }];
-    const worst = worstMicro(messages, 4096);
-    assert.equal(worst, 40964);
-    const res = await chat(p.key, chatBody('hi', { max_tokens: 4096 }));
+    const body = chatBody('hi', { max_tokens: 4096 });
+    const worst = worstMicro(body, DEFAULT_UPSTREAM_MODEL);
+    assert.ok(worst > 40960 && worst < 41000, `worst case ${worst}`);
+    const res = await chat(p.key, body);
     const error = assertOpenAIError(res, 402, 'budget_exceeded');
     assert.equal(error.type, 'insufficient_quota');
     // budgets hold cents (numeric(12,2)): 0.001 USD is kept as 0.00, so nothing remains.
@@ -232,26 +239,28 @@ describe('budgets', () => {
 
   test('100 concurrent calls each charged their worst case: exactly floor(budget / worst case) are served, spend never exceeds the budget', async () => {
     const p = await newGatewayProject('e2e-gw-budget-race');
-    // demo-malformed answers 200 with a body the meter cannot read: the gateway charges the reserved
-    // worst case, so a served call never gives budget back and the invariant holds at any timing.
+    // demo-malformed answers 200 with a body that is not JSON: the gateway answers 502
+    // upstream_malformed and charges the reserved worst case, so an admitted call never gives
+    // budget back and the invariant holds at any timing.
     addModel(WORST_CHARGED, 'demo-malformed', prices);
     const budgetMicro = 50_000;
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', usd(budgetMicro)]);
     await syncGateway(p.key, SYNC);
-    const worst = worstMicro([{ role: 'user', content: 'hi' }], 1000);
-    assert.equal(worst, 10004);
+    const worst = worstMicro(chatBody('hi', { model: WORST_CHARGED, max_tokens: 1000 }), 'demo-malformed');
     const fits = Math.floor(budgetMicro / worst);
+    assert.equal(fits, 4);
 
     const results = await Promise.all(Array.from({ length: 100 }, () => chat(p.key, chatBody('hi', { model: WORST_CHARGED, max_tokens: 1000 }))));
     const count = (s) => results.filter((r) => r.status === s).length;
-    const other = results.filter((r) => r.status !== 200 && r.status !== 402).map((r) => `${r.status} ${r.text}`);
-    assert.deepEqual(other, [], 'every call is served or refused for the budget');
-    assert.equal(count(200), fits, `${count(200)} served, the budget fits ${fits} worst cases`);
+    const other = results.filter((r) => r.status !== 502 && r.status !== 402).map((r) => `${r.status} ${r.text}`);
+    assert.deepEqual(other, [], 'every call is admitted (502 upstream_malformed) or refused for the budget');
+    assert.equal(count(502), fits, `${count(502)} admitted, the budget fits ${fits} worst cases`);
     assert.equal(count(402), 100 - fits);
     for (const r of results.filter((x) => x.status === 402)) assertOpenAIError(r, 402, 'budget_exceeded');
+    for (const r of results.filter((x) => x.status === 502)) assertOpenAIError(r, 502, 'upstream_malformed');
 
-    const rows = await waitForSpend(p.projectId, (rs) => rs.reduce((n, r) => n + Number(r.requests), 0) >= count(200),
-      `spend rows for the ${count(200)} served calls`);
+    const rows = await waitForSpend(p.projectId, (rs) => rs.reduce((n, r) => n + Number(r.requests), 0) >= count(502),
+      `spend rows for the ${count(502)} admitted calls`);
     const spent = spendTotal(p.projectId);
     assert.ok(spent * 1e6 <= budgetMicro + 1e-6, `recorded spend ${spent} USD within the budget ${usd(budgetMicro)}`);
     assert.ok(Math.abs(spent * 1e6 - fits * worst) < 1e-3, `each served call charged its worst case: ${spent} USD`);
@@ -269,7 +278,7 @@ describe('budgets', () => {
     // A raised budget serves again.
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '1']);
     await syncGateway(p.key, SYNC);
-    assert.equal((await chat(p.key, chatBody('hi', { model: WORST_CHARGED, max_tokens: 1000 }))).status, 200);
+    assertOpenAIError(await chat(p.key, chatBody('hi', { model: WORST_CHARGED, max_tokens: 1000 })), 502, 'upstream_malformed');
   });
 
   test('100 concurrent streaming calls: exactly as many are served as the budget covers at their worst case, and the reservations are given back after', async () => {
@@ -278,7 +287,7 @@ describe('budgets', () => {
     const budgetMicro = 50_000;
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', usd(budgetMicro)]);
     await syncGateway(p.key, SYNC);
-    const worst = worstMicro([{ role: 'user', content: 'hi' }], 1000);
+    const worst = worstMicro({ ...chatBody('hi', { model: SLOW_STREAM, max_tokens: 1000 }), stream: true }, 'demo-slow-stream');
     // A first call makes the month's budget counter (PostgreSQL's spend, read once), so the burst
     // below is decided on Redis alone.
     assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 100 })));

@@ -156,6 +156,25 @@ extern "C" void asg_gateway_response_data(asg_gateway_call_t* call, const char* 
     }
 }
 
+extern "C" int asg_gateway_response_end(asg_gateway_call_t* call, asg_http_error_t* out) noexcept {
+    static const char kMalformed[] =
+        "{\"error\":{\"message\":\"the model provider's answer was not valid JSON; nothing of it was passed on\","
+        "\"type\":\"upstream_error\",\"code\":\"upstream_malformed\"}}";
+    std::memset(out, 0, sizeof *out);
+    try {
+        if (call->call.answer_whole()) return 0;
+        out->body = static_cast<char*>(std::malloc(sizeof kMalformed));
+        if (out->body != nullptr) {
+            std::memcpy(out->body, kMalformed, sizeof kMalformed);
+            out->body_len = sizeof kMalformed - 1;
+        }
+        out->http_status = 502;
+        return 502;
+    } catch (...) {
+        return 0;  // the meter cannot say: the answer goes on as it came
+    }
+}
+
 extern "C" void asg_gateway_final_status(asg_gateway_call_t* call, int status) noexcept {
     call->call.set_final_status(status);
 }

@@ -144,6 +144,8 @@ std::string parse_chat_body(std::string_view raw, bool padded, ChatBody& chat) {
             slot = &chat.max_completion_tokens;
         } else if (field.key == "max_tokens") {
             slot = &chat.max_tokens;
+        } else if (field.key == "n") {
+            slot = &chat.n;
         } else if (field.key == "stream") {
             slot = &chat.stream;
         }
@@ -173,7 +175,7 @@ void collect_message_texts(dom::element value, std::vector<std::string_view>& ou
 }
 
 std::string provider_body(std::string_view raw, const ChatBody& chat, std::string_view upstream_model,
-                          const StringReplacements* redactions) {
+                          const StringReplacements* redactions, const AddedLimit* added) {
     dom::object body = chat.body;
     thread_local std::vector<RawMember> members;
     bool copy_raw = raw_members(raw, members) && members.size() == body.size();
@@ -203,6 +205,8 @@ std::string provider_body(std::string_view raw, const ChatBody& chat, std::strin
         const RawMember* member = copy_raw ? &members[index++] : nullptr;
         bool own = false;
         for (const char* name : kAsgardFields) own = own || field.key == name;
+        // A null limit means none: the gateway's own is added instead (never both names).
+        own = own || ((field.key == "max_tokens" || field.key == "max_completion_tokens") && field.value.is_null());
         if (own) continue;
         if (out.size() > 1) out += ',';
         if (field.key == "model") {
@@ -223,6 +227,12 @@ std::string provider_body(std::string_view raw, const ChatBody& chat, std::strin
     if (stream && !options_written) {
         if (out.size() > 1) out += ',';
         write_options(nullptr);
+    }
+    if (added != nullptr && !added->name.empty()) {
+        if (out.size() > 1) out += ',';
+        write_json_string(out, added->name);
+        out += ':';
+        out += std::to_string(added->value);
     }
     out += '}';
     return out;

@@ -17,6 +17,7 @@
 #include "gateway/chat_body.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
+#include "gateway/reservation_amount.hpp"
 #include "gateway/reservation_reply.hpp"
 #include "gateway/spend_log.hpp"
 #include "store/redis_connection.hpp"
@@ -127,7 +128,6 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
                       "permission_error", "data_class_not_allowed");
     }
     // Guardrails over every text the provider would see; block or redact per data class.
-    std::int64_t chars = 0;
     std::size_t i = 0;
     StringReplacements redactions;
     thread_local std::vector<std::string_view> texts;
@@ -139,7 +139,6 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         texts.clear();
         collect_message_texts(message, texts);
         for (std::string_view view : texts) {
-            chars += static_cast<std::int64_t>(view.size());
             auto findings = scan_text(view, s.patterns);
             std::vector<Finding> to_redact;
             for (const auto& f : findings) {
@@ -154,18 +153,17 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
             }
             if (!to_redact.empty()) redactions[view.data()] = redact(view, to_redact);
         }
-        chars += 8;
     }
-    std::int64_t max = -1;
-    for (const auto* field : {&chat.max_completion_tokens, &chat.max_tokens}) {
-        if (!*field || !((*field)->is_int64() || (*field)->is_uint64())) continue;
-        max = (*field)->is_int64() ? (*field)->get_int64().value_unsafe() : std::numeric_limits<std::int64_t>::max();
-        break;
-    }
-    max_output_ = max > 0 ? std::min<std::int64_t>(max, model_->max_output_tokens) : model_->max_output_tokens;
-    est_input_ = chars / 4 + 1;
+    // What is reserved is what is forwarded: the provider gets the output limit reserved for,
+    // and the input estimate is read from the very body it gets.
+    OutputLimit limit;
+    if (LimitError error = read_output_limit(chat, model_->max_output_tokens, model_->alias, limit); !error.message.empty())
+        return reject(v, 400, error.message, "invalid_request_error", error.code);
+    AddedLimit added{limit.forced_member, limit.per_choice};
+    body_ = provider_body(raw, chat, model_->upstream_model, redactions.empty() ? nullptr : &redactions, &added);
+    max_output_ = limit.total();
+    est_input_ = estimate_input_tokens(body_);
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);
-    body_ = provider_body(raw, chat, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
 }
 
 void GatewayCall::prepare_keys(std::int64_t now) {
@@ -479,6 +477,13 @@ std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool 
     return cost_micro(*model_, in, out);
 }
 
+bool GatewayCall::answer_whole() {
+    meter_.finish();
+    int status = meter_.http_status();
+    malformed_answer_ = !meter_.streamed() && status >= 200 && status < 300 && meter_.malformed() && !meter_.overflowed();
+    return !malformed_answer_;
+}
+
 std::string GatewayCall::redacted_list() const {
     std::string out;
     for (const auto& detector : redacted_)
@@ -489,8 +494,11 @@ std::string GatewayCall::redacted_list() const {
 void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, std::int64_t now,
                               bool on_loop) {
     // The provider's status when its answer reached the client; else what the client got.
-    int status = meter_.http_status() ? meter_.http_status() : final_status_;
-    std::string outcome = client_aborted ? "client_aborted" : status >= 200 && status < 300 ? "ok" : "upstream_error";
+    int status = malformed_answer_ ? 502 : meter_.http_status() ? meter_.http_status() : final_status_;
+    std::string outcome = malformed_answer_ ? "upstream_malformed"
+                          : client_aborted ? "client_aborted"
+                          : status >= 200 && status < 300 ? "ok"
+                                                          : "upstream_error";
     queue_row({now, principal_.project_id, &model_->alias, request_id_, data_class_, outcome, principal_.token_id, in, out,
                cost, status, true, redacted_list()},
               on_loop);

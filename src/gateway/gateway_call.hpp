@@ -72,6 +72,10 @@ public:
     void settle_deferred(bool client_aborted, std::int64_t now_ms);
 
     UsageMeter& meter() { return meter_; }
+    // The whole non-streamed answer has been fed (the glue held it back): false when it is not a
+    // JSON object and must not reach the client, which is answered 502 upstream_malformed instead
+    // (the call's row says so; it is charged its reserved worst case, its usage being unknown).
+    bool answer_whole();
     const std::string& body() const { return body_; }
     const std::string& upstream_url() const { return provider_->url; }
     const std::string& provider_key() const { return provider_->key; }
@@ -93,6 +97,7 @@ private:
     std::string body_, data_class_;
     std::vector<std::string> redacted_;
     bool reserved_rate_ = false, reserved_budget_ = false, proceeded_ = false, from_leases_ = false;
+    bool malformed_answer_ = false;  // replaced by a 502 upstream_malformed
     int rejected_status_ = 0, final_status_ = 0;
     std::string rejected_code_;
     std::int64_t est_input_ = 0, max_output_ = 0, worst_micro_ = 0;

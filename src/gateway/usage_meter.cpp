@@ -7,9 +7,11 @@
 
 #include <simdjson.h>
 
+#include "asgard.h"
+
 namespace asg {
 
-static constexpr std::size_t kMaxJsonBody = 4 * 1024 * 1024;
+static constexpr std::size_t kMaxJsonBody = ASG_GATEWAY_MAX_HELD_ANSWER;  // the glue holds as much
 static constexpr std::size_t kMaxSseLine = 1024 * 1024;
 
 void UsageMeter::start(int http_status, std::string_view content_type) {
@@ -43,7 +45,10 @@ void UsageMeter::take_usage(std::string& buffer, std::size_t at) {
     }
     // One pass over the members (the first of a name counts, as a look-up would find it).
     dom::object object;
-    if (doc.get_object().get(object)) return;
+    if (doc.get_object().get(object)) {
+        if (!sse_) malformed_ = true;  // a chat completion is an object
+        return;
+    }
     std::optional<dom::element> usage_member, choices_member;
     for (dom::key_value_pair field : object) {
         if (!usage_member && field.key == "usage") usage_member = field.value;
@@ -101,6 +106,8 @@ void UsageMeter::feed(const char* data, std::size_t len) {
 
 // A whole JSON answer is parsed (and so checked) in full; a stream's last line may lack its newline.
 void UsageMeter::finish() {
+    if (finished_) return;
+    finished_ = true;
     if (sse_) {
         if (!buffer_.empty() && !overflow_) sse_line(buffer_);
     } else if (status_ >= 200 && status_ < 300) {

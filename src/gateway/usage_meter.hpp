@@ -11,13 +11,17 @@ class UsageMeter {
 public:
     void start(int http_status, std::string_view content_type);
     void feed(const char* data, std::size_t len);
-    void finish();
+    void finish();  // once; later calls do nothing
 
     bool has_usage() const { return has_usage_; }
     std::int64_t prompt_tokens() const { return prompt_tokens_; }
     std::int64_t completion_tokens() const { return completion_tokens_; }
     std::int64_t streamed_chars() const { return streamed_chars_; }
+    // A whole (non-streamed, 2xx) answer that is not a JSON object, or over the size the meter
+    // reads (overflowed()).
     bool malformed() const { return malformed_; }
+    bool overflowed() const { return overflow_; }
+    bool streamed() const { return sse_; }
     int http_status() const { return status_; }
 
 private:
@@ -25,7 +29,7 @@ private:
     void sse_line(std::string& line);
 
     int status_ = 0;
-    bool sse_ = false, has_usage_ = false, malformed_ = false, overflow_ = false;
+    bool sse_ = false, has_usage_ = false, malformed_ = false, overflow_ = false, finished_ = false;
     std::string buffer_;
     std::int64_t prompt_tokens_ = 0, completion_tokens_ = 0, streamed_chars_ = 0;
 };
