@@ -73,6 +73,6 @@ $(OUT)/unit/%: $(ROOT)/lua_free_tests/unit/%.cpp $(OUT)/libasgard_core.a
 	$(CXX) $(CXXFLAGS) -O0 -g -o $(OUT)/obj/unit/$*.o -c $<
 	$(CXX) -o $@ $(OUT)/obj/unit/$*.o $(OUT)/libasgard_core.a -lcmocka $(LIBS)
 
--include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(PROBES_OBJ:.o=.d)
 
 .PHONY: all
