@@ -126,36 +126,29 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         return reject(v, 403, "data_class " + data_class_ + " is not allowed for model " + model_->alias + " (allowed: " + allowed + ")",
                       "permission_error", "data_class_not_allowed");
     }
-    // Guardrails over every text the provider would see; block or redact per data class.
     std::int64_t chars = 0;
     std::size_t i = 0;
-    StringReplacements redactions;
     thread_local std::vector<std::string_view> texts;
     for (dom::element message : messages) {
         if (!message.is_object() || !message["role"].is_string())
             return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
         ++i;
-        // Every string the provider reads: content, content parts, tool call arguments, names.
         texts.clear();
         collect_message_texts(message, texts);
-        for (std::string_view view : texts) {
-            chars += static_cast<std::int64_t>(view.size());
-            auto findings = scan_text(view, s.patterns);
-            std::vector<Finding> to_redact;
-            for (const auto& f : findings) {
-                std::string action = s.guardrail_action(data_class_, f.detector);
-                if (action == "block")
-                    return reject(v, 400, "the prompt contains " + f.kind + " (guardrail " + f.detector + ", data_class " +
-                                          data_class_ + "): remove it", "invalid_request_error", "guardrail_blocked");
-                if (action == "redact") {
-                    to_redact.push_back(f);
-                    redacted_.push_back(f.detector);
-                }
-            }
-            if (!to_redact.empty()) redactions[view.data()] = redact(view, to_redact);
-        }
+        for (std::string_view view : texts) chars += static_cast<std::int64_t>(view.size());
         chars += 8;
     }
+    // Guardrails over every key and string the provider receives; block or redact per data class.
+    BodyScan scan;
+    scan_body(chat, s.patterns, guardrail_rules(s, data_class_), scan);
+    if (scan.broken != nullptr)
+        return reject(v, 503, "guardrail pattern " + scan.broken->name + " is not a valid RE2 expression (" + scan.broken->error +
+                                  "); an operator must replace it (asgard guardrail pattern add) or remove it",
+                      "service_unavailable", "guardrail_pattern_invalid");
+    if (scan.blocked)
+        return reject(v, 400, "the prompt contains " + scan.blocked->kind + " (guardrail " + scan.blocked->detector + ", data_class " +
+                                  data_class_ + "): remove it", "invalid_request_error", "guardrail_blocked");
+    redacted_ = std::move(scan.redacted);
     std::int64_t max = -1;
     for (const auto* field : {&chat.max_completion_tokens, &chat.max_tokens}) {
         if (!*field || !((*field)->is_int64() || (*field)->is_uint64())) continue;
@@ -165,7 +158,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
     max_output_ = max > 0 ? std::min<std::int64_t>(max, model_->max_output_tokens) : model_->max_output_tokens;
     est_input_ = chars / 4 + 1;
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);
-    body_ = provider_body(raw, chat, model_->upstream_model, redactions.empty() ? nullptr : &redactions);
+    body_ = provider_body(raw, chat, model_->upstream_model, &scan.redactions);
 }
 
 void GatewayCall::prepare_keys(std::int64_t now) {
