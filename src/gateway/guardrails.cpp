@@ -172,8 +172,9 @@ void find_pattern(std::string_view text, const CompiledPattern& p, bool every, s
 std::vector<Finding> scan_text(std::string_view text, const std::vector<CompiledPattern>& patterns) {
     std::vector<Finding> out;
     scan_builtin(text, GuardrailRules{}, out);
+    std::size_t budget = kPatternRedactBudget + 16 * text.size();
     for (const auto& p : patterns)
-        if (p.regex) find_pattern(text, p, true, nullptr, out);
+        if (p.regex) find_pattern(text, p, true, &budget, out);
     return out;
 }
 

@@ -20,7 +20,8 @@ struct Finding {
 };
 
 // Every finding of the built-in detectors and of the patterns in text (NULs are text like any
-// other byte). Each pattern's matches are all reported (a redaction removes just them).
+// other byte). Each pattern's matches are all reported (a redaction removes just them), within
+// the budget scan_body describes.
 std::vector<Finding> scan_text(std::string_view text, const std::vector<CompiledPattern>& patterns);
 bool luhn_valid(std::string_view digits);
 // Replaces each finding with "[REDACTED:<detector>]".
