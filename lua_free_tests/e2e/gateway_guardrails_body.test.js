@@ -148,7 +148,8 @@ describe('guardrails over the whole body', () => {
     try {
       await syncGateway(p.key, SYNC);
       const res = await chat(p.key, body(nonce('broken')));
-      assertOpenAIError(res, 503, 'guardrail_pattern_invalid', new RegExp(`guardrail pattern ${name} is not a valid RE2 expression \\(missing \\): a\\(b\\)`));
+      const error = assertOpenAIError(res, 503, 'guardrail_pattern_invalid', new RegExp(`guardrail pattern ${name} is not a valid RE2 expression`));
+      assert.ok(!error.message.includes('a(b'), 'the pattern itself is not shown to the client');
     } finally {
       psql(`DELETE FROM guardrail_patterns WHERE name = ${sqlText(name)}`);
     }

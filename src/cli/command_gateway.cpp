@@ -39,7 +39,7 @@ static const char kGuardHelp[] =
     "       asgard guardrail pattern add NAME REGEX       (RE2 syntax, case-insensitive)\n"
     "       asgard guardrail pattern remove NAME\n"
     "Detectors read every key and string of the request body (not base64 images, audio or files).\n"
-    "Patterns run in RE2 (linear time; no backreferences or lookaround); one RE2 refuses is refused here.\n";
+    "Patterns are RE2 (linear time; no backreferences or lookaround); add refuses one RE2 cannot compile.\n";
 
 static void need_master_key(const CliSettings& settings) {
     if (settings.master_key_file.empty())

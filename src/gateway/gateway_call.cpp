@@ -142,8 +142,8 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
     BodyScan scan;
     scan_body(chat, s.patterns, guardrail_rules(s, data_class_), scan);
     if (scan.broken != nullptr)
-        return reject(v, 503, "guardrail pattern " + scan.broken->name + " is not a valid RE2 expression (" + scan.broken->error +
-                                  "); an operator must replace it (asgard guardrail pattern add) or remove it",
+        return reject(v, 503, "guardrail pattern " + scan.broken->name +
+                                  " is not a valid RE2 expression; an operator must replace it (asgard guardrail pattern add) or remove it",
                       "service_unavailable", "guardrail_pattern_invalid");
     if (scan.blocked)
         return reject(v, 400, "the prompt contains " + scan.blocked->kind + " (guardrail " + scan.blocked->detector + ", data_class " +

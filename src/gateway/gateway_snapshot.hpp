@@ -33,7 +33,7 @@ struct ProviderEntry {
 struct CompiledPattern {
     std::string name;
     std::shared_ptr<const re2::RE2> regex;  // nullptr when it did not compile
-    std::string error;                      // RE2's message when it did not compile
+    std::string error;                      // RE2's message when it did not compile (quotes the pattern: not for clients)
 };
 
 // Compiles an operator pattern the way the gateway runs it: RE2, case-insensitive, at most
