@@ -10,7 +10,7 @@ CXXFLAGS += -std=c++17 -fPIC -Wall -Wextra -Werror -Wno-unused-parameter -MMD -M
             -I$(ROOT)/src -I/usr/include/postgresql
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -I$(ROOT)/src
-LIBS     := -lpq -lhiredis -ljansson -lsimdjson -lcurl -lssl -lcrypto -lz
+LIBS     := -lpq -lhiredis -ljansson -lsimdjson -lre2 -pthread -lcurl -lssl -lcrypto -lz
 
 CORE_SRCS := $(shell find $(ROOT)/src -name '*.cpp' -not -path '*/cli/*' | sort)
 CLI_SRCS  := $(shell find $(ROOT)/src/cli -name '*.cpp' | sort)

@@ -53,20 +53,12 @@ extern "C" int probe_chat_body(const char* body, size_t len, char** out, size_t*
             give(error);
             return 0;
         }
-        StringReplacements redactions;
-        std::vector<std::string_view> texts;
-        simdjson::dom::array messages;
-        if (parsed.messages && !parsed.messages->get_array().get(messages)) {
-            for (simdjson::dom::element message : messages) {
-                texts.clear();
-                collect_message_texts(message, texts);
-                for (std::string_view text : texts) {
-                    auto findings = scan_text(text, {});
-                    if (!findings.empty()) redactions[text.data()] = redact(text, findings);
-                }
-            }
-        }
-        give(provider_body(std::string_view(body ? body : "", body ? len : 0), parsed, "upstream-model", redactions.empty() ? nullptr : &redactions));
+        // Every built-in detector redacts, over every text of the body, as the gateway scans it.
+        const GuardrailRules redact_all{GuardrailAction::redact, GuardrailAction::redact, GuardrailAction::redact,
+                                        GuardrailAction::redact};
+        BodyScan scan;
+        scan_body(parsed, {}, redact_all, scan);
+        give(provider_body(std::string_view(body ? body : "", body ? len : 0), parsed, "upstream-model", &scan.redactions));
         return 1;
     } catch (const std::exception& e) {
         give(std::string("internal error: ") + e.what());

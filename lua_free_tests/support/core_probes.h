@@ -21,7 +21,7 @@ int probe_usage(const char *content_type, const char *data, size_t len, size_t c
                 int *malformed) PROBE_NOEXCEPT;
 
 /* The gateway's handling of a chat body without a configuration: parse and check it, redact every
- * built-in guardrail finding in the texts of its messages, and write it back for the provider
+ * built-in guardrail finding in every key and string the provider receives, and write it back for the provider
  * model "upstream-model". Returns 1 and the new body, or 0 and why it was refused; *out is
  * NUL-terminated, released with free(). */
 int probe_chat_body(const char *body, size_t len, char **out, size_t *out_len) PROBE_NOEXCEPT;

@@ -1,6 +1,4 @@
 // asgard provider | model | killswitch | ratelimit | guardrail: the gateway's catalog and controls.
-#include <regex.h>
-
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -9,6 +7,7 @@
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
 #include "config/runtime_config.hpp"
+#include "gateway/gateway_snapshot.hpp"
 #include "store/audit_log.hpp"
 #include "util/aead.hpp"
 
@@ -37,8 +36,10 @@ static const char kGuardHelp[] =
     "usage: asgard guardrail list [--json]\n"
     "       asgard guardrail set --data-class public|internal|confidential|restricted\n"
     "                            --detector secrets|email|card|patterns --action block|redact|allow\n"
-    "       asgard guardrail pattern add NAME REGEX       (POSIX extended, case-insensitive)\n"
-    "       asgard guardrail pattern remove NAME\n";
+    "       asgard guardrail pattern add NAME REGEX       (RE2 syntax, case-insensitive)\n"
+    "       asgard guardrail pattern remove NAME\n"
+    "Detectors read every key and string of the request body (not base64 images, audio or files).\n"
+    "Patterns are RE2 (linear time; no backreferences or lookaround); add refuses one RE2 cannot compile.\n";
 
 static void need_master_key(const CliSettings& settings) {
     if (settings.master_key_file.empty())
@@ -281,10 +282,8 @@ int run_guardrail(const CliSettings& settings, const Words& words) {
         std::string sub = args.positional_at(1, "add or remove");
         if (sub == "add") {
             args.expect_positionals(4, "asgard guardrail pattern add NAME REGEX");
-            regex_t re;
-            if (regcomp(&re, args.positional()[3].c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
-                throw CliError("not a valid POSIX extended regular expression: " + args.positional()[3], 2);
-            regfree(&re);
+            CompiledPattern compiled = compile_pattern(args.positional()[2], args.positional()[3]);
+            if (!compiled.regex) throw CliError("not a valid RE2 regular expression: " + compiled.error, 2);
             try {
                 db.exec("INSERT INTO guardrail_patterns (name, pattern) VALUES ($1, $2)"
                         " ON CONFLICT (name) DO UPDATE SET pattern = EXCLUDED.pattern", {args.positional()[2], args.positional()[3]});

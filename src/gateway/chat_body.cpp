@@ -15,6 +15,66 @@ namespace {
 // Fields of Asgard's own, stripped before the body reaches the provider.
 const char* kAsgardFields[] = {"data_class", "asgard"};
 
+bool asgard_field(std::string_view key) {
+    for (const char* name : kAsgardFields)
+        if (key == name) return true;
+    return false;
+}
+
+// Members whose value is a base64 payload (an image, audio or a file), by the key of the object
+// that holds them: {"image_url": {"url": ...}}, {"input_audio": {"data": ...}}, {"file": {"file_data": ...}}.
+struct Base64Member {
+    std::string_view parent, key;
+};
+constexpr Base64Member kBase64Members[] = {{"image_url", "url"}, {"input_audio", "data"}, {"file", "file_data"}};
+
+bool base64_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+// Base64, or a data: URL of base64 ("data:image/png;base64,iVBOR..."): no text a reader would see.
+bool base64_payload(std::string_view s) {
+    if (s.compare(0, 5, "data:") == 0) {
+        std::size_t comma = s.find(',');
+        if (comma == std::string_view::npos || comma > 200 || comma < 12 || s.compare(comma - 7, 7, ";base64") != 0) return false;
+        for (char c : s.substr(5, comma - 12))
+            if (!(base64_char(c) || c == '-' || c == '.' || c == ';' || c == '_')) return false;  // the media type and its parameters
+        s.remove_prefix(comma + 1);
+    }
+    for (char c : s)
+        if (!base64_char(c)) return false;
+    return true;
+}
+
+bool skipped_payload(std::string_view parent, std::string_view key, dom::element value) {
+    for (const Base64Member& m : kBase64Members) {
+        if (key != m.key || parent != m.parent) continue;
+        std::string_view text;
+        return !value.get_string().get(text) && base64_payload(text);
+    }
+    return false;
+}
+
+// Every key and string under value; `parent` is the key of the object that holds value.
+void collect_texts(dom::element value, std::string_view parent, std::size_t member, std::vector<BodyText>& out) {
+    switch (value.type()) {
+        case dom::element_type::STRING:
+            out.push_back({value.get_string().value_unsafe(), member});
+            return;
+        case dom::element_type::ARRAY:
+            for (dom::element item : dom::array(value)) collect_texts(item, parent, member, out);
+            return;
+        case dom::element_type::OBJECT:
+            for (dom::key_value_pair field : dom::object(value)) {
+                out.push_back({field.key, member});
+                if (!skipped_payload(parent, field.key, field.value)) collect_texts(field.value, field.key, member, out);
+            }
+            return;
+        default:
+            return;
+    }
+}
+
 dom::parser& chat_parser() {
     thread_local dom::parser parser;
     return parser;
@@ -157,25 +217,26 @@ std::string parse_chat_body(std::string_view raw, bool padded, ChatBody& chat) {
     return "";
 }
 
-void collect_message_texts(dom::element value, std::vector<std::string_view>& out) {
-    switch (value.type()) {
-        case dom::element_type::STRING:
-            out.push_back(value.get_string().value_unsafe());
-            return;
-        case dom::element_type::ARRAY:
-            for (dom::element item : dom::array(value)) collect_message_texts(item, out);
-            return;
-        case dom::element_type::OBJECT:
-            for (dom::key_value_pair field : dom::object(value))
-                if (field.key != "role" && field.key != "type") collect_message_texts(field.value, out);
-            return;
-        default:
-            return;
+void collect_body_texts(const ChatBody& chat, std::vector<BodyText>& out) {
+    std::size_t index = 0;
+    for (dom::key_value_pair field : chat.body) {
+        std::size_t member = index++;
+        if (asgard_field(field.key) || field.key == "model") continue;
+        out.push_back({field.key, member});
+        collect_texts(field.value, "", member, out);
     }
 }
 
+void BodyRedactions::replace(const BodyText& text, std::string replacement) {
+    strings[text.text.data()] = std::move(replacement);
+    if (members.size() <= text.member) members.resize(text.member + 1, false);
+    members[text.member] = true;
+}
+
 std::string provider_body(std::string_view raw, const ChatBody& chat, std::string_view upstream_model,
-                          const StringReplacements* redactions, const AddedLimit* added) {
+                          const BodyRedactions* redacted, const AddedLimit* added) {
+    if (redacted != nullptr && redacted->empty()) redacted = nullptr;
+    const StringReplacements* redactions = redacted == nullptr ? nullptr : &redacted->strings;
     dom::object body = chat.body;
     thread_local std::vector<RawMember> members;
     bool copy_raw = raw_members(raw, members) && members.size() == body.size();
@@ -189,9 +250,10 @@ std::string provider_body(std::string_view raw, const ChatBody& chat, std::strin
         out += "\"stream_options\":{";
         dom::object options;
         if (existing != nullptr && !existing->get_object().get(options)) {
+            ObjectKeyWriter keys(options);
             for (dom::key_value_pair field : options) {
                 if (field.key == "include_usage") continue;
-                write_json_string(out, field.key);
+                keys.write(out, field.key, redactions);
                 out += ':';
                 write_json_value(out, field.value, redactions);
                 out += ',';
@@ -201,25 +263,25 @@ std::string provider_body(std::string_view raw, const ChatBody& chat, std::strin
         options_written = true;
     };
     std::size_t index = 0;
+    ObjectKeyWriter keys(body);
     for (dom::key_value_pair field : body) {
-        const RawMember* member = copy_raw ? &members[index++] : nullptr;
-        bool own = false;
-        for (const char* name : kAsgardFields) own = own || field.key == name;
+        std::size_t at = index++;
+        const RawMember* member = copy_raw ? &members[at] : nullptr;
+        if (asgard_field(field.key)) continue;
         // A null limit means none: the gateway's own is added instead (never both names).
-        own = own || ((field.key == "max_tokens" || field.key == "max_completion_tokens") && field.value.is_null());
-        if (own) continue;
+        if ((field.key == "max_tokens" || field.key == "max_completion_tokens") && field.value.is_null()) continue;
         if (out.size() > 1) out += ',';
         if (field.key == "model") {
             out += "\"model\":";
             write_json_string(out, upstream_model);
         } else if (field.key == "stream_options" && stream) {
-            write_options(&field.value);
-        } else if (member != nullptr && (redactions == nullptr || field.key != "messages")) {
-            out += member->key;  // only messages' texts are ever redacted
+            write_options(&field.value);  // Asgard writes this member's name itself
+        } else if (member != nullptr && (redacted == nullptr || !redacted->changed(at))) {
+            out += member->key;  // nothing in this member was redacted
             out += ':';
             out += member->value;
         } else {
-            write_json_string(out, field.key);
+            keys.write(out, field.key, redactions);
             out += ':';
             write_json_value(out, field.value, redactions);
         }

@@ -127,40 +127,30 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
         return reject(v, 403, "data_class " + data_class_ + " is not allowed for model " + model_->alias + " (allowed: " + allowed + ")",
                       "permission_error", "data_class_not_allowed");
     }
-    // Guardrails over every text the provider would see; block or redact per data class.
     std::size_t i = 0;
-    StringReplacements redactions;
-    thread_local std::vector<std::string_view> texts;
     for (dom::element message : messages) {
         if (!message.is_object() || !message["role"].is_string())
             return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
         ++i;
-        // Every string the provider reads: content, content parts, tool call arguments, names.
-        texts.clear();
-        collect_message_texts(message, texts);
-        for (std::string_view view : texts) {
-            auto findings = scan_text(view, s.patterns);
-            std::vector<Finding> to_redact;
-            for (const auto& f : findings) {
-                std::string action = s.guardrail_action(data_class_, f.detector);
-                if (action == "block")
-                    return reject(v, 400, "the prompt contains " + f.kind + " (guardrail " + f.detector + ", data_class " +
-                                          data_class_ + "): remove it", "invalid_request_error", "guardrail_blocked");
-                if (action == "redact") {
-                    to_redact.push_back(f);
-                    redacted_.push_back(f.detector);
-                }
-            }
-            if (!to_redact.empty()) redactions[view.data()] = redact(view, to_redact);
-        }
     }
+    // Guardrails over every key and string the provider receives; block or redact per data class.
+    BodyScan scan;
+    scan_body(chat, s.patterns, guardrail_rules(s, data_class_), scan);
+    if (scan.broken != nullptr)
+        return reject(v, 503, "guardrail pattern " + scan.broken->name +
+                                  " is not a valid RE2 expression; an operator must replace it (asgard guardrail pattern add) or remove it",
+                      "service_unavailable", "guardrail_pattern_invalid");
+    if (scan.blocked)
+        return reject(v, 400, "the prompt contains " + scan.blocked->kind + " (guardrail " + scan.blocked->detector + ", data_class " +
+                                  data_class_ + "): remove it", "invalid_request_error", "guardrail_blocked");
+    redacted_ = std::move(scan.redacted);
     // What is reserved is what is forwarded: the provider gets the output limit reserved for,
     // and the input estimate is read from the very body it gets.
     OutputLimit limit;
     if (LimitError error = read_output_limit(chat, model_->max_output_tokens, model_->alias, limit); !error.message.empty())
         return reject(v, 400, error.message, "invalid_request_error", error.code);
     AddedLimit added{limit.forced_member, limit.per_choice};
-    body_ = provider_body(raw, chat, model_->upstream_model, redactions.empty() ? nullptr : &redactions, &added);
+    body_ = provider_body(raw, chat, model_->upstream_model, &scan.redactions, &added);
     max_output_ = limit.total();
     est_input_ = estimate_input_tokens(body_);
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <re2/re2.h>
+
 #include "config/runtime_config.hpp"
 #include "util/aead.hpp"
 
@@ -32,6 +34,16 @@ std::set<std::string> parse_text_array(const std::string& text) {
     return out;
 }
 }  // namespace
+
+CompiledPattern compile_pattern(const std::string& name, const std::string& pattern) {
+    RE2::Options options;
+    options.set_max_mem(kPatternMaxMem);
+    options.set_log_errors(false);  // RE2 would write to stderr; the error is kept instead
+    options.set_case_sensitive(false);
+    auto re = std::make_shared<const RE2>(pattern, options);
+    if (!re->ok()) return {name, nullptr, re->error()};
+    return {name, std::move(re), ""};
+}
 
 RateLimit GatewaySnapshot::limit_for(std::string_view project) const {
     auto it = project_limits.find(project);
@@ -85,14 +97,7 @@ std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
     auto rules = db.exec("SELECT data_class, detector, action FROM guardrail_rules");
     for (int i = 0; i < rules.rows(); ++i) s->guardrail_actions[rules.text(i, 0) + "/" + rules.text(i, 1)] = rules.text(i, 2);
     auto patterns = db.exec("SELECT name, pattern FROM guardrail_patterns ORDER BY name");
-    for (int i = 0; i < patterns.rows(); ++i) {
-        auto re = std::shared_ptr<regex_t>(new regex_t, [](regex_t* r) {
-            regfree(r);
-            delete r;
-        });
-        if (regcomp(re.get(), patterns.text(i, 1).c_str(), REG_EXTENDED | REG_ICASE) != 0) continue;
-        s->patterns.push_back({patterns.text(i, 0), re});
-    }
+    for (int i = 0; i < patterns.rows(); ++i) s->patterns.push_back(compile_pattern(patterns.text(i, 0), patterns.text(i, 1)));
     auto settings = db.exec("SELECT key, value FROM settings WHERE key LIKE 'gateway.%'");
     for (int i = 0; i < settings.rows(); ++i) {
         if (settings.text(i, 0) == "gateway.default_data_class") s->default_data_class = settings.text(i, 1);

@@ -1,8 +1,6 @@
 // The gateway's configuration as one immutable snapshot per worker, reloaded from PostgreSQL when
 // the gateway_state version changes (polled every few hundred milliseconds from the thread pool).
 #pragma once
-#include <regex.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,6 +10,10 @@
 #include <vector>
 
 #include "store/pg_connection.hpp"
+
+namespace re2 {
+class RE2;
+}
 
 namespace asg {
 
@@ -26,10 +28,18 @@ struct ProviderEntry {
     std::string name, url, host, key;  // url: scheme://upstream/path; key decrypted
 };
 
+// An operator pattern, compiled once per snapshot by RE2 (linear time, NUL-safe). A stored pattern
+// RE2 refuses (written before RE2, or by hand) keeps its error: calls it would scan are refused.
 struct CompiledPattern {
     std::string name;
-    std::shared_ptr<regex_t> regex;
+    std::shared_ptr<const re2::RE2> regex;  // nullptr when it did not compile
+    std::string error;                      // RE2's message when it did not compile (quotes the pattern: not for clients)
 };
+
+// Compiles an operator pattern the way the gateway runs it: RE2, case-insensitive, at most
+// kPatternMaxMem bytes of compiled program and DFA cache. error gets RE2's message on failure.
+constexpr std::int64_t kPatternMaxMem = 8 << 20;
+CompiledPattern compile_pattern(const std::string& name, const std::string& pattern);
 
 struct RateLimit {
     std::int64_t rpm = 600, tpm = 1000000;

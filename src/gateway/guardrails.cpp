@@ -1,6 +1,8 @@
-// Hand-written scanners (linear, no backtracking) for the built-in detectors; POSIX regex for
-// operator patterns.
+// Hand-written scanners (linear, no backtracking) for the built-in detectors; RE2 (linear time,
+// over the text's bytes with their length, so a NUL hides nothing) for operator patterns.
 #include "gateway/guardrails.hpp"
+
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
@@ -123,24 +125,111 @@ bool luhn_valid(std::string_view digits) {
     return !digits.empty() && sum % 10 == 0;
 }
 
-std::vector<Finding> scan_text(std::string_view view, const std::vector<CompiledPattern>& patterns) {
+namespace {
+
+void scan_builtin(std::string_view text, const GuardrailRules& rules, std::vector<Finding>& out) {
+    if (rules.secrets != GuardrailAction::allow) scan_secrets(text, out);
+    if (rules.email != GuardrailAction::allow) scan_emails(text, out);
+    if (rules.card != GuardrailAction::allow) scan_cards(text, out);
+}
+
+bool search(const RE2& re, std::string_view text, std::size_t from, re2::StringPiece* match) {
+    return re.Match(re2::StringPiece(text.data(), text.size()), from, text.size(), RE2::UNANCHORED, match, match ? 1 : 0);
+}
+
+// The pattern's findings in text: with `every` false, one finding over the whole text when it
+// matches anywhere (one linear pass; enough to block); else each match, searching again from
+// the end of the last one while `budget` (bytes the searches may still read; nullptr: no bound)
+// lasts, then what is left after the last match as one finding when the pattern still matches
+// in it.
+void find_pattern(std::string_view text, const CompiledPattern& p, bool every, std::size_t* budget, std::vector<Finding>& out) {
+    const RE2& re = *p.regex;
+    std::string kind = "text matching pattern " + p.name;
+    if (!search(re, text, 0, nullptr)) return;
+    if (!every) {
+        out.push_back({"patterns", kind, 0, text.size()});
+        return;
+    }
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        std::size_t cost = text.size() - at;
+        if (budget != nullptr && *budget < cost) {
+            if (search(re, text, at, nullptr)) out.push_back({"patterns", kind, at, text.size()});
+            *budget = 0;
+            return;
+        }
+        if (budget != nullptr) *budget -= cost;
+        re2::StringPiece match;
+        if (!search(re, text, at, &match)) return;
+        std::size_t begin = static_cast<std::size_t>(match.data() - text.data()), end = begin + match.size();
+        out.push_back({"patterns", kind, begin, end});
+        at = end > begin ? end : end + 1;
+    }
+}
+
+}  // namespace
+
+std::vector<Finding> scan_text(std::string_view text, const std::vector<CompiledPattern>& patterns) {
     std::vector<Finding> out;
-    scan_secrets(view, out);
-    scan_emails(view, out);
-    scan_cards(view, out);
-    if (patterns.empty()) return out;
-    std::string text(view);  // regexec reads up to a NUL
-    for (const auto& p : patterns) {
-        // Every match, so that a redaction removes just the matching text.
-        std::size_t at = 0;
-        regmatch_t match;
-        while (at <= text.size() && regexec(p.regex.get(), text.c_str() + at, 1, &match, at ? REG_NOTBOL : 0) == 0) {
-            std::size_t begin = at + static_cast<std::size_t>(match.rm_so), end = at + static_cast<std::size_t>(match.rm_eo);
-            out.push_back({"patterns", "text matching pattern " + p.name, begin, end});
-            at = end > begin ? end : end + 1;
+    scan_builtin(text, GuardrailRules{}, out);
+    std::size_t budget = kPatternRedactBudget + 16 * text.size();
+    for (const auto& p : patterns)
+        if (p.regex) find_pattern(text, p, true, &budget, out);
+    return out;
+}
+
+GuardrailAction guardrail_action_named(std::string_view name) {
+    if (name == "allow") return GuardrailAction::allow;
+    if (name == "redact") return GuardrailAction::redact;
+    return GuardrailAction::block;
+}
+
+GuardrailAction GuardrailRules::of(std::string_view detector) const {
+    if (detector == "secrets") return secrets;
+    if (detector == "email") return email;
+    if (detector == "card") return card;
+    return patterns;
+}
+
+GuardrailRules guardrail_rules(const GatewaySnapshot& s, const std::string& data_class) {
+    auto rule = [&](const char* detector) { return guardrail_action_named(s.guardrail_action(data_class, detector)); };
+    return {rule("secrets"), rule("email"), rule("card"), rule("patterns")};
+}
+
+void scan_body(const ChatBody& chat, const std::vector<CompiledPattern>& patterns, const GuardrailRules& rules, BodyScan& out) {
+    thread_local std::vector<BodyText> texts;
+    texts.clear();
+    collect_body_texts(chat, texts);
+    bool use_patterns = rules.patterns != GuardrailAction::allow && !patterns.empty();
+    if (use_patterns) {
+        for (const auto& p : patterns) {
+            if (p.regex) continue;
+            out.broken = &p;  // refusing is safer than forwarding what it was meant to stop
+            return;
         }
     }
-    return out;
+    for (const BodyText& t : texts) out.scanned_bytes += t.text.size();
+    std::size_t budget = kPatternRedactBudget + 16 * out.scanned_bytes;
+    std::vector<Finding> findings, to_redact;
+    for (const BodyText& t : texts) {
+        findings.clear();
+        scan_builtin(t.text, rules, findings);
+        if (use_patterns)
+            for (const auto& p : patterns) find_pattern(t.text, p, rules.patterns == GuardrailAction::redact, &budget, findings);
+        if (findings.empty()) continue;
+        to_redact.clear();
+        for (auto& f : findings) {
+            GuardrailAction action = rules.of(f.detector);
+            if (action == GuardrailAction::block) {
+                out.blocked = std::move(f);
+                return;
+            }
+            if (action != GuardrailAction::redact) continue;
+            if (std::find(out.redacted.begin(), out.redacted.end(), f.detector) == out.redacted.end()) out.redacted.push_back(f.detector);
+            to_redact.push_back(std::move(f));
+        }
+        if (!to_redact.empty()) out.redactions.replace(t, redact(t.text, to_redact));
+    }
 }
 
 std::string redact(std::string_view text, const std::vector<Finding>& findings) {
@@ -149,7 +238,10 @@ std::string redact(std::string_view text, const std::vector<Finding>& findings) 
     std::string out;
     std::size_t at = 0;
     for (const auto& f : sorted) {
-        if (f.begin < at) continue;  // overlapping finding
+        if (f.begin < at) {  // overlaps what is replaced already: replace to its end too
+            at = std::max(at, f.end);
+            continue;
+        }
         out.append(text.substr(at, f.begin - at));
         out += "[REDACTED:" + f.detector + "]";
         at = f.end;

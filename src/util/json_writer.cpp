@@ -32,6 +32,19 @@ void write_json_string(std::string& out, std::string_view text) {
     out += '"';
 }
 
+void ObjectKeyWriter::write(std::string& out, std::string_view key, const StringReplacements* replace) {
+    auto it = replace == nullptr ? StringReplacements::const_iterator() : replace->find(key.data());
+    if (replace == nullptr || it == replace->end()) return write_json_string(out, key);
+    if (!filled_) {
+        for (simdjson::dom::key_value_pair field : object_) taken_.emplace(field.key);
+        filled_ = true;
+    }
+    std::string unique = it->second;
+    for (int n = 2; taken_.count(unique) != 0; ++n) unique = it->second + "#" + std::to_string(n);
+    write_json_string(out, unique);
+    taken_.insert(std::move(unique));
+}
+
 void write_json_value(std::string& out, simdjson::dom::element value, const StringReplacements* replace) {
     using simdjson::dom::element_type;
     char number[32];
@@ -39,10 +52,12 @@ void write_json_value(std::string& out, simdjson::dom::element value, const Stri
         case element_type::OBJECT: {
             out += '{';
             bool first = true;
-            for (simdjson::dom::key_value_pair field : simdjson::dom::object(value)) {
+            simdjson::dom::object object(value);
+            ObjectKeyWriter keys(object);
+            for (simdjson::dom::key_value_pair field : object) {
                 if (!first) out += ',';
                 first = false;
-                write_json_string(out, field.key);
+                keys.write(out, field.key, replace);
                 out += ':';
                 write_json_value(out, field.value, replace);
             }
