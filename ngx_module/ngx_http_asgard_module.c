@@ -703,7 +703,8 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
 
         if (asg_gateway_flush(err, sizeof(err)) != 0) {
             ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                          "asgard: spend rows lost at worker exit: %s", err);
+                          "asgard: spend rows not written at worker exit (those in the call "
+                          "spool are replayed by the next worker): %s", err);
         }
 
         /* What was not written stays in the spool, for another worker to replay. */

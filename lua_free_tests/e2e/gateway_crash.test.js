@@ -118,9 +118,13 @@ describe('a crashed worker keeps the calls it answered', () => {
     const before = spendRequests(p.projectId);
     const ids = await answeredCalls(n, p.key, CALLS, 'normal');
     await assertRecordedOnce(p.projectId, ids, before + CALLS, 'after a normal flush');
+    const [old] = workerPids(n.pid);
     process.kill(n.pid, 'SIGHUP');  // a new worker starts; the old one flushes and leaves
-    await delay(1500);
+    await eventually(() => !pidAlive(old), { what: 'the old worker to leave' });
     await assertRecordedOnce(p.projectId, ids, before + CALLS, 'after a reload');
+    const dir = spoolDir(n);
+    await eventually(() => spoolFiles(dir).every((f) => statSync(join(dir, f)).size === 0),
+      { timeoutMs: 5000, what: `the spool (${dir}) to hold no written row` });
   });
 
   test('a dead worker\'s spool whose rows were already written is replayed to nothing (deduplicated by request id)', async () => {
@@ -160,14 +164,19 @@ describe('a torn spool record', () => {
     await eventually(() => !pidAlive(worker) && !pidAlive(dead.pid), { what: 'the node to be gone' });
     const files = spoolFiles(dir).filter((f) => statSync(join(dir, f)).size > 0);
     assert.ok(files.length > 0, `the dead node's spool (${dir}) holds its calls`);
-    // Cut the newest file 7 bytes into its last record's tail: the last call is torn.
-    const newest = files.map((f) => join(dir, f)).sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).at(-1);
+    // Cut the newest segment (calls-<pid>-<start>-<segment>.spool) 7 bytes short: its last record,
+    // the last call's, is torn.
+    const segment = (f) => Number(/-(\d+)\.spool$/.exec(f)[1]);
+    const newest = join(dir, files.sort((a, b) => segment(a) - segment(b)).at(-1));
+    const text = readFileSync(newest, 'latin1');
+    const torn = ids.filter((id) => text.includes(id)).at(-1);  // the file's last call (the last call, nearly always)
+    assert.ok(torn, `the newest spool file ${newest} holds a call`);
     truncateSync(newest, statSync(newest).size - 7);
 
     const next = await node({ http: { asgard_spool_path: dir } });
-    const kept = ids.slice(0, -1);
+    const kept = ids.filter((id) => id !== torn);
     await assertRecordedOnce(p.projectId, kept, before + CALLS - 1, 'after the replay of the torn spool');
-    assert.equal(rowCounts(p.projectId, ids.slice(-1)).get(ids.at(-1)), 0, 'the torn record is not replayed');
+    assert.equal(rowCounts(p.projectId, [torn]).get(torn), 0, 'the torn record is not replayed');
     await eventually(() => /torn or damaged record/.test(next.errorLogText()), { timeoutMs: 5000, what: 'a log line about the torn record' });
     await eventually(() => spoolFiles(dir).every((f) => !files.includes(f)), { timeoutMs: 5000, what: 'the replayed files to be removed' });
   });

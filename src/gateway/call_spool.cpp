@@ -35,6 +35,7 @@ struct Segment {
     int fd = -1;
     std::string path;
     std::size_t written = 0, done = 0;
+    std::size_t synced = 0;  // rows on disk (fdatasync), not only in the page cache
 };
 
 std::mutex g_mutex;  // everything below
@@ -305,6 +306,29 @@ void rotate_call_spool() {
     std::lock_guard<std::mutex> lock(g_mutex);
     g_closed.push_back(std::move(g_current));
     g_current = std::move(next);
+}
+
+void sync_call_spool() {
+    std::vector<std::pair<int, std::size_t>> unsynced;  // fd, rows written by then
+    {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        auto note = [&unsynced](const Segment& s) {
+            if (s.fd >= 0 && s.written > s.synced && s.done < s.written) unsynced.emplace_back(s.fd, s.written);
+        };
+        for (const auto& s : g_closed) note(s);
+        note(g_current);
+    }
+    // Only this thread (the flush) closes segments, so the fds stay valid meanwhile.
+    for (auto& [fd, written] : unsynced) {
+        if (::fdatasync(fd) != 0) {
+            std::lock_guard<std::mutex> lock(g_mutex);
+            if (g_write_failures++ == 0) g_last_failure = std::string("fdatasync: ") + std::strerror(errno);
+            continue;
+        }
+        std::lock_guard<std::mutex> lock(g_mutex);
+        if (g_current.fd == fd) g_current.synced = written;
+        for (auto& s : g_closed) if (s.fd == fd) s.synced = written;
+    }
 }
 
 void collect_call_spool() {

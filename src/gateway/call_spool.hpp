@@ -31,6 +31,9 @@ void spool_rows_done(const SpendRow* rows, std::size_t count);
 // Thread pool, at the start of a flush: the next rows go to a new segment (when the current one
 // has rows), so a segment's rows can all be written and the file removed.
 void rotate_call_spool();
+// Thread pool, at each flush: what was appended since the last one goes to disk (fdatasync), so a
+// machine crash loses at most the rows of about one flush interval.
+void sync_call_spool();
 // Thread pool, after a flush: removes the closed segments whose rows are all done.
 void collect_call_spool();
 // What went wrong with the spool since the last call ("" nearly always).

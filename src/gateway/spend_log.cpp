@@ -385,6 +385,7 @@ static std::string flush_queued_rows() {
 
 std::string flush_gateway_spend() {
     rotate_call_spool();  // the rows taken below can then empty their segments
+    sync_call_spool();
     std::string result = flush_queued_rows();
     collect_call_spool();
     std::string spool = take_spool_problems();
