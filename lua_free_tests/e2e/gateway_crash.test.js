@@ -20,6 +20,7 @@ import {
   readResponse,
   spendRows,
 } from './gateway_helpers.js';
+import { cli } from './control_helpers.js';
 import { startNode } from './nginx_node.js';
 
 const CALLS = 10;
@@ -111,6 +112,9 @@ describe('a crashed worker keeps the calls it answered', () => {
     await eventually(() => workerPids(n.pid).some((pid) => pid !== worker), { what: 'the master to start a new worker' });
     await assertRecordedOnce(p.projectId, ids, before + CALLS, 'after the worker was killed');
     assert.match(n.errorLogText(), /replayed \d+ call row\(s\) .*spool/, 'the replay is logged');
+    const verify = cli(['audit', 'verify']);  // replayed rows join the hash chain like any others
+    assert.equal(verify.code, 0, `asgard audit verify: ${verify.stdout}${verify.stderr}`);
+    assert.match(verify.stdout, /gateway call log intact/);
   });
 
   test('a normal flush, then a reload: each call recorded exactly once, and the spool emptied', async () => {
