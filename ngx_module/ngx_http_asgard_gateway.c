@@ -673,6 +673,8 @@ typedef struct {
     int          flush;
     int          failed;
     char         error[256];
+    int          replayed;       /* asg_gateway_replay_spools */
+    char         replay[1024];
 } ngx_http_asgard_gw_timer_task_t;
 
 static ngx_event_t  ngx_http_asgard_settle_timer;
@@ -690,6 +692,10 @@ ngx_http_asgard_gw_timer_thread(void *data, ngx_log_t *log)
 
     t->failed = t->flush ? asg_gateway_flush(t->error, sizeof(t->error))
                          : asg_gateway_refresh(t->error, sizeof(t->error));
+
+    if (t->flush) {
+        t->replayed = asg_gateway_replay_spools(t->replay, sizeof(t->replay));
+    }
 }
 
 
@@ -698,12 +704,19 @@ ngx_http_asgard_gw_timer_done(void *data)
 {
     ngx_http_asgard_gw_timer_task_t  *t = data;
 
+    ngx_uint_t  level;
+
     if (t->flush) {
         ngx_http_asgard_flush_busy = 0;
         if (t->failed) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "asgard: gateway spend and call rows: %s",
                           t->error);
+        }
+
+        if (t->replayed) {
+            level = t->replayed < 0 ? NGX_LOG_ERR : NGX_LOG_NOTICE;
+            ngx_log_error(level, ngx_cycle->log, 0, "asgard: call spool: %s", t->replay);
         }
 
     } else {

@@ -26,6 +26,11 @@ static ngx_conf_post_t  ngx_http_asgard_mcp_max_response_size_bounds = {
     ngx_http_asgard_check_response_size
 };
 
+/* Under nginx's prefix, created by the master with the worker user's ownership (ngx_create_paths). */
+static ngx_path_init_t  ngx_http_asgard_spool_path = {
+    ngx_string("asgard_spool"), { 0, 0, 0 }
+};
+
 
 static ngx_command_t  ngx_http_asgard_commands[] = {
 
@@ -69,6 +74,13 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_asgard_main_conf_t, session_ttl),
+      NULL },
+
+    { ngx_string("asgard_spool_path"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_path_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, spool_path),
       NULL },
 
     { ngx_string("asgard_io_timeout"),
@@ -265,6 +277,13 @@ ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf)
         if (ngx_http_asgard_cache_zone(cf, &name, 10 * 1024 * 1024) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (amcf->gateway_used
+        && ngx_conf_merge_path_value(cf, &amcf->spool_path, NULL, &ngx_http_asgard_spool_path)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     amcf->thread_pool = ngx_thread_pool_add(cf, &amcf->thread_pool_name);
@@ -638,6 +657,15 @@ ngx_http_asgard_init_process(ngx_cycle_t *cycle)
     ngx_add_timer(&ngx_http_asgard_touch_timer, amcf->touch_interval);
 
     if (amcf->gateway_used) {
+        if (asg_gateway_spool_open((const char *) amcf->spool_path->name.data,
+                                   err, sizeof(err)) != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                          "asgard: no call spool in \"%V\" (a crash of this worker loses "
+                          "the call rows it has not written yet): %s",
+                          &amcf->spool_path->name, err);
+        }
+
         ngx_http_asgard_redis_init(cycle, &amcf->redis_host, amcf->redis_port);
         ngx_http_asgard_gateway_timers_start(cycle);
     }
@@ -675,7 +703,11 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
 
         if (asg_gateway_flush(err, sizeof(err)) != 0) {
             ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                          "asgard: spend rows lost at worker exit: %s", err);
+                          "asgard: spend rows not written at worker exit (those in the call "
+                          "spool are replayed by the next worker): %s", err);
         }
+
+        /* What was not written stays in the spool, for another worker to replay. */
+        asg_gateway_spool_close();
     }
 }

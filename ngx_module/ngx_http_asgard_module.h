@@ -23,6 +23,7 @@ typedef struct {
     ngx_thread_pool_t   *thread_pool;
     ngx_shm_zone_t      *cache_zone;
     ngx_shm_zone_t      *auth_limit_default;  /* where no asgard_auth_failure_limit is given */
+    ngx_path_t          *spool_path;    /* asgard_spool_path: the workers' call spool files */
     ngx_msec_t           cache_ttl;
     ngx_msec_t           session_ttl;
     ngx_msec_t           io_timeout;

@@ -238,6 +238,15 @@ int asg_gateway_flush(char *err, size_t errlen) ASG_NOEXCEPT;
 /* On the event loop, at every flush tick and at worker exit: the rows its settlements queued
  * (without a lock) join the queue asg_gateway_flush writes. */
 void asg_gateway_hand_over_rows(void) ASG_NOEXCEPT;
+/* The worker's call spool (asgard_spool_path): each queued call row is also appended to a file of
+ * the worker's own until it is written, so a crashed worker's rows are replayed by another.
+ * init_process: starts it in dir (0, or -1 with a message: the worker runs without one).
+ * exit_process, after the last flush: removes what was written, closes the rest.
+ * Thread pool, after each flush: replays the files of dead workers; 0 nothing done, 1 replayed
+ * (a line per file in msg), -1 a problem (msg says which). */
+int asg_gateway_spool_open(const char *dir, char *err, size_t errlen) ASG_NOEXCEPT;
+void asg_gateway_spool_close(void) ASG_NOEXCEPT;
+int asg_gateway_replay_spools(char *msg, size_t msglen) ASG_NOEXCEPT;
 /* GET /api/gateway/models for a principal: 200 with the list, or an error. */
 void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The 403 answer when a user token calls the gateway. */

@@ -9,8 +9,10 @@
 #include <ctime>
 #include <iterator>
 #include <mutex>
+#include <set>
 #include <vector>
 
+#include "gateway/call_spool.hpp"
 #include "store/pg_connection.hpp"
 #include "util/crypto.hpp"
 
@@ -190,6 +192,7 @@ void requeue(std::vector<SpendRow>&& rows, std::vector<std::shared_ptr<const Gat
     std::size_t room = kMaxQueuedRows > g_spend.size() ? kMaxQueuedRows - g_spend.size() : 0;
     if (rows.size() > room) {
         g_spend_dropped += rows.size() - room;
+        spool_rows_done(rows.data() + room, rows.size() - room);
         rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(room), rows.end());
     }
     g_spend.insert(g_spend.begin(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
@@ -292,17 +295,22 @@ void keep_snapshot(std::vector<std::shared_ptr<const GatewaySnapshot>>& kept, co
 }
 
 void queue_spend_row(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
+    row.spool_segment = spool_call_row(row);
     std::lock_guard<std::mutex> lock(g_spend_mutex);
     if (g_spend.size() < kMaxQueuedRows) {
         keep_snapshot(g_spend_snapshots, snapshot);
         g_spend.push_back(std::move(row));
     } else {
         ++g_spend_dropped;
+        spool_rows_done(&row, 1);
     }
 }
 
 void queue_spend_row_from_loop(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
     if (g_loop_rows.size() < kMaxQueuedRows) {
+        // One write(2) of a small record to a local file: a page-cache copy, as nginx's own
+        // access log does on the event loop.
+        row.spool_segment = spool_call_row(row);
         keep_snapshot(g_loop_snapshots, snapshot);
         g_loop_rows.push_back(std::move(row));
     } else {
@@ -326,6 +334,7 @@ void hand_over_loop_rows() {
         std::size_t room = kMaxQueuedRows > g_spend.size() ? kMaxQueuedRows - g_spend.size() : 0;
         std::size_t moved = std::min(room, g_loop_rows.size());
         g_spend_dropped += g_loop_rows.size() - moved;
+        spool_rows_done(g_loop_rows.data() + moved, g_loop_rows.size() - moved);
         g_spend.insert(g_spend.end(), std::make_move_iterator(g_loop_rows.begin()),
                        std::make_move_iterator(g_loop_rows.begin() + static_cast<std::ptrdiff_t>(moved)));
         g_loop_rows.clear();
@@ -333,7 +342,8 @@ void hand_over_loop_rows() {
     if (g_spend_spare.capacity() > g_loop_rows.capacity()) g_loop_rows.swap(g_spend_spare);
 }
 
-std::string flush_gateway_spend() {
+// Writes the queue (flush_gateway_spend without the spool's upkeep).
+static std::string flush_queued_rows() {
     std::vector<SpendRow> rows;
     std::vector<std::shared_ptr<const GatewaySnapshot>> snapshots;  // alive until the rows are written
     std::size_t dropped = 0;
@@ -355,17 +365,121 @@ std::string flush_gateway_spend() {
             for (const auto& sum : sum_spend(rows)) upsert_spend(db, sum);
             write_calls(db, rows);
         });
+        spool_rows_done(rows.data(), rows.size());
         keep_as_spare(std::move(rows), batch);
         return lost;
     } catch (const PgError& e) {
         bool data_error = e.sqlstate.rfind("22", 0) == 0 || e.sqlstate.rfind("23", 0) == 0;
-        if (data_error) return flush_row_by_row(rows, e.what());
+        if (data_error) {
+            std::string result = flush_row_by_row(rows, e.what());
+            spool_rows_done(rows.data(), rows.size());  // written, or dropped for good
+            return result;
+        }
         requeue(std::move(rows), std::move(snapshots));
         return std::string("not written, kept for the next try: ") + e.what();
     } catch (const std::exception& e) {
         requeue(std::move(rows), std::move(snapshots));
         return std::string("not written, kept for the next try: ") + e.what();
     }
+}
+
+std::string flush_gateway_spend() {
+    rotate_call_spool();  // the rows taken below can then empty their segments
+    sync_call_spool();
+    std::string result = flush_queued_rows();
+    collect_call_spool();
+    std::string spool = take_spool_problems();
+    if (spool.empty()) return result;
+    return result.empty() ? spool : result + "; " + spool;
+}
+
+
+namespace {
+
+// A text[] literal of request ids, each quoted.
+std::string text_array(const std::vector<SpendRow>& rows) {
+    std::string out = "{";
+    for (const auto& r : rows) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (const char* c = r.request_id.data(); *c; ++c) {
+            if (*c == '"' || *c == '\\') out += '\\';
+            out += *c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+// The rows whose request id gateway_calls holds not yet, under the call log's lock (held to the
+// end of the caller's transaction, so a dying worker's commit is either seen or not yet begun).
+// The look-up is bounded by the rows' own times: a row written before has exactly its `at`, and
+// the BRIN index on `at` keeps the look-up to the blocks of that span.
+std::vector<SpendRow> not_yet_written(PgConnection& db, const std::vector<SpendRow>& rows) {
+    db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.gateway_calls'))");
+    std::int64_t lo = rows.front().at_ms, hi = lo;
+    for (const auto& r : rows) lo = std::min(lo, r.at_ms), hi = std::max(hi, r.at_ms);
+    auto known = db.exec("SELECT request_id FROM gateway_calls WHERE at BETWEEN timestamptz 'epoch' + $1::bigint * interval '1 microsecond'"
+                         " AND timestamptz 'epoch' + $2::bigint * interval '1 microsecond' AND request_id = ANY($3::text[])",
+                         {std::to_string(lo * 1000), std::to_string(hi * 1000), text_array(rows)});
+    std::set<std::string> seen;
+    for (int i = 0; i < known.rows(); ++i) seen.insert(known.text(i, 0));
+    std::vector<SpendRow> fresh;
+    for (const auto& r : rows)
+        if (!seen.count(r.request_id.data())) fresh.push_back(r);
+    return fresh;
+}
+
+constexpr std::size_t kReplayChunk = 5000;  // rows per transaction
+
+// A dead worker's rows, a chunk per transaction; returns how many were new (written). A chunk
+// PostgreSQL refuses for its data is written row by row, as a flush does.
+std::size_t write_spooled_rows(const std::vector<SpendRow>& rows, std::string& dropped) {
+    std::size_t written = 0;
+    for (std::size_t start = 0; start < rows.size(); start += kReplayChunk) {
+        std::vector<SpendRow> chunk(rows.begin() + static_cast<std::ptrdiff_t>(start),
+                                    rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), start + kReplayChunk)));
+        PgConnection& db = thread_pg();
+        try {
+            written += pg_transaction(db, [&] {
+                std::vector<SpendRow> fresh = not_yet_written(db, chunk);
+                if (fresh.empty()) return std::size_t{0};
+                for (const auto& sum : sum_spend(fresh)) upsert_spend(db, sum);
+                write_calls(db, fresh);
+                return fresh.size();
+            });
+        } catch (const PgError& e) {
+            if (e.sqlstate.rfind("22", 0) != 0 && e.sqlstate.rfind("23", 0) != 0) throw;
+            std::vector<SpendRow> fresh = pg_transaction(db, [&] { return not_yet_written(db, chunk); });
+            if (fresh.empty()) continue;
+            std::string result = flush_row_by_row(fresh, e.what());
+            if (!result.empty()) dropped += (dropped.empty() ? "" : "; ") + result;
+            written += fresh.size();
+        }
+    }
+    return written;
+}
+
+}  // namespace
+
+std::string replay_call_spools(bool& failed) {
+    failed = false;
+    std::string out;
+    try {
+        for (auto& line : replay_orphaned_spools([&failed](DecodedSpool& spool) {
+                 std::string dropped;
+                 std::size_t written = spool.rows.empty() ? 0 : write_spooled_rows(spool.rows, dropped);
+                 if (spool.skipped_regions || !dropped.empty()) failed = true;
+                 return std::to_string(written) + " call row(s) (of " + std::to_string(spool.rows.size()) +
+                        " in the file; the others were written before)" + (dropped.empty() ? "" : " [" + dropped + "]");
+             })) {
+            out += (out.empty() ? "" : "\n") + line;
+        }
+    } catch (const std::exception& e) {
+        failed = true;
+        out += std::string(out.empty() ? "" : "\n") + "a dead worker's spool file was not replayed (kept for the next try): " + e.what();
+    }
+    return out;
 }
 
 }  // namespace asg

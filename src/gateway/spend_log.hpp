@@ -23,6 +23,7 @@ struct SpendRow {
     int status;
     bool spend;            // false: a refused call, logged only
     std::string redacted;  // detectors whose findings were redacted, comma-separated
+    std::uint32_t spool_segment = 0;  // the call spool's segment holding the row (0: none); set when queued
 };
 
 // Queues a row (any thread). Past the queue's limit the row is lost, and counted: the next flush
@@ -35,8 +36,15 @@ void queue_spend_row_from_loop(SpendRow&& row, const std::shared_ptr<const Gatew
 void hand_over_loop_rows();
 
 // Writes the queued rows (blocking; thread pool). Returns "" or what went wrong; rows PostgreSQL
-// could not take for want of a connection are kept for the next flush.
+// could not take for want of a connection are kept for the next flush. Each queued row is in the
+// worker's call spool too (call_spool.hpp) until it is written.
 std::string flush_gateway_spend();
+
+// Replays the spool files of workers that are gone (thread pool, after a flush): their rows whose
+// request id gateway_calls does not hold yet are written, and only those rows' spend is added, in
+// the same transaction. Returns "" or one line per file replayed; `failed` when something went
+// wrong (a file not replayed, kept for the next try, or torn records skipped).
+std::string replay_call_spools(bool& failed);
 
 // The UTC day (YYYY-MM-DD) and month (YYYY-MM) of a millisecond timestamp.
 const std::string& utc_day(std::int64_t now_ms);
