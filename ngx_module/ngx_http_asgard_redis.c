@@ -1,7 +1,10 @@
 /* The worker's asynchronous Redis connection: hiredis bound to nginx events (a connection object
  * on hiredis's socket, level-triggered read/write handlers), so the gateway's counters cost no
- * thread hop. Reconnects lazily at most once a second; callers fall back to the thread pool. */
+ * thread hop. Reconnects every second while it is lost; meanwhile callers are told it is not
+ * there (the gateway answers 503, or fails open by setting). */
 #include "ngx_http_asgard_module.h"
+
+#include <poll.h>
 
 #include <hiredis/async.h>
 
@@ -266,6 +269,33 @@ ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn 
     }
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_asgard_redis_write_out(ngx_msec_t timeout)
+{
+    int             done;
+    ngx_msec_t      waited;
+    struct pollfd   pfd;
+    redisContext   *c;
+
+    if (ngx_http_asgard_redis_ctx == NULL || !ngx_http_asgard_redis_ready) {
+        return;
+    }
+
+    c = &ngx_http_asgard_redis_ctx->c;
+    done = 0;
+
+    for (waited = 0; waited <= timeout; waited += 10) {
+        if (redisBufferWrite(c, &done) == REDIS_ERR || done) {
+            return;
+        }
+
+        pfd.fd = c->fd;
+        pfd.events = POLLOUT;
+        (void) poll(&pfd, 1, 10);
+    }
 }
 
 
