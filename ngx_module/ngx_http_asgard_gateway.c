@@ -38,6 +38,9 @@ static ngx_int_t ngx_http_asgard_gateway_advance(ngx_http_request_t *r, ngx_http
     asg_gateway_verdict_t *v);
 
 
+static ngx_event_t  ngx_http_asgard_outbox_event;
+
+
 /* Sends the worker's commands that need no answer, while the connection takes them. */
 static void
 ngx_http_asgard_gateway_send_outbox(void)
@@ -108,6 +111,24 @@ ngx_http_asgard_gateway_ctx_after_redirect(ngx_http_request_t *r)
 }
 
 
+static void
+ngx_http_asgard_outbox_handler(ngx_event_t *ev)
+{
+    ngx_http_asgard_gateway_send_outbox();
+}
+
+
+/* Sends the outbox once this event loop pass is over: the settlements of every call that ended in
+ * it go out summed per counter. */
+static void
+ngx_http_asgard_gateway_send_outbox_soon(void)
+{
+    if (!ngx_http_asgard_outbox_event.posted && ngx_http_asgard_outbox_event.handler != NULL) {
+        ngx_post_event(&ngx_http_asgard_outbox_event, &ngx_posted_events);
+    }
+}
+
+
 /* Runs when the request's pool goes: the call ends (settled without I/O), then is freed. */
 static void
 ngx_http_asgard_call_cleanup(void *data)
@@ -123,7 +144,7 @@ ngx_http_asgard_call_cleanup(void *data)
                     ngx_http_asgard_now_ms());
     asg_gateway_call_free(holder->call);
 
-    ngx_http_asgard_gateway_send_outbox();
+    ngx_http_asgard_gateway_send_outbox_soon();
 }
 
 
@@ -726,6 +747,10 @@ ngx_http_asgard_settle_timer_handler(ngx_event_t *ev)
 void
 ngx_http_asgard_gateway_flush_outbox(void)
 {
+    if (ngx_http_asgard_outbox_event.posted) {
+        ngx_delete_posted_event(&ngx_http_asgard_outbox_event);
+    }
+
     ngx_http_asgard_gateway_send_outbox();
     ngx_http_asgard_redis_write_out(1000);
 }
@@ -734,6 +759,8 @@ ngx_http_asgard_gateway_flush_outbox(void)
 void
 ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
 {
+    ngx_http_asgard_timer_init(&ngx_http_asgard_outbox_event, ngx_http_asgard_outbox_handler,
+                               cycle->log);
     ngx_http_asgard_timer_init(&ngx_http_asgard_settle_timer, ngx_http_asgard_settle_timer_handler,
                                cycle->log);
     ngx_add_timer(&ngx_http_asgard_settle_timer, 100);

@@ -48,12 +48,18 @@ ngx_http_asgard_redis_read(ngx_event_t *ev)
 }
 
 
+/* Set while hiredis writes: a write it could not finish asks for the socket's writability. */
+static ngx_uint_t          ngx_http_asgard_redis_writing;
+
+
 static void
 ngx_http_asgard_redis_write(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
+    ngx_http_asgard_redis_writing = 1;
     redisAsyncHandleWrite((redisAsyncContext *) c->data);
+    ngx_http_asgard_redis_writing = 0;
 }
 
 
@@ -79,13 +85,25 @@ ngx_http_asgard_redis_del_read(void *data)
 }
 
 
+/* hiredis has commands to write. Rather than wait for the socket's writability (two epoll_ctl
+ * calls a command), the write is posted: it runs once at the end of this event loop iteration and
+ * writes every command that the iteration's calls queued in one write(). Only a write that could
+ * not finish (the socket's buffer full) waits for writability. */
 static void
 ngx_http_asgard_redis_add_write(void *data)
 {
     ngx_connection_t  *c = data;
 
-    if (!c->write->active) {
-        ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
+    if (ngx_http_asgard_redis_writing || !ngx_http_asgard_redis_ready) {
+        /* Unfinished, or still connecting (the connect's end is the first writability). */
+        if (!c->write->active) {
+            ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
+        }
+        return;
+    }
+
+    if (!c->write->active && !c->write->posted) {
+        ngx_post_event(c->write, &ngx_posted_events);
     }
 }
 
@@ -97,6 +115,10 @@ ngx_http_asgard_redis_del_write(void *data)
 
     if (c->write->active) {
         ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
     }
 }
 

@@ -9,8 +9,9 @@
 
 namespace asg {
 
-// Appends commands (a MULTI..EXEC stays whole). Dropped when they counted on a connection that
-// has been lost since (`generation` older than counter_generation()).
+// Appends commands (a MULTI..EXEC stays whole; plain DECRBYs are summed per key until sent).
+// Dropped when they counted on a connection that has been lost since (`generation` older than
+// counter_generation()).
 void outbox_push(RedisCommands&& commands, std::uint64_t generation);
 // Up to about `most` commands to send now (a MULTI..EXEC is never split), removed from the queue.
 RedisCommands outbox_take(std::size_t most);
