@@ -253,6 +253,7 @@ extern "C" void asg_gateway_end(asg_gateway_call_t* call, int final_status, int 
 extern "C" void asg_gateway_call_free(asg_gateway_call_t* call) noexcept {
     if (call == nullptr) return;
     if (call->call.awaiting_reply()) {
+        call->call.abandon();
         call->freed = true;  // asg_gateway_redis_reply frees it
         return;
     }

@@ -295,6 +295,10 @@ void GatewayCall::on_reply(const redisReply* reply, std::int64_t now, Verdict& v
     apply(baseline ? reservation_.on_baseline(reply) : reservation_.on_reserved(reply), v);
 }
 
+void GatewayCall::abandon() {
+    if (state_ == State::asking) state_ = State::abandoned;
+}
+
 void GatewayCall::on_timeout(Verdict& v) {
     if (state_ != State::asking) return redis_unavailable(v);
     state_ = State::abandoned;
@@ -388,7 +392,8 @@ void GatewayCall::end(bool client_aborted, std::int64_t now) {
     std::int64_t cost = settle_cost(in, out, client_aborted);
     if (state_ == State::admitted) {
         bool same_minute = now / 60000 == reserved_at_ / 60000;
-        bool same_month = utc_month(now) == utc_month(reserved_at_);
+        std::string reserved_month = utc_month(reserved_at_);  // one thread-local cache: copy before the next
+        bool same_month = utc_month(now) == reserved_month;
         outbox_push(reservation_.settle_commands(in + out, cost, same_minute, same_month), generation_);
         state_ = State::refused;  // settled once
     }

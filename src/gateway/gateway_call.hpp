@@ -68,6 +68,8 @@ public:
     // Redis did not answer in time: 503; the reply still comes to on_reply().
     void on_timeout(Verdict& verdict);
     bool awaiting_reply() const { return state_ == State::asking || state_ == State::abandoned; }
+    // The glue is done with the call while its reply is still to come: the reply only reconciles.
+    void abandon();
     // While the verdict waits for the pool: the work to run there, and its result back here.
     SpendRead spend_read() const;
     void on_spend_read(const SpendRead* read, std::int64_t now, Verdict& verdict);  // nullptr: could not run
