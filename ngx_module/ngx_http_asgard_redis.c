@@ -280,10 +280,10 @@ ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn 
     }
 
     for (i = 0; i < cmds->count; i++) {
-        if (redisAsyncCommandArgv(ngx_http_asgard_redis_ctx,
-                                  (i == cmds->count - 1) ? (redisCallbackFn *) fn : NULL,
-                                  (i == cmds->count - 1) ? data : NULL,
-                                  cmds->argc[i], cmds->argv[i], cmds->argvlen[i])
+        if (redisAsyncFormattedCommand(ngx_http_asgard_redis_ctx,
+                                       (i == cmds->count - 1) ? (redisCallbackFn *) fn : NULL,
+                                       (i == cmds->count - 1) ? data : NULL,
+                                       cmds->wire[i], cmds->wirelen[i])
             != REDIS_OK)
         {
             return i == 0 ? NGX_DECLINED : NGX_ERROR;

@@ -161,15 +161,14 @@ typedef struct {
     char     header_values[8][40];
 } asg_gateway_verdict_t;
 
-/* Redis commands for the glue's asynchronous connection (pointers stay valid until the next call
- * that fills the same structure, or the call's free). */
+/* Redis commands for the glue's asynchronous connection, each already in Redis's protocol (the
+ * glue hands them to redisAsyncFormattedCommand). The pointers stay valid until the next call that
+ * fills the same structure, or the call's free. */
 #define ASG_REDIS_MAX_COMMANDS 12
-#define ASG_REDIS_MAX_ARGS     6
 typedef struct {
     int         count;
-    int         argc[ASG_REDIS_MAX_COMMANDS];
-    const char *argv[ASG_REDIS_MAX_COMMANDS][ASG_REDIS_MAX_ARGS];
-    size_t      argvlen[ASG_REDIS_MAX_COMMANDS][ASG_REDIS_MAX_ARGS];
+    const char *wire[ASG_REDIS_MAX_COMMANDS];
+    size_t      wirelen[ASG_REDIS_MAX_COMMANDS];
 } asg_redis_commands_t;
 
 /* A gateway call, from the glue's side: begin it (governance, the body rewrite, then the

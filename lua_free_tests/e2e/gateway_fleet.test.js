@@ -158,10 +158,15 @@ describe('two nodes, one Redis', () => {
       assert.equal(counts['429 rate_limit_requests'], 200);
     }
     // Once settled, each minute's token counter holds the real use only.
-    for (const p of keys) {
+    for (const [i, p] of keys.entries()) {
       const tokens = `asgard:rl:t:${p.keyId}:${minute}`;
-      await eventually(() => Number(redis(['GET', tokens])) === 100 * 14, { timeoutMs: 2000, intervalMs: 50,
-        what: 'the token counter to hold the real use (100 calls of 1 + 13 tokens)' });
+      let seen;
+      try {
+        await eventually(() => (seen = Number(redis(['GET', tokens]))) === 100 * 14, { timeoutMs: 2000, intervalMs: 50,
+          what: 'the token counter to hold the real use (100 calls of 1 + 13 tokens)' });
+      } finally {
+        t.diagnostic(`key ${i}: token counter ${seen}, real use ${100 * 14}`);
+      }
     }
   });
 });

@@ -211,6 +211,23 @@ void without_a_baseline_the_call_waits_and_its_reservation_stays_counted(void**)
     assert_string_equal(redis.values["asgard:budget:proj-1:2026-12:base"].c_str(), "96000");
 }
 
+void a_reservation_without_the_expiries_reads_the_same_totals(void**) {
+    FakeRedis redis;
+    FakeRedis::Connection c;
+    redis.values["asgard:budget:proj-1:2026-12:base"] = "500";
+    CounterReservation first(keys_for(10, 1000, true, 100000), 103, 5000, true);
+    Reply one(send_all(redis, c, first.reserve_commands()));
+    assert_int_equal((int)first.on_reserved(one.reply), (int)Outcome::admitted);
+    CounterReservation later(keys_for(10, 1000, true, 100000), 103, 5000, false);
+    RedisCommands commands = later.reserve_commands();
+    for (const auto& cmd : commands) assert_string_not_equal(cmd[0].c_str(), "PEXPIRE");
+    Reply two(send_all(redis, c, commands));
+    assert_int_equal((int)later.on_reserved(two.reply), (int)Outcome::admitted);
+    assert_int_equal(later.requests_used(), 2);
+    assert_int_equal(later.tokens_used(), 206);
+    assert_int_equal(later.budget_left(), 100000 - 500 - 5000);
+}
+
 void settling_in_a_later_minute_leaves_the_old_minute_alone(void**) {
     FakeRedis redis;
     FakeRedis::Connection c;
@@ -304,7 +321,7 @@ Totals simulate(unsigned seed, int conns, int calls, long long rpm, long long tp
         if (action == 0) {
             long long worst_tokens = 1 + pick((int)max_worst_tokens);
             long long worst_micro = 1 + pick(20000);
-            auto c = std::make_unique<SimCall>(SimCall{CounterReservation(keys, worst_tokens, worst_micro), worst_tokens,
+            auto c = std::make_unique<SimCall>(SimCall{CounterReservation(keys, worst_tokens, worst_micro, pick(2) == 0), worst_tokens,
                                                        worst_micro, 1 + pick((int)worst_tokens), 1 + pick((int)worst_micro),
                                                        SimCall::waiting, pick(conns)});
             queues[c->conn].push_back({c->reservation.reserve_commands(), started, false});
@@ -385,6 +402,7 @@ int main(void) {
         cmocka_unit_test(the_request_limit_is_named_before_the_token_limit),
         cmocka_unit_test(a_counter_that_is_not_an_integer_is_malformed_and_only_what_counted_goes_back),
         cmocka_unit_test(without_a_baseline_the_call_waits_and_its_reservation_stays_counted),
+        cmocka_unit_test(a_reservation_without_the_expiries_reads_the_same_totals),
         cmocka_unit_test(settling_in_a_later_minute_leaves_the_old_minute_alone),
         cmocka_unit_test(many_workers_never_pass_a_limit_and_settle_back_to_the_real_use),
         cmocka_unit_test(a_request_limit_binding_never_gives_a_token_429),

@@ -22,6 +22,7 @@ using namespace asg;
 struct asg_gateway_call_s {
     GatewayCall call;
     bool freed = false;  // the glue is done with it; a Redis reply is still to come
+    std::string wire;    // its commands as exported
 };
 
 struct asg_gateway_job_s {
@@ -83,17 +84,32 @@ static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
     }
 }
 
-static void export_commands(const std::vector<std::vector<std::string>>& commands, asg_redis_commands_t* out) {
-    std::memset(out, 0, sizeof *out);
+// The commands in Redis's protocol, one after the other in `wire` (its capacity is reused).
+static void export_commands(const std::vector<std::vector<std::string>>& commands, asg_redis_commands_t* out,
+                            std::string& wire) {
+    out->count = 0;
+    wire.clear();
+    std::size_t starts[ASG_REDIS_MAX_COMMANDS + 1];
+    char digits[24];
+    auto number = [&](char kind, std::size_t n) {
+        wire.push_back(kind);
+        wire.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+        wire.append("\r\n", 2);
+    };
     for (const auto& command : commands) {
         if (out->count == ASG_REDIS_MAX_COMMANDS) break;
-        int i = out->count++;
+        starts[out->count++] = wire.size();
+        number('*', command.size());
         for (const auto& arg : command) {
-            if (out->argc[i] == ASG_REDIS_MAX_ARGS) break;
-            out->argv[i][out->argc[i]] = arg.data();
-            out->argvlen[i][out->argc[i]] = arg.size();
-            out->argc[i]++;
+            number('$', arg.size());
+            wire.append(arg);
+            wire.append("\r\n", 2);
         }
+    }
+    starts[out->count] = wire.size();
+    for (int i = 0; i < out->count; ++i) {
+        out->wire[i] = wire.data() + starts[i];
+        out->wirelen[i] = starts[i + 1] - starts[i];
     }
 }
 
@@ -123,7 +139,7 @@ extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const
     clear_verdict(out);
     asg_gateway_call_t* handle = nullptr;
     try {
-        handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : "")};
+        handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : ""), false, std::string()};
         Verdict v;
         handle->call.decide(std::string_view(body ? body : "", body ? len : 0), body && padded, now, v);
         if (v.status == 0) handle->call.reserve(now, v);
@@ -140,9 +156,9 @@ extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const
 
 extern "C" void asg_gateway_commands(asg_gateway_call_t* call, asg_redis_commands_t* out) noexcept {
     try {
-        export_commands(call->call.commands(), out);
+        export_commands(call->call.commands(), out, call->wire);
     } catch (...) {
-        std::memset(out, 0, sizeof *out);
+        out->count = 0;
     }
 }
 
@@ -204,12 +220,11 @@ extern "C" void asg_gateway_job_free(asg_gateway_job_t* job) noexcept { delete j
 
 extern "C" void asg_gateway_outbox(asg_redis_commands_t* out) noexcept {
     try {
-        static std::vector<std::vector<std::string>> taken;  // backs the exported pointers (event loop only)
+        static std::string wire;  // backs the exported pointers (event loop only)
         // A MULTI..EXEC is never split: room for one (at most 5 commands) past the 7.
-        taken = outbox_take(ASG_REDIS_MAX_COMMANDS - 5);
-        export_commands(taken, out);
+        export_commands(outbox_take(ASG_REDIS_MAX_COMMANDS - 5), out, wire);
     } catch (...) {
-        std::memset(out, 0, sizeof *out);
+        out->count = 0;
     }
 }
 

@@ -36,11 +36,13 @@ void CounterKey::assign(std::initializer_list<std::string_view> parts) {
 std::string baseline_key(std::string_view budget_key) { return std::string(budget_key) + ":base"; }
 
 RedisCommands CounterReservation::reserve_commands() const {
-    RedisCommands commands = {{"MULTI"},
-                              {"INCRBY", keys_.requests.str(), std::to_string(amount_[0])},
-                              {"PEXPIRE", keys_.requests.str(), kMinuteTtlMs},
-                              {"INCRBY", keys_.tokens.str(), std::to_string(amount_[1])},
-                              {"PEXPIRE", keys_.tokens.str(), kMinuteTtlMs}};
+    RedisCommands commands;
+    commands.reserve(10);
+    commands.push_back({"MULTI"});
+    commands.push_back({"INCRBY", keys_.requests.str(), std::to_string(amount_[0])});
+    if (set_ttl_) commands.push_back({"PEXPIRE", keys_.requests.str(), kMinuteTtlMs});
+    commands.push_back({"INCRBY", keys_.tokens.str(), std::to_string(amount_[1])});
+    if (set_ttl_) commands.push_back({"PEXPIRE", keys_.tokens.str(), kMinuteTtlMs});
     if (keys_.has_budget) {
         commands.push_back({"GET", baseline_key(keys_.budget)});
         commands.push_back({"INCRBY", keys_.budget.str(), std::to_string(amount_[2])});
@@ -50,25 +52,27 @@ RedisCommands CounterReservation::reserve_commands() const {
 }
 
 CounterReservation::Outcome CounterReservation::on_reserved(const redisReply* exec) {
-    ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget);
+    ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget, set_ttl_);
+    ReservationReplyLayout layout = reservation_reply_layout(keys_.has_budget, set_ttl_);
     // What counted: each INCRBY that answered an integer (the others changed nothing).
     if (exec != nullptr && exec->type == REDIS_REPLY_ARRAY) {
-        const std::size_t at[3] = {0, 2, 5};
+        executed_ = true;
+        const std::size_t at[3] = {layout.requests, layout.tokens, layout.budget};
         for (std::size_t i = 0; i < 3; ++i)
             counted_[i] = (i < 2 || keys_.has_budget) && at[i] < exec->elements && exec->element[at[i]] != nullptr &&
                           exec->element[at[i]]->type == REDIS_REPLY_INTEGER;
     }
     if (shape == ReservationReply::malformed) return Outcome::malformed;
-    used_[0] = exec->element[0]->integer;
-    used_[1] = exec->element[2]->integer;
+    used_[0] = exec->element[layout.requests]->integer;
+    used_[1] = exec->element[layout.tokens]->integer;
     // The request limit first: a call over it is refused for requests, whatever its tokens.
     if (used_[0] > keys_.rpm) return Outcome::over_requests;
     if (used_[1] > keys_.tpm) return Outcome::over_tokens;
     if (!keys_.has_budget) return Outcome::admitted;
     if (shape == ReservationReply::budget_uninitialized) return Outcome::needs_baseline;
     std::int64_t base = 0;
-    if (!integer_of(exec->element[4], base)) return Outcome::malformed;
-    return decide_budget(base, exec->element[5]->integer);
+    if (!integer_of(exec->element[layout.baseline], base)) return Outcome::malformed;
+    return decide_budget(base, exec->element[layout.budget]->integer);
 }
 
 CounterReservation::Outcome CounterReservation::decide_budget(std::int64_t base, std::int64_t counter) {

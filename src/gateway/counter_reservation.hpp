@@ -49,10 +49,12 @@ public:
     };
 
     CounterReservation() = default;
-    CounterReservation(const ReservationKeys& keys, std::int64_t tokens, std::int64_t micro_usd)
-        : keys_(keys), amount_{1, tokens, micro_usd} {}
+    // `set_ttl`: give the minute's counters their expiry. Every worker does in its first
+    // reservation of a minute for a key (the one that may create them), so the later ones need not.
+    CounterReservation(const ReservationKeys& keys, std::int64_t tokens, std::int64_t micro_usd, bool set_ttl = true)
+        : keys_(keys), amount_{1, tokens, micro_usd}, set_ttl_(set_ttl) {}
 
-    // MULTI, INCRBY requests, PEXPIRE, INCRBY tokens, PEXPIRE[, GET baseline, INCRBY budget], EXEC.
+    // MULTI, INCRBY requests[, PEXPIRE], INCRBY tokens[, PEXPIRE][, GET baseline, INCRBY budget], EXEC.
     RedisCommands reserve_commands() const;
     // EXEC's reply to reserve_commands(): what it counted, and the verdict.
     Outcome on_reserved(const redisReply* exec);
@@ -74,15 +76,19 @@ public:
     std::int64_t tokens_used() const { return used_[1]; }
     std::int64_t budget_left() const { return keys_.budget_micro - budget_before_; }
     bool counts_anything() const { return counted_[0] || counted_[1] || counted_[2]; }
+    // Whether EXEC ran (its reply was an array): the minute's counters have their expiry then.
+    bool executed() const { return executed_; }
 
 private:
     Outcome decide_budget(std::int64_t base, std::int64_t counter);
 
     ReservationKeys keys_;
     std::int64_t amount_[3] = {0, 0, 0};  // requests, tokens, micro-USD
+    bool set_ttl_ = true;
     bool counted_[3] = {false, false, false};
     std::int64_t used_[2] = {0, 0};
     std::int64_t budget_before_ = 0;
+    bool executed_ = false;
 };
 
 // The key of a budget counter's baseline.

@@ -36,6 +36,14 @@ bool known_data_class(const std::string& c) {
     return false;
 }
 
+// The key and minute whose counters this worker last gave their expiry, on which connection: its
+// later reservations in that minute leave the PEXPIREs out (event loop only).
+struct TtlGiven {
+    std::int64_t token_id = -1, minute = -1;
+    std::uint64_t generation = 0;
+};
+TtlGiven g_ttl_given;
+
 std::int64_t cost_micro(const ModelEntry& m, std::int64_t in, std::int64_t out) {
     return static_cast<std::int64_t>(std::ceil(in * m.price_in + out * m.price_out));  // USD/Mtok * tok = micro-USD
 }
@@ -231,9 +239,11 @@ void GatewayCall::redis_unavailable(Verdict& v) {
 
 void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     prepare_keys(now);
-    reservation_ = CounterReservation(keys_, est_input_ + max_output_, worst_micro_);
-    commands_ = reservation_.reserve_commands();
     generation_ = counter_generation();
+    bool ttl_given = g_ttl_given.token_id == principal_.token_id && g_ttl_given.minute == now / 60000 &&
+                     g_ttl_given.generation == generation_;
+    reservation_ = CounterReservation(keys_, est_input_ + max_output_, worst_micro_, !ttl_given);
+    commands_ = reservation_.reserve_commands();
     state_ = State::asking;
     v.wait = Verdict::Wait::redis;
 }
@@ -292,7 +302,10 @@ void GatewayCall::on_reply(const redisReply* reply, std::int64_t now, Verdict& v
         }
         return redis_unavailable(v);
     }
-    apply(baseline ? reservation_.on_baseline(reply) : reservation_.on_reserved(reply), v);
+    if (baseline) return apply(reservation_.on_baseline(reply), v);
+    CounterReservation::Outcome outcome = reservation_.on_reserved(reply);
+    if (reservation_.executed()) g_ttl_given = {principal_.token_id, reserved_at_ / 60000, generation_};
+    apply(outcome, v);
 }
 
 void GatewayCall::abandon() {
