@@ -1,25 +1,27 @@
-// The gateway as a fleet: two nginx nodes (the stack's and one started here) on one PostgreSQL
-// and Redis, bursts of concurrent calls spread over both. Each call reserves its worst case in
-// Redis and settles its real use afterwards, so (a) nothing is admitted past a limit, (b) once the
-// calls are settled the month's budget counter equals what PostgreSQL recorded, (c) no call is
-// refused while the budget left covers it, (d) a request limit never produces a token 429.
+// The gateway as a fleet: two nginx nodes (the stack's and one started here with two workers) on
+// one PostgreSQL and Redis, bursts of concurrent calls spread over both. Each call reserves its
+// worst case in Redis and settles its real use afterwards, so (a) nothing is admitted past a
+// limit, (b) within 2 s of the last answer the month's budget counter (with its baseline) equals
+// what PostgreSQL recorded and the minute's token counter the real use, (c) a refusal names less
+// left than the worst case and, once the burst is over, what budget show reports left is admitted
+// on either node, (d) a binding request limit never produces a token 429.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  CHAT_PATH,
+  MODELS_PATH,
+  addModel,
   asgardOk,
+  chatBody,
   eventually,
   newGatewayProject,
   readResponse,
   removeModel,
   roomInMinute,
   spendTotal,
-  addModel,
-  MODELS_PATH,
   waitForSpend,
-  chatBody,
-  CHAT_PATH,
 } from './gateway_helpers.js';
 import { assertErrorLogClean, env } from './helpers.js';
 import { startNode } from './nginx_node.js';
