@@ -1,24 +1,13 @@
-/* The governed gateway's access phase: after authentication, read the body, run governance on the
- * event loop, reserve rate limits and budget (from the worker's counter leases, else one Redis
- * round trip on the asynchronous connection, else the thread pool), then hand the rewritten request
- * to nginx's own proxy through variables. Also GET /api/gateway/models, the settlement after the
- * call, and the timers that refresh the configuration snapshot, send counter adjustments and
- * flush spend rows. */
+/* The governed gateway's access phase: after authentication, read the body, begin the call in the
+ * core (governance, the body rewrite and its reservation), let it wait for what it asks (the
+ * asynchronous Redis connection, or the thread pool for PostgreSQL) until it is decided, then hand
+ * the rewritten request to nginx's own proxy through variables; the call ends with the request's
+ * pool. Also GET /api/gateway/models and the timers that refresh the configuration snapshot, send
+ * the outbox's counter adjustments and flush spend rows. */
 #include "ngx_http_asgard_module.h"
 
 #include <hiredis/hiredis.h>
 
-
-typedef struct {
-    ngx_http_request_t     *request;
-    asg_gateway_call_t     *call;
-    asg_gateway_verdict_t   verdict;
-} ngx_http_asgard_reserve_task_t;
-
-typedef struct {
-    asg_gateway_call_t     *call;
-    int                     aborted;
-} ngx_http_asgard_settle_task_t;
 
 typedef struct {
     ngx_http_request_t     *request;
@@ -28,50 +17,42 @@ typedef struct {
 
 static void ngx_http_asgard_call_cleanup(void *data);
 
-/* A reservation waiting on the asynchronous Redis connection. Heap memory: a reply that arrives
- * after the timeout finds it, sees the request has moved on, and frees it. */
+/* A call waiting for Redis's reply. Heap memory: a reply that comes after the timeout answered
+ * the request still finds it, hands the reply to the core and frees it. */
 typedef struct {
     ngx_event_t             timer;
     ngx_http_request_t     *request;
     asg_gateway_call_t     *call;
     unsigned                timed_out:1;
-    asg_gateway_verdict_t   verdict;
-    asg_redis_commands_t    undo;         /* copied at the timeout: the call is gone by then */
-    u_char                  undo_buf[1024];
-} ngx_http_asgard_pending_t;
+} ngx_http_asgard_waiter_t;
 
-#define ngx_http_asgard_pending_of(ev)                                                            \
-    ((ngx_http_asgard_pending_t *) ((u_char *) (ev) - offsetof(ngx_http_asgard_pending_t, timer)))
+#define ngx_http_asgard_waiter_of(ev)                                                             \
+    ((ngx_http_asgard_waiter_t *) ((u_char *) (ev) - offsetof(ngx_http_asgard_waiter_t, timer)))
 
-static ngx_int_t ngx_http_asgard_post_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
+typedef struct {
+    asg_gateway_job_t      *job;
+    asg_gateway_call_t     *call;
+} ngx_http_asgard_job_task_t;
+
+static ngx_int_t ngx_http_asgard_gateway_advance(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx,
+    asg_gateway_verdict_t *v);
 
 
-/* Keeps a copy of the reservation's undo in p itself, for a reply that comes after the call. */
+static ngx_event_t  ngx_http_asgard_outbox_event;
+
+
+/* Sends the worker's commands that need no answer, while the connection takes them. */
 static void
-ngx_http_asgard_copy_undo(ngx_http_asgard_pending_t *p)
+ngx_http_asgard_gateway_send_outbox(void)
 {
-    int                    i, k;
-    u_char                *at, *end;
-    asg_redis_commands_t   cmds;
+    asg_redis_commands_t  cmds;
 
-    asg_gateway_undo_commands(p->call, &cmds);
-
-    at = p->undo_buf;
-    end = p->undo_buf + sizeof(p->undo_buf);
-    p->undo.count = 0;
-
-    for (i = 0; i < cmds.count; i++) {
-        for (k = 0; k < cmds.argc[i]; k++) {
-            if ((size_t) (end - at) < cmds.argvlen[i][k]) {
-                p->undo.count = 0;
-                return;
-            }
-            p->undo.argv[i][k] = (const char *) at;
-            p->undo.argvlen[i][k] = cmds.argvlen[i][k];
-            at = ngx_cpymem(at, cmds.argv[i][k], cmds.argvlen[i][k]);
+    while (ngx_http_asgard_redis_available()) {
+        asg_gateway_outbox(&cmds);
+        if (cmds.count == 0) {
+            return;
         }
-        p->undo.argc[i] = cmds.argc[i];
-        p->undo.count = i + 1;
+        (void) ngx_http_asgard_redis_send(&cmds, NULL, NULL);
     }
 }
 
@@ -113,24 +94,6 @@ ngx_http_asgard_gateway_finish(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
-static void
-ngx_http_asgard_settle_thread(void *data, ngx_log_t *log)
-{
-    ngx_http_asgard_settle_task_t  *t = data;
-
-    asg_gateway_settle(t->call, t->aborted);
-}
-
-
-static void
-ngx_http_asgard_settle_done(void *data)
-{
-    ngx_http_asgard_settle_task_t  *t = data;
-
-    asg_gateway_call_free(t->call);
-}
-
-
 /* The gateway call's context once an internal redirect (error_page answering 502, 504 or 413) has
  * cleared the module's r->ctx: found through the call's pool cleanup, as ModSecurity-nginx does. */
 ngx_http_asgard_ctx_t *
@@ -148,235 +111,156 @@ ngx_http_asgard_gateway_ctx_after_redirect(ngx_http_request_t *r)
 }
 
 
-/* Runs when the request's pool goes: the call is settled on the thread pool, then freed. */
+static void
+ngx_http_asgard_outbox_handler(ngx_event_t *ev)
+{
+    ngx_http_asgard_gateway_send_outbox();
+}
+
+
+/* Sends the outbox once this event loop pass is over: the settlements of every call that ended in
+ * it go out summed per counter. */
+static void
+ngx_http_asgard_gateway_send_outbox_soon(void)
+{
+    if (!ngx_http_asgard_outbox_event.posted && ngx_http_asgard_outbox_event.handler != NULL) {
+        ngx_post_event(&ngx_http_asgard_outbox_event, &ngx_posted_events);
+    }
+}
+
+
+/* Runs when the request's pool goes: the call ends (settled without I/O), then is freed. */
 static void
 ngx_http_asgard_call_cleanup(void *data)
 {
     ngx_http_asgard_call_holder_t  *holder = data;
 
     ngx_http_request_t             *r;
-    ngx_thread_task_t              *task;
-    ngx_http_asgard_settle_task_t  *t;
 
     r = holder->request;
 
-    asg_gateway_final_status(holder->call, (int) r->headers_out.status);
-
-    if (ngx_http_asgard_redis_available()) {
-        /* No I/O here: the spend row is queued and the counter updates summed; the settle timer
-         * sends the sums every 100 ms. */
-        asg_gateway_settle_deferred(holder->call,
-                                    r->connection->error || r->headers_out.status == 499,
-                                    ngx_http_asgard_now_ms());
-        asg_gateway_call_free(holder->call);
-        return;
-    }
-
-    t = ngx_http_asgard_detached_task((ngx_cycle_t *) ngx_cycle,
-                                      sizeof(ngx_http_asgard_settle_task_t),
-                                      ngx_http_asgard_settle_thread, ngx_http_asgard_settle_done,
-                                      &task);
-    if (t != NULL) {
-        t->call = holder->call;
-        t->aborted = r->connection->error || r->headers_out.status == 499;
-
-        if (ngx_http_asgard_detached_post((ngx_cycle_t *) ngx_cycle, task) == NGX_OK) {
-            return;
-        }
-    }
-
-    /* No thread to settle on, and no blocking here: the reservation stays counted (never an
-     * overspend) and the call goes unrecorded; say so. */
-    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                  "asgard: could not queue the settlement of a gateway call");
+    asg_gateway_end(holder->call, (int) r->headers_out.status,
+                    r->connection->error || r->headers_out.status == 499,
+                    ngx_http_asgard_now_ms());
     asg_gateway_call_free(holder->call);
+
+    ngx_http_asgard_gateway_send_outbox_soon();
 }
 
 
+/* The decided verdict (pending nothing) goes on the proxied request or answers it. */
 static void
-ngx_http_asgard_reserve_thread(void *data, ngx_log_t *log)
+ngx_http_asgard_gateway_continue(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx,
+    asg_gateway_verdict_t *v)
 {
-    ngx_http_asgard_reserve_task_t  *t = data;
+    ngx_int_t  rc;
 
-    asg_gateway_reserve(t->call, ngx_http_asgard_now_ms(), &t->verdict);
-}
+    rc = ngx_http_asgard_gateway_advance(r, ctx, v);
 
-
-static void
-ngx_http_asgard_reserve_done(ngx_event_t *ev)
-{
-    ngx_http_request_t              *r;
-    ngx_http_asgard_ctx_t           *ctx;
-    ngx_http_asgard_reserve_task_t  *t;
-
-    t = ev->data;
-    r = t->request;
-
-    ngx_http_asgard_task_finished(r);
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
-    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
-    ctx->verdict = &t->verdict;
-
-    ngx_http_asgard_resume(r);
-}
-
-
-
-
-static void
-ngx_http_asgard_reserve_replied(void *async_ctx, void *reply, void *data)
-{
-    ngx_http_asgard_pending_t  *p = data;
-
-    asg_redis_commands_t        undo;
-    ngx_http_request_t         *r;
-    ngx_http_asgard_ctx_t      *ctx;
-
-    if (p->timed_out) {
-        /* The call answered 503 long ago: take back what this late reservation counted. */
-        if (reply != NULL && ((redisReply *) reply)->type == REDIS_REPLY_ARRAY && p->undo.count > 0) {
-            (void) ngx_http_asgard_redis_send(&p->undo, NULL, NULL);
-        }
-        ngx_free(p);
+    if (rc == NGX_AGAIN) {
         return;
     }
 
-    if (p->timer.timer_set) {
-        ngx_del_timer(&p->timer);
-    }
-
-    r = p->request;
-    ngx_http_asgard_task_finished(r);
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
-
-    asg_gateway_reserve_reply(p->call, reply, &p->verdict);
-
-    if (p->verdict.needs_io) {
-        /* Redis failed, or the month's budget counter must be initialized: the thread pool. An
-         * attempt that counted is taken back at once, so other calls never see it. */
-        asg_gateway_followup_commands(p->call, &undo);
-        if (undo.count > 0 && ngx_http_asgard_redis_send(&undo, NULL, NULL) == NGX_OK) {
-            asg_gateway_followup_sent(p->call);
-        }
-        ngx_free(p);
-        if (ngx_http_asgard_post_reserve(r, ctx) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
-        }
-        return;
-    }
-
-    if (p->verdict.status != 0) {
-        asg_gateway_followup_commands(p->call, &undo);
-        if (undo.count > 0) {
-            (void) ngx_http_asgard_redis_send(&undo, NULL, NULL);
-        }
-    }
-
-    ctx->verdict = ngx_palloc(r->pool, sizeof(asg_gateway_verdict_t));
-    if (ctx->verdict == NULL) {
-        asg_free(p->verdict.body);
-        ngx_free(p);
+    if (rc == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    *ctx->verdict = p->verdict;
-    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
-    ngx_free(p);
-
     ngx_http_asgard_resume(r);
 }
 
 
-static const char ngx_http_asgard_gw_redis_timeout[] =
-    "{\"error\":{\"message\":\"the gateway's counter store (Redis) did not answer in time; try again shortly\","
-    "\"type\":\"service_unavailable\",\"code\":\"redis_unavailable\"}}";
+static void
+ngx_http_asgard_redis_replied(void *async_ctx, void *reply, void *data)
+{
+    ngx_http_asgard_waiter_t  *w = data;
+
+    ngx_http_request_t        *r;
+    asg_gateway_verdict_t      v;
+    ngx_http_asgard_ctx_t     *ctx;
+
+    if (w->timed_out) {
+        /* The request was answered long ago: the core only reconciles (and may free the call). */
+        asg_gateway_redis_reply(w->call, reply, ngx_http_asgard_now_ms(), &v);
+        asg_free(v.body);
+        ngx_free(w);
+        ngx_http_asgard_gateway_send_outbox();
+        return;
+    }
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+
+    r = w->request;
+    ngx_free(w);
+
+    ngx_http_asgard_task_finished(r);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+
+    asg_gateway_redis_reply(ctx->call, reply, ngx_http_asgard_now_ms(), &v);
+    ngx_http_asgard_gateway_continue(r, ctx, &v);
+}
 
 
 static void
-ngx_http_asgard_reserve_timeout(ngx_event_t *ev)
+ngx_http_asgard_redis_timed_out(ngx_event_t *ev)
 {
-    ngx_http_asgard_pending_t  *p = ngx_http_asgard_pending_of(ev);
-    ngx_http_request_t         *r = p->request;
+    ngx_http_asgard_waiter_t  *w = ngx_http_asgard_waiter_of(ev);
+    ngx_http_request_t        *r = w->request;
+    asg_gateway_verdict_t      v;
+    ngx_http_asgard_ctx_t     *ctx;
 
-    p->timed_out = 1;   /* the late reply frees p */
-    ngx_http_asgard_copy_undo(p);
+    w->timed_out = 1;   /* the reply, whenever it comes, frees w */
 
     ngx_http_asgard_task_finished(r);
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "asgard: Redis did not answer in time");
 
-    ngx_http_finalize_request(r, ngx_http_asgard_send(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                              "application/json", ngx_http_asgard_gw_redis_timeout,
-                              sizeof(ngx_http_asgard_gw_redis_timeout) - 1));
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+    asg_gateway_redis_timeout(w->call, &v);
+    ngx_http_asgard_gateway_continue(r, ctx, &v);
 }
 
 
-/* The reservation from the worker's counter leases, without I/O; NGX_DECLINED when they do not
- * cover the call (or Redis is away, and with it the trust in them). */
+/* Sends the call's commands; NGX_DECLINED when there is no usable connection. */
 static ngx_int_t
-ngx_http_asgard_lease_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
-{
-    asg_gateway_verdict_t  *v;
-
-    if (!ngx_http_asgard_redis_available()) {
-        return NGX_DECLINED;
-    }
-
-    v = ngx_palloc(r->pool, sizeof(asg_gateway_verdict_t));
-    if (v == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (!asg_gateway_reserve_from_leases(ctx->call, ngx_http_asgard_now_ms(), v)) {
-        return NGX_DECLINED;
-    }
-
-    ctx->verdict = v;
-    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
-
-    return NGX_OK;
-}
-
-
-/* The reservation over the asynchronous Redis connection; NGX_DECLINED when it is not usable. */
-static ngx_int_t
-ngx_http_asgard_async_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+ngx_http_asgard_gateway_ask_redis(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
 {
     ngx_int_t                     rc;
     asg_redis_commands_t          cmds;
-    ngx_http_asgard_pending_t    *p;
+    ngx_http_asgard_waiter_t     *w;
     ngx_http_asgard_main_conf_t  *amcf;
 
     if (!ngx_http_asgard_redis_available()) {
+        (void) ngx_http_asgard_redis_send(NULL, NULL, NULL);   /* reconnects if it is time */
         return NGX_DECLINED;
     }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
 
-    p = ngx_calloc(sizeof(ngx_http_asgard_pending_t), r->connection->log);
-    if (p == NULL) {
+    w = ngx_calloc(sizeof(ngx_http_asgard_waiter_t), r->connection->log);
+    if (w == NULL) {
         return NGX_DECLINED;
     }
 
-    p->request = r;
-    p->call = ctx->call;
+    w->request = r;
+    w->call = ctx->call;
 
-    asg_gateway_reserve_commands(ctx->call, ngx_http_asgard_now_ms(), &cmds);
+    asg_gateway_commands(ctx->call, &cmds);
 
-    rc = ngx_http_asgard_redis_send(&cmds, ngx_http_asgard_reserve_replied, p);
+    rc = ngx_http_asgard_redis_send(&cmds, ngx_http_asgard_redis_replied, w);
     if (rc == NGX_DECLINED) {
-        ngx_free(p);
+        ngx_free(w);
         return NGX_DECLINED;
     }
 
-    /* NGX_ERROR (a partial send): the callback still comes, with a failure, and falls back. */
+    /* NGX_ERROR (a partial send): the callback still comes, with a failure. */
 
-    /* The timer's data is the module's dummy connection; the handler finds p from ev. */
-    ngx_http_asgard_timer_init(&p->timer, ngx_http_asgard_reserve_timeout, r->connection->log);
-    p->timer.cancelable = 0;
-    ngx_add_timer(&p->timer, amcf->io_timeout);
+    /* The timer's data is the module's dummy connection; the handler finds w from ev. */
+    ngx_http_asgard_timer_init(&w->timer, ngx_http_asgard_redis_timed_out, r->connection->log);
+    w->timer.cancelable = 0;
+    ngx_add_timer(&w->timer, amcf->io_timeout);
 
     r->main->blocked++;
     r->aio = 1;
@@ -385,34 +269,120 @@ ngx_http_asgard_async_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
 }
 
 
-static ngx_int_t
-ngx_http_asgard_post_reserve(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+static void
+ngx_http_asgard_job_thread(void *data, ngx_log_t *log)
 {
-    ngx_thread_task_t               *task;
-    ngx_http_asgard_main_conf_t     *amcf;
-    ngx_http_asgard_reserve_task_t  *t;
+    ngx_http_asgard_job_task_t  *t = data;
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_asgard_module);
+    asg_gateway_pool_run(t->job);
+}
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_asgard_reserve_task_t));
-    if (task == NULL) {
+
+static void
+ngx_http_asgard_job_done(ngx_http_request_t *r, void *data)
+{
+    ngx_http_asgard_job_task_t  *t = data;
+    asg_gateway_verdict_t        v;
+    ngx_http_asgard_ctx_t       *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+    asg_gateway_pool_done(t->call, t->job, ngx_http_asgard_now_ms(), &v);
+    ngx_http_asgard_gateway_continue(r, ctx, &v);
+}
+
+
+static void
+ngx_http_asgard_job_forget(void *data)
+{
+    ngx_http_asgard_job_task_t  *t = data;
+
+    asg_gateway_job_free(t->job);
+}
+
+
+static const char ngx_http_asgard_gw_pg_late[] =
+    "{\"error\":{\"message\":\"the gateway's spend store (PostgreSQL) did not answer in time; try again shortly\","
+    "\"type\":\"service_unavailable\",\"code\":\"database_unavailable\"}}";
+
+
+static ngx_int_t
+ngx_http_asgard_job_expired(ngx_http_request_t *r)
+{
+    return ngx_http_asgard_send(r, NGX_HTTP_SERVICE_UNAVAILABLE, "application/json",
+                                ngx_http_asgard_gw_pg_late, sizeof(ngx_http_asgard_gw_pg_late) - 1);
+}
+
+
+/* Runs the call's job on the thread pool; NGX_ERROR when it cannot be posted. */
+static ngx_int_t
+ngx_http_asgard_gateway_post_job(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
+{
+    asg_gateway_job_t               *job;
+    ngx_http_asgard_job_task_t      *t;
+    ngx_http_asgard_request_task_t  *task;
+
+    job = asg_gateway_pool_job(ctx->call);
+    if (job == NULL) {
         return NGX_ERROR;
     }
 
-    t = task->ctx;
-    t->request = r;
+    t = ngx_http_asgard_request_task(r, sizeof(ngx_http_asgard_job_task_t),
+                                     ngx_http_asgard_job_thread, ngx_http_asgard_job_done,
+                                     ngx_http_asgard_job_expired, ngx_http_asgard_job_forget,
+                                     &task);
+    if (t == NULL) {
+        asg_gateway_job_free(job);
+        return NGX_ERROR;
+    }
+
+    t->job = job;
     t->call = ctx->call;
 
-    task->handler = ngx_http_asgard_reserve_thread;
-    task->event.handler = ngx_http_asgard_reserve_done;
-    task->event.data = t;
-
-    if (ngx_thread_task_post(amcf->thread_pool, task) != NGX_OK) {
+    if (ngx_http_asgard_request_task_post(r, task) != NGX_OK) {
+        asg_gateway_job_free(job);
         return NGX_ERROR;
     }
 
-    r->main->blocked++;
-    r->aio = 1;
+    return NGX_OK;
+}
+
+
+/* Lets the call wait for what its verdict asks, until it is decided: NGX_AGAIN while it waits,
+ * NGX_OK once decided (ctx->verdict holds it, the state is PROXYING), NGX_ERROR. */
+static ngx_int_t
+ngx_http_asgard_gateway_advance(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx,
+    asg_gateway_verdict_t *v)
+{
+    for ( ;; ) {
+        ngx_http_asgard_gateway_send_outbox();
+
+        if (v->wait == ASG_GATEWAY_WAIT_REDIS) {
+            if (ngx_http_asgard_gateway_ask_redis(r, ctx) == NGX_OK) {
+                return NGX_AGAIN;
+            }
+            asg_gateway_redis_reply(ctx->call, NULL, ngx_http_asgard_now_ms(), v);
+            continue;
+        }
+
+        if (v->wait == ASG_GATEWAY_WAIT_POOL) {
+            if (ngx_http_asgard_gateway_post_job(r, ctx) == NGX_OK) {
+                return NGX_AGAIN;
+            }
+            asg_gateway_pool_done(ctx->call, NULL, ngx_http_asgard_now_ms(), v);
+            continue;
+        }
+
+        break;
+    }
+
+    ctx->verdict = ngx_palloc(r->pool, sizeof(asg_gateway_verdict_t));
+    if (ctx->verdict == NULL) {
+        asg_free(v->body);
+        return NGX_ERROR;
+    }
+
+    *ctx->verdict = *v;
+    ctx->gateway_state = NGX_HTTP_ASGARD_GW_PROXYING;
 
     return NGX_OK;
 }
@@ -528,8 +498,8 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ctx->call = asg_gateway_decide(&ctx->principal, request_id, (const char *) body.data,
-                                       body.len, 1, ngx_http_asgard_now_ms(), &verdict);
+        ctx->call = asg_gateway_begin(&ctx->principal, request_id, (const char *) body.data,
+                                      body.len, 1, ngx_http_asgard_now_ms(), &verdict);
         if (ctx->call == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -540,23 +510,17 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
         holder->ctx = ctx;
         cln->handler = ngx_http_asgard_call_cleanup;
 
-        if (verdict.status != 0) {
-            return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_verdict(r, &verdict));
-        }
-
-        if (ngx_http_asgard_lease_reserve(r, ctx) == NGX_OK) {
-            return NGX_DECLINED;   /* covered by the worker's leases: on to the proxy */
-        }
-
-        if (ngx_http_asgard_async_reserve(r, ctx) == NGX_OK) {
+        rc = ngx_http_asgard_gateway_advance(r, ctx, &verdict);
+        if (rc == NGX_AGAIN) {
             return NGX_AGAIN;
         }
-
-        if (ngx_http_asgard_post_reserve(r, ctx) != NGX_OK) {
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return NGX_AGAIN;
+        /* decided: on as in the next state */
+
+        /* fall through */
 
     case NGX_HTTP_ASGARD_GW_PROXYING:
 
@@ -781,19 +745,11 @@ ngx_http_asgard_gw_timer_handler(ngx_event_t *ev)
 }
 
 
-/* Sends the summed settlements over the asynchronous Redis connection (kept while it is down). */
+/* Sends what the outbox kept while the connection was down. */
 static void
 ngx_http_asgard_settle_timer_handler(ngx_event_t *ev)
 {
-    asg_redis_commands_t  cmds;
-
-    while (ngx_http_asgard_redis_available()) {
-        asg_gateway_drain_settlements(&cmds);
-        if (cmds.count == 0) {
-            break;
-        }
-        (void) ngx_http_asgard_redis_send(&cmds, NULL, NULL);
-    }
+    ngx_http_asgard_gateway_send_outbox();
 
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
         ngx_add_timer(ev, 100);
@@ -802,8 +758,22 @@ ngx_http_asgard_settle_timer_handler(ngx_event_t *ev)
 
 
 void
+ngx_http_asgard_gateway_flush_outbox(void)
+{
+    if (ngx_http_asgard_outbox_event.posted) {
+        ngx_delete_posted_event(&ngx_http_asgard_outbox_event);
+    }
+
+    ngx_http_asgard_gateway_send_outbox();
+    ngx_http_asgard_redis_write_out(1000);
+}
+
+
+void
 ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
 {
+    ngx_http_asgard_timer_init(&ngx_http_asgard_outbox_event, ngx_http_asgard_outbox_handler,
+                               cycle->log);
     ngx_http_asgard_timer_init(&ngx_http_asgard_settle_timer, ngx_http_asgard_settle_timer_handler,
                                cycle->log);
     ngx_add_timer(&ngx_http_asgard_settle_timer, 100);

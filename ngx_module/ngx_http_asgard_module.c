@@ -689,13 +689,9 @@ ngx_http_asgard_exit_process(ngx_cycle_t *cycle)
     if (amcf != NULL && amcf->gateway_used) {
         ngx_http_asgard_gateway_timers_stop();
 
-        /* The worker is leaving (blocking is harmless here): give its counter leases back to
-         * Redis and write the last spend rows now. */
-        if (asg_gateway_return_leases(err, sizeof(err)) != 0) {
-            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                          "asgard: counter leases not given back at worker exit "
-                          "(limits stay that much lower this minute or month): %s", err);
-        }
+        /* The worker is leaving (blocking is harmless here): what its calls still have to give
+         * back to Redis goes out before the connection closes. */
+        ngx_http_asgard_gateway_flush_outbox();
 
         ngx_http_asgard_redis_stop();
 

@@ -105,6 +105,8 @@ ngx_int_t ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_asgard_gateway_add_variables(ngx_conf_t *cf);
 void ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle);
 void ngx_http_asgard_gateway_timers_stop(void);
+/* Worker exit: the outbox sent, hiredis's buffer written out (blocking, bounded). */
+void ngx_http_asgard_gateway_flush_outbox(void);
 
 /* ngx_http_asgard_redis.c */
 typedef void (*ngx_http_asgard_redis_fn)(void *async_ctx, void *reply, void *data);
@@ -113,6 +115,8 @@ void ngx_http_asgard_redis_stop(void);
 ngx_int_t ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn fn,
     void *data);
 ngx_uint_t ngx_http_asgard_redis_available(void);
+/* Writes what hiredis has buffered (blocking, at most timeout ms): for worker exit. */
+void ngx_http_asgard_redis_write_out(ngx_msec_t timeout);
 
 /* ngx_http_asgard_usage_filter.c */
 ngx_int_t ngx_http_asgard_usage_filter_init(ngx_conf_t *cf);

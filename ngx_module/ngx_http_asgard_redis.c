@@ -1,7 +1,10 @@
 /* The worker's asynchronous Redis connection: hiredis bound to nginx events (a connection object
  * on hiredis's socket, level-triggered read/write handlers), so the gateway's counters cost no
- * thread hop. Reconnects lazily at most once a second; callers fall back to the thread pool. */
+ * thread hop. Reconnects every second while it is lost; meanwhile callers are told it is not
+ * there (the gateway answers 503, or fails open by setting). */
 #include "ngx_http_asgard_module.h"
+
+#include <poll.h>
 
 #include <hiredis/async.h>
 
@@ -45,12 +48,18 @@ ngx_http_asgard_redis_read(ngx_event_t *ev)
 }
 
 
+/* Set while hiredis writes: a write it could not finish asks for the socket's writability. */
+static ngx_uint_t          ngx_http_asgard_redis_writing;
+
+
 static void
 ngx_http_asgard_redis_write(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
+    ngx_http_asgard_redis_writing = 1;
     redisAsyncHandleWrite((redisAsyncContext *) c->data);
+    ngx_http_asgard_redis_writing = 0;
 }
 
 
@@ -76,13 +85,25 @@ ngx_http_asgard_redis_del_read(void *data)
 }
 
 
+/* hiredis has commands to write. Rather than wait for the socket's writability (two epoll_ctl
+ * calls a command), the write is posted: it runs once at the end of this event loop iteration and
+ * writes every command that the iteration's calls queued in one write(). Only a write that could
+ * not finish (the socket's buffer full) waits for writability. */
 static void
 ngx_http_asgard_redis_add_write(void *data)
 {
     ngx_connection_t  *c = data;
 
-    if (!c->write->active) {
-        ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
+    if (ngx_http_asgard_redis_writing || !ngx_http_asgard_redis_ready) {
+        /* Unfinished, or still connecting (the connect's end is the first writability). */
+        if (!c->write->active) {
+            ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
+        }
+        return;
+    }
+
+    if (!c->write->active && !c->write->posted) {
+        ngx_post_event(c->write, &ngx_posted_events);
     }
 }
 
@@ -94,6 +115,10 @@ ngx_http_asgard_redis_del_write(void *data)
 
     if (c->write->active) {
         ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
     }
 }
 
@@ -255,10 +280,10 @@ ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn 
     }
 
     for (i = 0; i < cmds->count; i++) {
-        if (redisAsyncCommandArgv(ngx_http_asgard_redis_ctx,
-                                  (i == cmds->count - 1) ? (redisCallbackFn *) fn : NULL,
-                                  (i == cmds->count - 1) ? data : NULL,
-                                  cmds->argc[i], cmds->argv[i], cmds->argvlen[i])
+        if (redisAsyncFormattedCommand(ngx_http_asgard_redis_ctx,
+                                       (i == cmds->count - 1) ? (redisCallbackFn *) fn : NULL,
+                                       (i == cmds->count - 1) ? data : NULL,
+                                       cmds->wire[i], cmds->wirelen[i])
             != REDIS_OK)
         {
             return i == 0 ? NGX_DECLINED : NGX_ERROR;
@@ -266,6 +291,33 @@ ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn 
     }
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_asgard_redis_write_out(ngx_msec_t timeout)
+{
+    int             done;
+    ngx_msec_t      waited;
+    struct pollfd   pfd;
+    redisContext   *c;
+
+    if (ngx_http_asgard_redis_ctx == NULL || !ngx_http_asgard_redis_ready) {
+        return;
+    }
+
+    c = &ngx_http_asgard_redis_ctx->c;
+    done = 0;
+
+    for (waited = 0; waited <= timeout; waited += 10) {
+        if (redisBufferWrite(c, &done) == REDIS_ERR || done) {
+            return;
+        }
+
+        pfd.fd = c->fd;
+        pfd.events = POLLOUT;
+        (void) poll(&pfd, 1, 10);
+    }
 }
 
 

@@ -30,7 +30,7 @@ all: $(OUT)/asgard $(UNIT_BINS)
 
 $(OUT)/libasgard_core.a: $(CORE_OBJS)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^   # afresh: a source that was removed leaves no object behind
 
 $(OUT)/asgard: $(CLI_OBJS) $(OUT)/libasgard_core.a
 	$(CXX) -o $@ $(CLI_OBJS) $(OUT)/libasgard_core.a $(LIBS)

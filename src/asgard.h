@@ -145,70 +145,65 @@ void asg_session_cache_key(const char *session_id, size_t len, unsigned char key
 
 typedef struct asg_gateway_call_s asg_gateway_call_t;
 
+/* What a call waits for before it is decided. */
+#define ASG_GATEWAY_DECIDED     0
+#define ASG_GATEWAY_WAIT_REDIS  1   /* send asg_gateway_commands, hand the last reply to asg_gateway_redis_reply */
+#define ASG_GATEWAY_WAIT_POOL   2   /* run asg_gateway_pool_run on the thread pool, then asg_gateway_pool_done */
+
 typedef struct {
-    int      status;            /* 0: go on; else the HTTP status of the answer in body */
+    int      wait;              /* ASG_GATEWAY_DECIDED, or what the call waits for */
+    int      status;            /* decided: 0 to go on; else the HTTP status of the answer in body */
     char    *body;              /* OpenAI-style error JSON; release with asg_free */
     size_t   body_len;
     char     retry_after[16];   /* "" or seconds, for 429 */
     int      nheaders;
     char     header_names[8][40];
     char     header_values[8][40];
-    int      needs_io;          /* run asg_gateway_reserve on the thread pool next */
 } asg_gateway_verdict_t;
 
-/* Phase A on the event loop: governance and the body rewrite. Returns the call (free with
+/* Redis commands for the glue's asynchronous connection, each already in Redis's protocol (the
+ * glue hands them to redisAsyncFormattedCommand). The pointers stay valid until the next call that
+ * fills the same structure, or the call's free. */
+#define ASG_REDIS_MAX_COMMANDS 12
+typedef struct {
+    int         count;
+    const char *wire[ASG_REDIS_MAX_COMMANDS];
+    size_t      wirelen[ASG_REDIS_MAX_COMMANDS];
+} asg_redis_commands_t;
+
+/* A gateway call, from the glue's side: begin it (governance, the body rewrite, then the
+ * reservation of rate limits and budget, which the core carries out in Redis through the glue's
+ * asynchronous connection), let it wait for what its verdict asks until it is decided, feed it the
+ * response, end it. The glue never interprets the commands: after every step it also sends
+ * asg_gateway_outbox's commands, whose answers nobody reads. Returns the call (free with
  * asg_gateway_call_free), or NULL when out of memory. With padded set, ASG_BODY_PADDING readable
  * bytes follow body[len] and the body is parsed where it lies. */
 #define ASG_BODY_PADDING 64
-asg_gateway_call_t *asg_gateway_decide(const asg_principal_t *p, const char *request_id,
-                                       const char *body, size_t len, int padded, int64_t now_ms,
-                                       asg_gateway_verdict_t *out) ASG_NOEXCEPT;
-/* Redis commands for the glue's asynchronous connection (pointers stay valid until the next
- * call on the same asg_gateway_call_t, or its free). */
-#define ASG_REDIS_MAX_COMMANDS 12
-#define ASG_REDIS_MAX_ARGS     6
-typedef struct {
-    int         count;
-    int         argc[ASG_REDIS_MAX_COMMANDS];
-    const char *argv[ASG_REDIS_MAX_COMMANDS][ASG_REDIS_MAX_ARGS];
-    size_t      argvlen[ASG_REDIS_MAX_COMMANDS][ASG_REDIS_MAX_ARGS];
-} asg_redis_commands_t;
-
-/* Phase B, asynchronous form (no I/O in the core): the reservation as one MULTI..EXEC; the glue
- * sends it and hands back EXEC's reply (a hiredis redisReply*, NULL on failure). The verdict has
- * needs_io set when the synchronous asg_gateway_reserve must run instead (Redis unavailable, or
- * the month's budget counter not initialized yet). Afterwards asg_gateway_followup_commands gives
- * the commands to send without waiting (undoing a refused reservation), if any. */
-void asg_gateway_reserve_commands(asg_gateway_call_t *call, int64_t now_ms,
-                                  asg_redis_commands_t *out) ASG_NOEXCEPT;
-void asg_gateway_reserve_reply(asg_gateway_call_t *call, const void *exec_reply,
-                               asg_gateway_verdict_t *out) ASG_NOEXCEPT;
-void asg_gateway_followup_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
-/* The glue sent the follow-up commands itself (the thread pool must not send them again). */
-void asg_gateway_followup_sent(asg_gateway_call_t *call) ASG_NOEXCEPT;
-/* The whole reservation taken back: for a reply that arrives after the call gave up waiting. */
-void asg_gateway_undo_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
-/* Phase B from the worker's counter leases, no I/O: 1 when they covered the call (out filled
- * with status 0 and the rate-limit headers), 0 when Redis must be asked
- * (asg_gateway_reserve_commands). */
-int asg_gateway_reserve_from_leases(asg_gateway_call_t *call, int64_t now_ms,
-                                    asg_gateway_verdict_t *out) ASG_NOEXCEPT;
-/* The asynchronous Redis connection was lost: the worker's leases are no longer trusted. */
+asg_gateway_call_t *asg_gateway_begin(const asg_principal_t *p, const char *request_id,
+                                      const char *body, size_t len, int padded, int64_t now_ms,
+                                      asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* ASG_GATEWAY_WAIT_REDIS: the commands to send. */
+void asg_gateway_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* The last command's reply (a hiredis redisReply*; NULL when the commands could not be sent or
+ * the connection failed). Called exactly once per wait, also after asg_gateway_redis_timeout
+ * (then out is left decided with status 0 and no body, and the glue only sends the outbox). */
+void asg_gateway_redis_reply(asg_gateway_call_t *call, const void *reply, int64_t now_ms,
+                             asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* Redis did not answer within asgard_io_timeout: the verdict (503). */
+void asg_gateway_redis_timeout(asg_gateway_call_t *call, asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+/* ASG_GATEWAY_WAIT_POOL: a job of its own (it outlives the call if need be), run on a pool
+ * thread, then handed back (NULL: it could not run) or freed. */
+typedef struct asg_gateway_job_s asg_gateway_job_t;
+asg_gateway_job_t *asg_gateway_pool_job(asg_gateway_call_t *call) ASG_NOEXCEPT;
+void asg_gateway_pool_run(asg_gateway_job_t *job) ASG_NOEXCEPT;
+void asg_gateway_pool_done(asg_gateway_call_t *call, asg_gateway_job_t *job, int64_t now_ms,
+                           asg_gateway_verdict_t *out) ASG_NOEXCEPT;
+void asg_gateway_job_free(asg_gateway_job_t *job) ASG_NOEXCEPT;
+/* The worker's commands to send without waiting for an answer (up to ASG_REDIS_MAX_COMMANDS;
+ * call again until count is 0); keep them for later while the connection is down. */
+void asg_gateway_outbox(asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* The asynchronous Redis connection was lost (its counters may be gone with Redis). */
 void asg_gateway_counters_lost(void) ASG_NOEXCEPT;
-/* Worker exit: gives every lease and the pending settlements back to Redis (blocking, bounded
- * by the I/O timeout). Returns 0,
- * or -1 with the reason in err. */
-int asg_gateway_return_leases(char *err, size_t errlen) ASG_NOEXCEPT;
-/* Settlement without I/O: computes the cost, queues the spend and call rows, and adds the
- * counter adjustments to the worker's sums. now_ms: when the call ended (its row's time). */
-void asg_gateway_settle_deferred(asg_gateway_call_t *call, int client_aborted,
-                                 int64_t now_ms) ASG_NOEXCEPT;
-/* The summed counter adjustments to send (up to ASG_REDIS_MAX_COMMANDS at a time; call again
- * until count is 0). The pointers stay valid until the next call. */
-void asg_gateway_drain_settlements(asg_redis_commands_t *out) ASG_NOEXCEPT;
-
-/* Phase B on the thread pool: rate limits and the budget reservation (Redis). */
-void asg_gateway_reserve(asg_gateway_call_t *call, int64_t now_ms, asg_gateway_verdict_t *out) ASG_NOEXCEPT;
 /* What the proxy needs: the rewritten body, the upstream URL, the provider key and host, the id. */
 asg_str_t asg_gateway_call_field(asg_gateway_call_t *call, int field) ASG_NOEXCEPT;
 #define ASG_GATEWAY_BODY          0
@@ -225,10 +220,11 @@ void asg_gateway_response_data(asg_gateway_call_t *call, const char *data, size_
  * out->body with asg_free). */
 #define ASG_GATEWAY_MAX_HELD_ANSWER (4 * 1024 * 1024)
 int asg_gateway_response_end(asg_gateway_call_t *call, asg_http_error_t *out) ASG_NOEXCEPT;
-/* The HTTP status the client finally got (provider errors are answered by error_page). */
-void asg_gateway_final_status(asg_gateway_call_t *call, int status) ASG_NOEXCEPT;
-/* After the call, on the thread pool: settle the reservation and queue spend and call rows. */
-void asg_gateway_settle(asg_gateway_call_t *call, int client_aborted) ASG_NOEXCEPT;
+/* The end of the call, on the event loop without I/O: the status the client got, whether it went
+ * away; settles the reservation (into the outbox) and queues the spend and call rows. */
+void asg_gateway_end(asg_gateway_call_t *call, int final_status, int client_aborted,
+                     int64_t now_ms) ASG_NOEXCEPT;
+/* Frees the call (after a wait for Redis that timed out, once its reply has come). */
 void asg_gateway_call_free(asg_gateway_call_t *call) ASG_NOEXCEPT;
 
 /* Thread pool, from timers: reload the configuration snapshot when it changed; write batched

@@ -143,9 +143,9 @@ describe('rate limits', () => {
   });
 });
 
-describe('counter leases', () => {
-  test('concurrent calls far from every limit are all served, while their worker\'s lease runs dry under them', async () => {
-    const p = await newGatewayProject('e2e-gw-lease-race');
+describe('per-call reservations', () => {
+  test('concurrent calls far from every limit are all served', async () => {
+    const p = await newGatewayProject('e2e-gw-resv-race');
     asgardOk(['ratelimit', 'set', '--project', p.projectId, '--rpm', '100000', '--tpm', '100000000']);
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '1000']);
     await syncGateway(p.key, SYNC);
@@ -156,29 +156,49 @@ describe('counter leases', () => {
     }
   });
 
-  test('a worker reserves ahead from Redis, and once idle gives back what it did not use: the month\'s counter ends at the exact spend', async () => {
-    const p = await newGatewayProject('e2e-gw-lease');
+  test('each call reserves its worst case and gives back what it did not use: after the calls the month\'s counter is the exact spend, and the headers come from the reservation', async () => {
+    const p = await newGatewayProject('e2e-gw-resv');
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
+    asgardOk(['ratelimit', 'set', '--project', p.projectId, '--rpm', '50', '--tpm', '100000']);
     await syncGateway(p.key, SYNC);
+    await roomInMinute(10_000);
     const calls = 12;
-    for (let i = 0; i < calls; i++) assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 100 })));
+    for (let i = 0; i < calls; i++) {
+      const res = await chat(p.key, chatBody('hi', { max_tokens: 100 }));
+      assertCompletion(res);
+      assert.equal(res.headers.get('x-ratelimit-remaining-requests'), String(50 - (i + 1)), `call ${i}: the requests counter after its own`);
+      // Earlier calls gave back all but their real 14 tokens; this one holds its 3 + 100.
+      assert.equal(res.headers.get('x-ratelimit-remaining-tokens'), String(100000 - 14 * i - 103), `call ${i}: the tokens counter after its own`);
+    }
     // The demo provider reports 1 prompt and 13 completion tokens: ceil(1.25 + 130) = 132 micro-USD a call.
     const month = new Date().toISOString().slice(0, 7);
     const counter = `asgard:budget:${p.projectId}:${month}`;
-    const held = Number(redis(['GET', counter]));
-    assert.ok(held >= calls * 132, `the counter holds at least what was spent: ${held}`);
-    // Unused for a second, the lease goes back (settle timer, every 100 ms).
-    const exact = await eventually(() => Number(redis(['GET', counter])) === calls * 132,
-      { timeoutMs: 5000, intervalMs: 100, what: `the budget counter to come back to ${calls * 132}` });
-    assert.ok(exact);
+    await eventually(() => Number(redis(['GET', counter])) === calls * 132,
+      { timeoutMs: 2000, intervalMs: 20, what: `the budget counter to be ${calls * 132}` });
+    assert.equal(redis(['GET', `${counter}:base`]), '0', 'the month\'s baseline: PostgreSQL\'s spend before the first call');
     await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) === calls), 'the calls\' spend rows');
     assert.equal(Math.round(spendTotal(p.projectId) * 1e6), calls * 132, 'PostgreSQL agrees with the counter');
   });
+
+  test('a month\'s counter lost from Redis starts again from PostgreSQL\'s record, once, however many calls ask at the same time', async () => {
+    const p = await newGatewayProject('e2e-gw-resv-base');
+    asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
+    await syncGateway(p.key, SYNC);
+    for (let i = 0; i < 5; i++) assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 100 })));
+    await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) === 5), 'the first calls\' spend rows');
+    const counter = `asgard:budget:${p.projectId}:${new Date().toISOString().slice(0, 7)}`;
+    redis(['DEL', counter, `${counter}:base`]);
+    const results = await Promise.all(Array.from({ length: 20 }, () => chat(p.key, chatBody('hi', { max_tokens: 100 }))));
+    for (const r of results) assertCompletion(r);
+    await eventually(() => Number(redis(['GET', counter])) + Number(redis(['GET', `${counter}:base`])) === 25 * 132,
+      { timeoutMs: 2000, intervalMs: 20, what: 'the baseline (5 calls) and the counter (20 calls) to make the 25 calls\' spend' });
+    assert.equal(redis(['GET', `${counter}:base`]), String(5 * 132), 'the baseline is the recorded spend, added once');
+  });
 });
 
-describe('counter leases across a reload', () => {
-  test('an nginx reload: the old worker gives its leases back as it exits, and the new one serves', async () => {
-    const p = await newGatewayProject('e2e-gw-lease-reload');
+describe('per-call reservations across a reload', () => {
+  test('an nginx reload: the old worker\'s settlements reach Redis as it exits, and the new one serves', async () => {
+    const p = await newGatewayProject('e2e-gw-resv-reload');
     asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
     await syncGateway(p.key, SYNC);
     const calls = 6;
@@ -186,7 +206,6 @@ describe('counter leases across a reload', () => {
     const counter = `asgard:budget:${p.projectId}:${new Date().toISOString().slice(0, 7)}`;
     const pid = Number(readFileSync(join(process.env.ASGARD_NGINX_PREFIX, 'nginx.pid'), 'utf8'));
     process.kill(pid, 'SIGHUP');
-    // Well before a lease would go back for being idle (a second), the exiting worker returned it.
     await eventually(() => Number(redis(['GET', counter])) === calls * 132,
       { timeoutMs: 800, intervalMs: 20, what: `the budget counter to be ${calls * 132} right after the reload` });
     await eventually(async () => (await chat(p.key, chatBody('after the reload', { max_tokens: 100 }))).status === 200,
@@ -271,7 +290,7 @@ describe('budgets', () => {
 
     // PostgreSQL is the record: with the Redis counter lost, the month's spend is read back from spend_daily.
     const month = new Date().toISOString().slice(0, 7);
-    redis(['DEL', `asgard:budget:${p.projectId}:${month}`, `asgard:budget:${p.projectId}:${month}:epoch`]);
+    redis(['DEL', `asgard:budget:${p.projectId}:${month}`, `asgard:budget:${p.projectId}:${month}:base`]);
     const again = await chat(p.key, chatBody('hi', { model: WORST_CHARGED, max_tokens: 1000 }));
     assertOpenAIError(again, 402, 'budget_exceeded', new RegExp(`remaining ${usd(budgetMicro - fits * worst).replace('.', '\\.')} USD`));
 

@@ -45,6 +45,12 @@ const std::string kNotInteger = "-ERR value is not an integer or out of range\r\
 
 void integers_everywhere_is_a_reservation(void**) {
     assert_int_equal(classify("*4\r\n:1\r\n:1\r\n:100\r\n:1\r\n", false), (int)ReservationReply::ok);
+    {
+        // Without the PEXPIREs (a worker's later reservations in the same minute).
+        Parsed p("*4\r\n:1\r\n:100\r\n$1\r\n0\r\n:42\r\n");
+        assert_int_equal((int)classify_reservation_reply(p.reply, true, false), (int)ReservationReply::ok);
+        assert_int_equal((int)classify_reservation_reply(p.reply, true, true), (int)ReservationReply::malformed);
+    }
     assert_int_equal(classify("*6\r\n:1\r\n:1\r\n:100\r\n:1\r\n$5\r\nepoch\r\n:42\r\n", true), (int)ReservationReply::ok);
 }
 

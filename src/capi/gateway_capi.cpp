@@ -12,8 +12,8 @@
 #include "gateway/gateway_call.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
+#include "gateway/redis_outbox.hpp"
 #include "gateway/spend_log.hpp"
-#include "store/redis_connection.hpp"
 #include "util/crypto.hpp"
 #include "util/unique_id.hpp"
 
@@ -21,6 +21,12 @@ using namespace asg;
 
 struct asg_gateway_call_s {
     GatewayCall call;
+    bool freed = false;  // the glue is done with it; a Redis reply is still to come
+    std::string wire;    // its commands as exported
+};
+
+struct asg_gateway_job_s {
+    SpendRead read;
 };
 
 static void copy_to(char* dst, std::size_t size, const std::string& src) {
@@ -36,10 +42,13 @@ static void clear_verdict(asg_gateway_verdict_t* out) {
     out->body_len = 0;
     out->retry_after[0] = '\0';
     out->nheaders = 0;
-    out->needs_io = 0;
+    out->wait = ASG_GATEWAY_DECIDED;
 }
 
 static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
+    out->wait = v.wait == Verdict::Wait::redis ? ASG_GATEWAY_WAIT_REDIS
+              : v.wait == Verdict::Wait::pool  ? ASG_GATEWAY_WAIT_POOL
+                                               : ASG_GATEWAY_DECIDED;
     out->status = v.status;
     if (v.status != 0) {
         out->body = static_cast<char*>(std::malloc(v.body.size()));
@@ -75,6 +84,35 @@ static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
     }
 }
 
+// The commands in Redis's protocol, one after the other in `wire` (its capacity is reused).
+static void export_commands(const std::vector<std::vector<std::string>>& commands, asg_redis_commands_t* out,
+                            std::string& wire) {
+    out->count = 0;
+    wire.clear();
+    std::size_t starts[ASG_REDIS_MAX_COMMANDS + 1];
+    char digits[24];
+    auto number = [&](char kind, std::size_t n) {
+        wire.push_back(kind);
+        wire.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+        wire.append("\r\n", 2);
+    };
+    for (const auto& command : commands) {
+        if (out->count == ASG_REDIS_MAX_COMMANDS) break;
+        starts[out->count++] = wire.size();
+        number('*', command.size());
+        for (const auto& arg : command) {
+            number('$', arg.size());
+            wire.append(arg);
+            wire.append("\r\n", 2);
+        }
+    }
+    starts[out->count] = wire.size();
+    for (int i = 0; i < out->count; ++i) {
+        out->wire[i] = wire.data() + starts[i];
+        out->wirelen[i] = starts[i + 1] - starts[i];
+    }
+}
+
 static void internal_error(asg_gateway_verdict_t* out, const char* what) {
     std::string body = "{\"error\":{\"message\":\"internal error in the gateway\",\"type\":\"server_error\",\"code\":\"internal\"}}";
     (void)what;
@@ -96,16 +134,16 @@ extern "C" void asg_request_id(char out[33]) noexcept {
 
 static_assert(ASG_BODY_PADDING >= simdjson::SIMDJSON_PADDING, "the glue's body padding serves simdjson");
 
-extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, const char* request_id, const char* body,
-                                                  size_t len, int padded, int64_t now, asg_gateway_verdict_t* out) noexcept {
+extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const char* request_id, const char* body,
+                                                 size_t len, int padded, int64_t now, asg_gateway_verdict_t* out) noexcept {
     clear_verdict(out);
     asg_gateway_call_t* handle = nullptr;
     try {
-        handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : "")};
+        handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : ""), false, std::string()};
         Verdict v;
         handle->call.decide(std::string_view(body ? body : "", body ? len : 0), body && padded, now, v);
+        if (v.status == 0) handle->call.reserve(now, v);
         fill(out, v);
-        out->needs_io = v.status == 0;
         return handle;
     } catch (const std::exception& e) {
         internal_error(out, e.what());
@@ -116,11 +154,24 @@ extern "C" asg_gateway_call_t* asg_gateway_decide(const asg_principal_t* p, cons
     }
 }
 
-extern "C" void asg_gateway_reserve(asg_gateway_call_t* call, int64_t now, asg_gateway_verdict_t* out) noexcept {
+extern "C" void asg_gateway_commands(asg_gateway_call_t* call, asg_redis_commands_t* out) noexcept {
+    try {
+        export_commands(call->call.commands(), out, call->wire);
+    } catch (...) {
+        out->count = 0;
+    }
+}
+
+extern "C" void asg_gateway_redis_reply(asg_gateway_call_t* call, const void* reply, int64_t now,
+                                        asg_gateway_verdict_t* out) noexcept {
     clear_verdict(out);
     try {
         Verdict v;
-        call->call.reserve(now, v);
+        call->call.on_reply(static_cast<const redisReply*>(reply), now, v);
+        if (call->freed) {
+            delete call;  // the late reply of a call the glue is done with
+            return;
+        }
         fill(out, v);
     } catch (const std::exception& e) {
         internal_error(out, e.what());
@@ -128,6 +179,56 @@ extern "C" void asg_gateway_reserve(asg_gateway_call_t* call, int64_t now, asg_g
         internal_error(out, "unknown");
     }
 }
+
+extern "C" void asg_gateway_redis_timeout(asg_gateway_call_t* call, asg_gateway_verdict_t* out) noexcept {
+    clear_verdict(out);
+    try {
+        Verdict v;
+        call->call.on_timeout(v);
+        fill(out, v);
+    } catch (...) {
+        internal_error(out, "unknown");
+    }
+}
+
+extern "C" asg_gateway_job_t* asg_gateway_pool_job(asg_gateway_call_t* call) noexcept {
+    try {
+        return new asg_gateway_job_s{call->call.spend_read()};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" void asg_gateway_pool_run(asg_gateway_job_t* job) noexcept { job->read.run(); }
+
+extern "C" void asg_gateway_pool_done(asg_gateway_call_t* call, asg_gateway_job_t* job, int64_t now,
+                                      asg_gateway_verdict_t* out) noexcept {
+    clear_verdict(out);
+    try {
+        Verdict v;
+        call->call.on_spend_read(job ? &job->read : nullptr, now, v);
+        fill(out, v);
+    } catch (const std::exception& e) {
+        internal_error(out, e.what());
+    } catch (...) {
+        internal_error(out, "unknown");
+    }
+    delete job;
+}
+
+extern "C" void asg_gateway_job_free(asg_gateway_job_t* job) noexcept { delete job; }
+
+extern "C" void asg_gateway_outbox(asg_redis_commands_t* out) noexcept {
+    try {
+        static std::string wire;  // backs the exported pointers (event loop only)
+        // A MULTI..EXEC is never split: room for one (at most 5 commands) past the 7.
+        export_commands(outbox_take(ASG_REDIS_MAX_COMMANDS - 5), out, wire);
+    } catch (...) {
+        out->count = 0;
+    }
+}
+
+extern "C" void asg_gateway_counters_lost(void) noexcept { counters_lost(); }
 
 extern "C" asg_str_t asg_gateway_call_field(asg_gateway_call_t* call, int field) noexcept {
     const std::string* s = nullptr;
@@ -175,18 +276,23 @@ extern "C" int asg_gateway_response_end(asg_gateway_call_t* call, asg_http_error
     }
 }
 
-extern "C" void asg_gateway_final_status(asg_gateway_call_t* call, int status) noexcept {
-    call->call.set_final_status(status);
-}
-
-extern "C" void asg_gateway_settle(asg_gateway_call_t* call, int client_aborted) noexcept {
+extern "C" void asg_gateway_end(asg_gateway_call_t* call, int final_status, int client_aborted, int64_t now) noexcept {
     try {
-        call->call.settle(client_aborted != 0);
+        call->call.set_final_status(final_status);
+        call->call.end(client_aborted != 0, now);
     } catch (...) {
     }
 }
 
-extern "C" void asg_gateway_call_free(asg_gateway_call_t* call) noexcept { delete call; }
+extern "C" void asg_gateway_call_free(asg_gateway_call_t* call) noexcept {
+    if (call == nullptr) return;
+    if (call->call.awaiting_reply()) {
+        call->call.abandon();
+        call->freed = true;  // asg_gateway_redis_reply frees it
+        return;
+    }
+    delete call;
+}
 
 extern "C" int asg_gateway_refresh(char* err, size_t errlen) noexcept {
     try {
@@ -266,106 +372,4 @@ extern "C" void asg_gateway_user_token_error(asg_http_error_t* out) noexcept {
     }
 }
 
-static void export_commands(const std::vector<std::vector<std::string>>& commands, asg_redis_commands_t* out) {
-    std::memset(out, 0, sizeof *out);
-    for (const auto& command : commands) {
-        if (out->count == ASG_REDIS_MAX_COMMANDS) break;
-        int i = out->count++;
-        for (const auto& arg : command) {
-            if (out->argc[i] == ASG_REDIS_MAX_ARGS) break;
-            out->argv[i][out->argc[i]] = arg.data();
-            out->argvlen[i][out->argc[i]] = arg.size();
-            out->argc[i]++;
-        }
-    }
-}
 
-extern "C" void asg_gateway_reserve_commands(asg_gateway_call_t* call, int64_t now, asg_redis_commands_t* out) noexcept {
-    try {
-        export_commands(call->call.reserve_commands(now), out);
-    } catch (...) {
-        std::memset(out, 0, sizeof *out);
-    }
-}
-
-extern "C" int asg_gateway_reserve_from_leases(asg_gateway_call_t* call, int64_t now, asg_gateway_verdict_t* out) noexcept {
-    try {
-        Verdict v;
-        if (!call->call.reserve_from_leases(now, v)) return 0;
-        clear_verdict(out);
-        fill(out, v);
-        return 1;
-    } catch (...) {
-        return 0;  // Redis decides instead
-    }
-}
-
-extern "C" void asg_gateway_counters_lost(void) noexcept { counter_leases().forget_all(); }
-
-extern "C" int asg_gateway_return_leases(char* err, size_t errlen) noexcept {
-    try {
-        auto commands = counter_leases().release_idle(now_ms(), 0, SIZE_MAX);
-        for (auto& settlement : drain_settlements(SIZE_MAX)) commands.push_back(std::move(settlement));
-        if (!commands.empty()) thread_redis().pipeline(commands);
-        return 0;
-    } catch (const std::exception& e) {
-        copy_to(err, errlen, e.what());
-    } catch (...) {
-        copy_to(err, errlen, "unknown error");
-    }
-    return -1;
-}
-
-extern "C" void asg_gateway_reserve_reply(asg_gateway_call_t* call, const void* exec_reply,
-                                          asg_gateway_verdict_t* out) noexcept {
-    clear_verdict(out);
-    try {
-        Verdict v;
-        if (!call->call.reserve_reply(static_cast<const redisReply*>(exec_reply), v)) {
-            out->needs_io = 1;  // finish on the thread pool (it undoes this attempt first)
-            return;
-        }
-        fill(out, v);
-    } catch (const std::exception& e) {
-        internal_error(out, e.what());
-    } catch (...) {
-        internal_error(out, "unknown");
-    }
-}
-
-extern "C" void asg_gateway_followup_commands(asg_gateway_call_t* call, asg_redis_commands_t* out) noexcept {
-    try {
-        export_commands(call->call.followup_commands(), out);
-    } catch (...) {
-        std::memset(out, 0, sizeof *out);
-    }
-}
-
-extern "C" void asg_gateway_settle_deferred(asg_gateway_call_t* call, int client_aborted, int64_t now_ms) noexcept {
-    try {
-        call->call.settle_deferred(client_aborted != 0, now_ms);
-    } catch (...) {
-    }
-}
-
-extern "C" void asg_gateway_drain_settlements(asg_redis_commands_t* out) noexcept {
-    try {
-        static thread_local std::vector<std::vector<std::string>> drained;  // backs the exported pointers
-        drained = drain_settlements(ASG_REDIS_MAX_COMMANDS);
-        export_commands(drained, out);
-    } catch (...) {
-        std::memset(out, 0, sizeof *out);
-    }
-}
-
-extern "C" void asg_gateway_followup_sent(asg_gateway_call_t* call) noexcept { call->call.followup_sent(); }
-
-extern "C" void asg_gateway_undo_commands(asg_gateway_call_t* call, asg_redis_commands_t* out) noexcept {
-    try {
-        static thread_local std::vector<std::vector<std::string>> undo;  // backs the exported pointers
-        undo = call->call.undo_reservation_commands();
-        export_commands(undo, out);
-    } catch (...) {
-        std::memset(out, 0, sizeof *out);
-    }
-}

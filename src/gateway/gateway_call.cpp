@@ -17,10 +17,10 @@
 #include "gateway/chat_body.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
+#include "gateway/redis_outbox.hpp"
 #include "gateway/reservation_amount.hpp"
-#include "gateway/reservation_reply.hpp"
 #include "gateway/spend_log.hpp"
-#include "store/redis_connection.hpp"
+#include "store/pg_connection.hpp"
 #include "util/crypto.hpp"
 #include "util/json_writer.hpp"
 
@@ -37,6 +37,14 @@ bool known_data_class(const std::string& c) {
     return false;
 }
 
+// The key and minute whose counters this worker last gave their expiry, on which connection: its
+// later reservations in that minute leave the PEXPIREs out (event loop only).
+struct TtlGiven {
+    std::int64_t token_id = -1, minute = -1;
+    std::uint64_t generation = 0;
+};
+TtlGiven g_ttl_given;
+
 std::int64_t cost_micro(const ModelEntry& m, std::int64_t in, std::int64_t out) {
     return static_cast<std::int64_t>(std::ceil(in * m.price_in + out * m.price_out));  // USD/Mtok * tok = micro-USD
 }
@@ -49,18 +57,6 @@ const ProviderEntry GatewayCall::kNoProvider{};
 GatewayCall::GatewayCall(const asg_principal_t& principal, std::string_view request_id) : principal_(principal) {
     request_id_.fill('\0');
     request_id.copy(request_id_.data(), std::min(request_id.size(), request_id_.size() - 1));
-}
-
-GatewayCall::~GatewayCall() { cancel_asks(); }
-
-// The leases stop counting this call's top-ups as on their way (no answer will be applied).
-void GatewayCall::cancel_asks() {
-    if (!keys_.asking) return;
-    keys_.asking = false;
-    CounterNeed needs[3];
-    std::size_t n = counter_needs(needs);
-    for (std::size_t i = 0; i < n; ++i)
-        if (keys_.requested[i] > 0) counter_leases().cancel(needs[i].key, keys_.requested[i]);
 }
 
 void GatewayCall::reject(Verdict& v, int status, const std::string& message, const std::string& type,
@@ -160,8 +156,8 @@ void GatewayCall::prepare_keys(std::int64_t now) {
     const GatewaySnapshot& s = *snapshot_;
     std::string_view project = principal_.project_id;
     const std::int64_t minute = now / 60000;
-    keys_.now = now;
-    keys_.reset = 60 - (now / 1000) % 60;
+    reserved_at_ = now;
+    reset_ = 60 - (now / 1000) % 60;
     // The keys and limits of this thread's last call: the same key calling again within the
     // minute, under the same configuration (the common case under load), copies them.
     // A configuration version names one snapshot: the keys' limits and budget come from it.
@@ -193,33 +189,25 @@ void GatewayCall::prepare_keys(std::int64_t now) {
         recent.minute = minute;
         recent.version = s.version;
     }
-    keys_.rate = recent.rate;
+    keys_.requests = recent.rate;
     keys_.tokens = recent.tokens;
     keys_.budget = recent.budget;
-    keys_.limit = recent.limit;
+    keys_.rpm = recent.limit.rpm;
+    keys_.tpm = recent.limit.tpm;
     keys_.has_budget = recent.has_budget;
     keys_.budget_micro = recent.budget_micro;
 }
 
-std::size_t GatewayCall::counter_needs(CounterNeed* out) const {
-    out[0] = {keys_.rate, 1, keys_.limit.rpm};
-    out[1] = {keys_.tokens, est_input_ + max_output_, keys_.limit.tpm};
-    if (!keys_.has_budget) return 2;
-    out[2] = {keys_.budget, worst_micro_, keys_.budget_micro};
-    return 3;
-}
 
-void GatewayCall::rate_headers(std::int64_t used_r, std::int64_t used_t, Verdict& v) const {
-    const RateLimit& limit = keys_.limit;
-    v.rate = {true, limit.rpm, std::max<std::int64_t>(0, limit.rpm - used_r), limit.tpm,
-              std::max<std::int64_t>(0, limit.tpm - used_t), keys_.reset};
+void GatewayCall::rate_headers(Verdict& v) const {
+    v.rate = {true, keys_.rpm, std::max<std::int64_t>(0, keys_.rpm - reservation_.requests_used()), keys_.tpm,
+              std::max<std::int64_t>(0, keys_.tpm - reservation_.tokens_used()), reset_};
 }
 
 void GatewayCall::refuse_rate(bool requests, Verdict& v) {
-    const RateLimit& limit = keys_.limit;
-    v.retry_after = std::to_string(keys_.reset);
-    reject(v, 429, requests ? "rate limit reached: " + std::to_string(limit.rpm) + " requests per minute for this key"
-                            : "rate limit reached: " + std::to_string(limit.tpm) + " tokens per minute for this key",
+    v.retry_after = std::to_string(reset_);
+    reject(v, 429, requests ? "rate limit reached: " + std::to_string(keys_.rpm) + " requests per minute for this key"
+                            : "rate limit reached: " + std::to_string(keys_.tpm) + " tokens per minute for this key",
            "rate_limit_error", requests ? "rate_limit_requests" : "rate_limit_tokens");
 }
 
@@ -232,220 +220,125 @@ void GatewayCall::refuse_budget(std::int64_t remaining, Verdict& v) {
            "insufficient_quota", "budget_exceeded");
 }
 
-// Decides on the counters after an exact reservation; fills followup_ with the undo of a refusal.
-bool GatewayCall::evaluate_exact(std::int64_t used_r, std::int64_t used_t, std::int64_t total, Verdict& v) {
-    rate_headers(used_r, used_t, v);
-    bool over_rate = used_r > keys_.limit.rpm || used_t > keys_.limit.tpm;
-    bool over_budget = keys_.has_budget && total > keys_.budget_micro;
-    followup_.clear();
-    if (over_rate || over_budget) {
-        followup_ = undo_reservation_commands();
-        reserved_rate_ = reserved_budget_ = false;
-    }
-    if (over_rate) {
-        refuse_rate(used_r > keys_.limit.rpm, v);
-        return false;
-    }
-    if (over_budget) {
-        refuse_budget(keys_.budget_micro - (total - worst_micro_), v);
-        return false;
-    }
-    proceeded_ = true;
-    return true;
+void GatewayCall::redis_unavailable(Verdict& v) {
+    reject(v, 503, "the gateway's counter store (Redis) is unavailable; try again shortly", "service_unavailable",
+           "redis_unavailable");
 }
 
-// After Redis answered: takes the call's needs from the leases. When they do not cover it, a
-// counter Redis found at its limit (`limited`) refuses the call (requests, tokens, then budget,
-// naming what this worker could still use); a counter that is short only because concurrent
-// calls of this worker took its lease while Redis was asked is no refusal: kRetry.
-GatewayCall::LeaseOutcome GatewayCall::evaluate_leases(const bool* limited, Verdict& v) {
-    CounterNeed needs[3];
-    std::size_t n = counter_needs(needs);
-    CounterLeases& leases = counter_leases();
-    std::int64_t used[3];
-    if (leases.take_all(needs, n, keys_.now, keys_.lease_serials, used)) {
-        took_from_leases(used, v);
-        return kTaken;
-    }
-    rate_headers(used[0], used[1], v);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (leases.available(needs[i].key) >= needs[i].amount) continue;
-        if (!limited[i]) return kRetry;
-        if (i == 2) {
-            refuse_budget(leases.available(keys_.budget), v);
-        } else {
-            refuse_rate(i == 0, v);
-        }
-        return kRefused;
-    }
-    return kRetry;
-}
-
-bool GatewayCall::reserve_from_leases(std::int64_t now, Verdict& v) {
-    prepare_keys(now);
-    CounterNeed needs[3];
-    std::size_t n = counter_needs(needs);
-    std::int64_t used[3];
-    if (!counter_leases().take_all(needs, n, now, keys_.lease_serials, used)) return false;
-    took_from_leases(used, v);
-    return true;
-}
-
-// The call's needs came out of the leases: it goes on, with the rate-limit headers as the worker
-// sees them (`used`: the requests and tokens counters, as take_all reported them).
-void GatewayCall::took_from_leases(const std::int64_t* used, Verdict& v) {
-    rate_headers(used[0], used[1], v);
-    from_leases_ = reserved_rate_ = true;
-    reserved_budget_ = keys_.has_budget;
-    proceeded_ = true;
-}
-
-void GatewayCall::build_commands() {
-    const std::int64_t* amount = keys_.requested;
-    commands_ = {{"MULTI"},
-                 {"INCRBY", keys_.rate.str(), std::to_string(amount[0])},
-                 {"PEXPIRE", keys_.rate.str(), "120000"},
-                 {"INCRBY", keys_.tokens.str(), std::to_string(amount[1])},
-                 {"PEXPIRE", keys_.tokens.str(), "120000"}};
-    if (keys_.has_budget)
-        commands_.insert(commands_.end(), {{"GET", keys_.budget.str() + ":epoch"}, {"INCRBY", keys_.budget.str(), std::to_string(amount[2])}});
-    commands_.push_back({"EXEC"});
-}
-
-const std::vector<std::vector<std::string>>& GatewayCall::reserve_commands(std::int64_t now) {
-    prepare_keys(now);
-    CounterNeed needs[3];
-    std::size_t n = counter_needs(needs);
-    bool refill = false;  // topping up one counter: the others too, if they run low
-    for (std::size_t i = 0; i < n; ++i) refill = refill || counter_leases().top_up(needs[i], false) > 0;
-    for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? counter_leases().top_up(needs[i], refill) : 0;
-    keys_.asking = true;
-    build_commands();
-    return commands_;
-}
-
-std::vector<std::vector<std::string>> GatewayCall::undo_reservation_commands() const {
-    std::vector<std::vector<std::string>> undo = {{"DECRBY", keys_.rate.str(), std::to_string(keys_.requested[0])},
-                                                  {"DECRBY", keys_.tokens.str(), std::to_string(keys_.requested[1])}};
-    if (keys_.has_budget) undo.push_back({"DECRBY", keys_.budget.str(), std::to_string(keys_.requested[2])});
-    return undo;
-}
-
-bool GatewayCall::reserve_reply(const redisReply* exec, Verdict& v) {
-    ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget);
-    followup_.clear();
-    if (shape == ReservationReply::malformed) {
-        // EXEC ran (an array) but some element is an error: take back what did count.
-        cancel_asks();
-        if (exec != nullptr && exec->type == REDIS_REPLY_ARRAY) followup_ = undo_reservation_commands();
-        return false;
-    }
-    if (shape == ReservationReply::budget_uninitialized) {
-        // The month's counter is not initialized: undo, and let the synchronous path do it.
-        cancel_asks();
-        followup_ = undo_reservation_commands();
-        return false;
-    }
-    if (keys_.has_budget) keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);
-    CounterNeed needs[3];
-    std::size_t n = counter_needs(needs);
-    const std::size_t totals[3] = {0, 2, 5};
-    bool limited[3] = {false, false, false};
-    keys_.asking = false;  // answered: each grant() below settles its ask
-    for (std::size_t i = 0; i < n; ++i) {
-        std::int64_t total = exec->element[totals[i]]->integer;
-        std::int64_t over = counter_leases().grant(needs[i], keys_.requested[i], total,
-                                                   i == 2 ? std::string_view(keys_.epoch) : std::string_view(), keys_.now);
-        if (over > 0) followup_.push_back({"DECRBY", std::string(needs[i].key), std::to_string(over)});
-        limited[i] = over > 0 || total - over + needs[i].amount > needs[i].limit;
-    }
-    // Short only for this worker's own concurrency: the exact reservation (thread pool) decides.
-    return evaluate_leases(limited, v) != kRetry;
-}
-
-namespace {
-
-// Makes the month's budget counter hold PostgreSQL's record of the month's spend, exactly once:
-// the initializer (holding a short lock) adds the baseline, then publishes the epoch key; until
-// the epoch exists every reservation backs out and waits here.
-void initialize_budget_counter(RedisConnection& redis, const std::string& project, const std::string& bkey) {
-    std::string ekey = bkey + ":epoch", lock = bkey + ":init";
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-        auto epoch = redis.command({"GET", ekey});
-        if (epoch->type != REDIS_REPLY_NIL) return;
-        auto locked = redis.command({"SET", lock, "1", "NX", "PX", "5000"});
-        if (locked->type == REDIS_REPLY_STATUS) {
-            auto spent = thread_pg().exec(
-                "SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
-                " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
-                {project});
-            redis.pipeline({{"INCRBY", bkey, std::to_string(spent.int64(0, 0))},
-                            {"EXPIRE", bkey, "3456000"},
-                            {"SET", ekey, std::to_string(now_ms()) + "-" + to_hex(random_bytes(4)), "EX", "3456000"},
-                            {"DEL", lock}});
-            return;
-        }
-        struct timespec pause {0, 2000000};
-        nanosleep(&pause, nullptr);
-    }
-    throw RedisError("the budget counter of " + project + " could not be initialized");
-}
-
-}  // namespace
-
-// The synchronous reservation (thread pool: the asynchronous connection is down, or the month's
-// budget counter needs initializing): exactly the call's needs, no leases.
 void GatewayCall::reserve(std::int64_t now, Verdict& v) {
-    const GatewaySnapshot& s = *snapshot_;
     prepare_keys(now);
-    CounterNeed needs[3];
-    std::size_t n = counter_needs(needs);
-    try {
-        RedisConnection* connection = nullptr;
-        std::vector<RedisReply> replies;
-        try {
-            connection = &thread_redis();
-            if (!followup_.empty()) {  // an asynchronous attempt left counters to undo
-                connection->pipeline(followup_);
-                followup_.clear();
-            }
-            reserved_rate_ = reserved_budget_ = from_leases_ = false;
-            for (std::size_t i = 0; i < 3; ++i) keys_.requested[i] = i < n ? needs[i].amount : 0;
-            build_commands();
-            replies = connection->pipeline(commands_);
-        } catch (const RedisError&) {
-            if (!s.rate_limit_fail_open || keys_.has_budget) throw;
-            proceeded_ = true;  // rate limits fail open by the operator's setting; no budget to guard
+    generation_ = counter_generation();
+    bool ttl_given = g_ttl_given.token_id == principal_.token_id && g_ttl_given.minute == now / 60000 &&
+                     g_ttl_given.generation == generation_;
+    reservation_ = CounterReservation(keys_, est_input_ + max_output_, worst_micro_, !ttl_given);
+    commands_ = reservation_.reserve_commands();
+    state_ = State::asking;
+    v.wait = Verdict::Wait::redis;
+}
+
+void GatewayCall::take_back() {
+    outbox_push(reservation_.undo_commands(), generation_);
+}
+
+// Acts on what the counters said: the call goes on, is refused (and its reservation taken
+// back), or waits for its budget's baseline.
+void GatewayCall::apply(CounterReservation::Outcome outcome, Verdict& v) {
+    using Outcome = CounterReservation::Outcome;
+    rate_headers(v);
+    state_ = State::refused;
+    switch (outcome) {
+        case Outcome::admitted:
+            state_ = State::admitted;
+            proceeded_ = true;
+            return;
+        case Outcome::needs_baseline:
+            state_ = State::reading;  // its reservation stays counted while the spend is read
+            v.wait = Verdict::Wait::pool;
+            v.rate = {};
+            return;
+        case Outcome::over_requests: take_back(); return refuse_rate(true, v);
+        case Outcome::over_tokens: take_back(); return refuse_rate(false, v);
+        case Outcome::over_budget: take_back(); return refuse_budget(reservation_.budget_left(), v);
+        case Outcome::malformed:
+            // EXEC ran but some element is an error (a counter that is not an integer, ...).
+            take_back();
+            v.rate = {};
+            return redis_unavailable(v);
+    }
+}
+
+void GatewayCall::on_reply(const redisReply* reply, std::int64_t now, Verdict& v) {
+    (void)now;
+    bool baseline = waiting_baseline_;
+    if (state_ == State::abandoned) {
+        // The call answered 503 already; what this late reply counted goes back.
+        if (reply != nullptr && !baseline) (void)reservation_.on_reserved(reply);
+        if (reply != nullptr || baseline) take_back();
+        state_ = State::refused;
+        return;
+    }
+    if (state_ != State::asking) return;
+    if (reply == nullptr) {
+        // Not sent, or the connection failed with it out: whether it counted is unknown (the
+        // connection's loss voids what it counted), so nothing is taken back.
+        if (baseline) take_back();
+        state_ = State::refused;
+        if (!keys_.has_budget && snapshot_->rate_limit_fail_open) {
+            state_ = State::admitted;  // rate limits fail open by the operator's setting; no budget to guard
+            proceeded_ = true;
             return;
         }
-        RedisConnection& redis = *connection;
-        const redisReply* exec = replies.back().get();
-        ReservationReply shape = classify_reservation_reply(exec, keys_.has_budget);
-        if (shape == ReservationReply::budget_uninitialized) {
-            redis.pipeline(undo_reservation_commands());
-            initialize_budget_counter(redis, principal_.project_id, keys_.budget.str());
-            replies = redis.pipeline(commands_);
-            exec = replies.back().get();
-            shape = classify_reservation_reply(exec, keys_.has_budget);
-            if (shape == ReservationReply::budget_uninitialized) throw RedisError("the budget counter vanished while reserving");
-        }
-        if (shape != ReservationReply::ok) throw RedisError("unexpected reply to the reservation (an element of EXEC is not an integer)");
-        reserved_rate_ = true;
-        reserved_budget_ = keys_.has_budget;
-        if (keys_.has_budget) keys_.epoch.assign(exec->element[4]->str, exec->element[4]->len);
-        evaluate_exact(exec->element[0]->integer, exec->element[2]->integer,
-                       keys_.has_budget ? exec->element[5]->integer : 0, v);
-        if (!followup_.empty()) {
-            redis.pipeline(followup_);
-            followup_.clear();
-        }
-    } catch (const RedisError&) {
-        return reject(v, 503, "the gateway's counter store (Redis) is unavailable; try again shortly", "service_unavailable",
-                      "redis_unavailable");
-    } catch (const PgError&) {
+        return redis_unavailable(v);
+    }
+    if (baseline) return apply(reservation_.on_baseline(reply), v);
+    CounterReservation::Outcome outcome = reservation_.on_reserved(reply);
+    if (reservation_.executed()) g_ttl_given = {principal_.token_id, reserved_at_ / 60000, generation_};
+    apply(outcome, v);
+}
+
+void GatewayCall::abandon() {
+    if (state_ == State::asking) state_ = State::abandoned;
+}
+
+void GatewayCall::on_timeout(Verdict& v) {
+    if (state_ != State::asking) return redis_unavailable(v);
+    state_ = State::abandoned;
+    reject(v, 503, "the gateway's counter store (Redis) did not answer in time; try again shortly", "service_unavailable",
+           "redis_unavailable");
+}
+
+SpendRead GatewayCall::spend_read() const {
+    SpendRead read;
+    read.project.assign(principal_.project_id);
+    read.now = reserved_at_;
+    return read;
+}
+
+void SpendRead::run() noexcept {
+    try {
+        auto spent = thread_pg().exec(
+            "SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
+            " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+            {project});
+        spent_micro = spent.int64(0, 0);
+    } catch (...) {
+        failed = true;
+    }
+}
+
+void GatewayCall::on_spend_read(const SpendRead* read, std::int64_t now, Verdict& v) {
+    (void)now;
+    if (state_ != State::reading) return;
+    if (read == nullptr || read->failed) {
+        take_back();
+        state_ = State::refused;
         return reject(v, 503, "the gateway's spend store (PostgreSQL) is unavailable; try again shortly",
                       "service_unavailable", "database_unavailable");
     }
+    commands_ = reservation_.baseline_commands(read->spent_micro);
+    waiting_baseline_ = true;
+    state_ = State::asking;
+    v.wait = Verdict::Wait::redis;
 }
 
 std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool client_aborted) {
@@ -481,80 +374,41 @@ std::string GatewayCall::redacted_list() const {
     return out;
 }
 
-void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, std::int64_t now,
-                              bool on_loop) {
+void GatewayCall::queue_spend(std::int64_t in, std::int64_t out, std::int64_t cost, bool client_aborted, std::int64_t now) {
     // The provider's status when its answer reached the client; else what the client got.
     int status = malformed_answer_ ? 502 : meter_.http_status() ? meter_.http_status() : final_status_;
     std::string outcome = malformed_answer_ ? "upstream_malformed"
                           : client_aborted ? "client_aborted"
                           : status >= 200 && status < 300 ? "ok"
                                                           : "upstream_error";
-    queue_row({now, principal_.project_id, &model_->alias, request_id_, data_class_, outcome, principal_.token_id, in, out,
-               cost, status, true, redacted_list()},
-              on_loop);
+    queue_spend_row_from_loop({now, principal_.project_id, &model_->alias, request_id_, data_class_, outcome,
+                               principal_.token_id, in, out, cost, status, true, redacted_list()},
+                              snapshot_);
 }
 
-void GatewayCall::queue_row(SpendRow&& row, bool on_loop) const {
-    on_loop ? queue_spend_row_from_loop(std::move(row), snapshot_) : queue_spend_row(std::move(row), snapshot_);
+void GatewayCall::queue_refused(std::int64_t now) {
+    queue_spend_row_from_loop({now, principal_.project_id, &model_->alias, request_id_, data_class_,
+                               "denied:" + rejected_code_, principal_.token_id, 0, 0, 0, rejected_status_, false, ""},
+                              snapshot_);
 }
 
-// Settlements give back what a reservation over-counted; they are summed per counter and sent
-// in one pipeline every 100 ms (drain_settlements). Until then a counter stays higher than the
-// truth: a budget may refuse a call a little early, never let one overspend.
-namespace {
-constexpr std::int64_t kLeaseIdleMs = 1000;  // a lease unused this long goes back to Redis
-std::mutex g_settle_mutex;
-std::map<std::string, std::int64_t> g_settle_deltas;  // counter key -> amount to take back
-}  // namespace
-
-void GatewayCall::settle_deferred(bool client_aborted, std::int64_t now) {
-    if (!proceeded_) return queue_refused(now, true);
+void GatewayCall::end(bool client_aborted, std::int64_t now) {
+    if (state_ == State::reading) {
+        // Ended while its budget's baseline was read (the request's deadline): not served.
+        take_back();
+        state_ = State::refused;
+    }
+    if (!proceeded_) return queue_refused(now);
     std::int64_t in = 0, out = 0;
     std::int64_t cost = settle_cost(in, out, client_aborted);
-    Overcount over = overcount(in, out, cost);
-    // What the reservation over-counted goes back into the worker's lease when it came from one,
-    // else (or when the lease is gone) to Redis with the next batch.
-    auto give_back = [&](bool reserved, std::string_view key, std::int64_t amount, std::uint64_t serial) {
-        if (!reserved || amount == 0) return;
-        if (from_leases_ && amount > 0 && counter_leases().give_back(key, amount, serial)) return;
-        std::lock_guard<std::mutex> lock(g_settle_mutex);
-        g_settle_deltas[std::string(key)] += amount;
-    };
-    give_back(reserved_budget_, keys_.budget, over.budget, keys_.lease_serials[2]);
-    give_back(reserved_rate_, keys_.tokens, over.tokens, keys_.lease_serials[1]);
-    queue_spend(in, out, cost, client_aborted, now, true);
-}
-
-std::vector<std::vector<std::string>> drain_settlements(std::size_t most) {
-    std::vector<std::vector<std::string>> commands = counter_leases().release_idle(now_ms(), kLeaseIdleMs, most);
-    std::lock_guard<std::mutex> lock(g_settle_mutex);
-    for (auto it = g_settle_deltas.begin(); it != g_settle_deltas.end() && commands.size() < most;) {
-        if (it->second != 0) commands.push_back({"DECRBY", it->first, std::to_string(it->second)});
-        it = g_settle_deltas.erase(it);
+    if (state_ == State::admitted) {
+        bool same_minute = now / 60000 == reserved_at_ / 60000;
+        std::string reserved_month = utc_month(reserved_at_);  // one thread-local cache: copy before the next
+        bool same_month = utc_month(now) == reserved_month;
+        outbox_push(reservation_.settle_commands(in + out, cost, same_minute, same_month), generation_);
+        state_ = State::refused;  // settled once
     }
-    return commands;
-}
-
-void GatewayCall::queue_refused(std::int64_t now, bool on_loop) {
-    queue_row({now, principal_.project_id, &model_->alias, request_id_, data_class_, "denied:" + rejected_code_,
-               principal_.token_id, 0, 0, 0, rejected_status_, false, ""},
-              on_loop);
-}
-
-void GatewayCall::settle(bool client_aborted) {
-    if (!proceeded_) return queue_refused(now_ms(), false);
-    std::int64_t in = 0, out = 0;
-    std::int64_t cost = settle_cost(in, out, client_aborted);
-    Overcount over = overcount(in, out, cost);
-    try {
-        std::vector<std::vector<std::string>> commands;
-        if (reserved_budget_) commands.push_back({"DECRBY", keys_.budget.str(), std::to_string(over.budget)});
-        if (reserved_rate_) commands.push_back({"DECRBY", keys_.tokens.str(), std::to_string(over.tokens)});
-        if (!commands.empty()) thread_redis().pipeline(commands);
-    } catch (const std::exception&) {
-        // Counters may be lost with Redis; PostgreSQL's spend rows stay the record.
-    }
-    queue_spend(in, out, cost, client_aborted, now_ms(), false);
+    queue_spend(in, out, cost, client_aborted, now);
 }
 
 }  // namespace asg
