@@ -294,18 +294,6 @@ void keep_snapshot(std::vector<std::shared_ptr<const GatewaySnapshot>>& kept, co
     if (kept.empty() || kept.back() != snapshot) kept.push_back(snapshot);
 }
 
-void queue_spend_row(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
-    row.spool_segment = spool_call_row(row);
-    std::lock_guard<std::mutex> lock(g_spend_mutex);
-    if (g_spend.size() < kMaxQueuedRows) {
-        keep_snapshot(g_spend_snapshots, snapshot);
-        g_spend.push_back(std::move(row));
-    } else {
-        ++g_spend_dropped;
-        spool_rows_done(&row, 1);
-    }
-}
-
 void queue_spend_row_from_loop(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
     if (g_loop_rows.size() < kMaxQueuedRows) {
         // One write(2) of a small record to a local file: a page-cache copy, as nginx's own

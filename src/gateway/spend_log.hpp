@@ -26,11 +26,9 @@ struct SpendRow {
     std::uint32_t spool_segment = 0;  // the call spool's segment holding the row (0: none); set when queued
 };
 
-// Queues a row (any thread). Past the queue's limit the row is lost, and counted: the next flush
-// reports it.
-// `snapshot` holds the row's model name.
-void queue_spend_row(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot);
-// The same for the event loop: no lock per row. Its rows join the queue when the event loop hands
+// Queues a row from the event loop: no lock per row (and its record in the call spool). Past the
+// queue's limit the row is lost, and counted: the next flush reports it. `snapshot` holds the
+// row's model name. The rows join the queue when the event loop hands
 // them over (hand_over_loop_rows), before each flush.
 void queue_spend_row_from_loop(SpendRow&& row, const std::shared_ptr<const GatewaySnapshot>& snapshot);
 void hand_over_loop_rows();
