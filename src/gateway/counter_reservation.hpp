@@ -56,6 +56,10 @@ public:
 
     // MULTI, INCRBY requests[, PEXPIRE], INCRBY tokens[, PEXPIRE][, GET baseline, INCRBY budget], EXEC.
     RedisCommands reserve_commands() const;
+    // The same commands without MULTI and EXEC, appended to `wire` in Redis's protocol (one batch's
+    // transaction carries several calls' reservations: reservation_batch.hpp). Each command's start
+    // goes to `starts`; returns how many commands (= the elements of EXEC's reply that are its).
+    std::size_t append_reserve_wire(std::string& wire, std::vector<std::size_t>& starts) const;
     // EXEC's reply to reserve_commands(): what it counted, and the verdict.
     Outcome on_reserved(const redisReply* exec);
     // Sets the baseline unless another call did first (SET NX), then reads the budget's total:
@@ -90,6 +94,9 @@ private:
     std::int64_t budget_before_ = 0;
     bool executed_ = false;
 };
+
+// Appends one command in Redis's protocol (RESP arrays of bulk strings).
+void append_redis_command(std::string& wire, std::initializer_list<std::string_view> args);
 
 // The key of a budget counter's baseline.
 std::string baseline_key(std::string_view budget_key);

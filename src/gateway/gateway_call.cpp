@@ -231,7 +231,7 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     bool ttl_given = g_ttl_given.token_id == principal_.token_id && g_ttl_given.minute == now / 60000 &&
                      g_ttl_given.generation == generation_;
     reservation_ = CounterReservation(keys_, est_input_ + max_output_, worst_micro_, !ttl_given);
-    commands_ = reservation_.reserve_commands();
+    commands_.clear();  // built only if sent on its own (commands()); a batch takes the reservation
     state_ = State::asking;
     v.wait = Verdict::Wait::redis;
 }

@@ -9,7 +9,8 @@
 
 namespace asg {
 
-// Appends commands (a MULTI..EXEC stays whole; plain DECRBYs are summed per key until sent).
+// Appends commands (a MULTI..EXEC stays whole; plain DECRBYs are summed per key until sent, and so
+// are the DECRBYs of take-backs, a MULTI..EXEC of DECRBYs only, which go out in one MULTI..EXEC).
 // Dropped when they counted on a connection that has been lost since (`generation` older than
 // counter_generation()).
 void outbox_push(RedisCommands&& commands, std::uint64_t generation);
