@@ -299,7 +299,7 @@ ngx_http_asgard_gateway_ask_redis(ngx_http_request_t *r, ngx_http_asgard_ctx_t *
     w->request = r;
     w->call = ctx->call;
 
-    if (asg_gateway_batch_join(ctx->call, w)) {
+    if (ngx_http_asgard_batch_event.handler != NULL && asg_gateway_batch_join(ctx->call, w)) {
         if (!ngx_http_asgard_batch_event.posted) {
             ngx_post_event(&ngx_http_asgard_batch_event, &ngx_posted_events);
         }

@@ -152,16 +152,24 @@ RedisCommands CounterReservation::undo_commands() {
     return commands.size() > 2 ? commands : RedisCommands{};
 }
 
-RedisCommands CounterReservation::settle_commands(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute,
-                                                  bool same_month) {
-    RedisCommands commands;
+std::size_t CounterReservation::settle_decrements(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute,
+                                                  bool same_month, Decrement out[2]) {
+    std::size_t n = 0;
     // The request stays counted; the tokens and the cost are what the call really used. A
     // minute or month that has ended needs nothing back (its counters no longer decide anything).
-    if (counted_[1] && same_minute && amount_[1] != real_tokens)
-        commands.push_back({"DECRBY", keys_.tokens.str(), std::to_string(amount_[1] - real_tokens)});
-    if (counted_[2] && same_month && amount_[2] != real_micro)
-        commands.push_back({"DECRBY", keys_.budget.str(), std::to_string(amount_[2] - real_micro)});
+    if (counted_[1] && same_minute && amount_[1] != real_tokens) out[n++] = {keys_.tokens, amount_[1] - real_tokens};
+    if (counted_[2] && same_month && amount_[2] != real_micro) out[n++] = {keys_.budget, amount_[2] - real_micro};
     counted_[0] = counted_[1] = counted_[2] = false;
+    return n;
+}
+
+RedisCommands CounterReservation::settle_commands(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute,
+                                                  bool same_month) {
+    Decrement decrements[2];
+    std::size_t n = settle_decrements(real_tokens, real_micro, same_minute, same_month, decrements);
+    RedisCommands commands;
+    for (std::size_t i = 0; i < n; ++i)
+        commands.push_back({"DECRBY", std::string(decrements[i].key), std::to_string(decrements[i].amount)});
     return commands;
 }
 

@@ -73,6 +73,13 @@ public:
     // A served call's end: what its worst case counted beyond its real use goes back.
     // `same_minute`/`same_month`: whether the counters it reserved in are still the current ones.
     RedisCommands settle_commands(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute, bool same_month);
+    // The same as the counters and amounts to decrement (no allocation): returns how many of `out`.
+    struct Decrement {
+        std::string_view key;
+        std::int64_t amount;
+    };
+    std::size_t settle_decrements(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute, bool same_month,
+                                  Decrement out[2]);
 
     // The counters' totals EXEC answered (the request and token counters after this call's
     // addition; the budget's total before it, baseline included), for headers and messages.

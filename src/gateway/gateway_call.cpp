@@ -405,7 +405,9 @@ void GatewayCall::end(bool client_aborted, std::int64_t now) {
         bool same_minute = now / 60000 == reserved_at_ / 60000;
         std::string reserved_month = utc_month(reserved_at_);  // one thread-local cache: copy before the next
         bool same_month = utc_month(now) == reserved_month;
-        outbox_push(reservation_.settle_commands(in + out, cost, same_minute, same_month), generation_);
+        CounterReservation::Decrement decrements[2];
+        std::size_t n = reservation_.settle_decrements(in + out, cost, same_minute, same_month, decrements);
+        for (std::size_t i = 0; i < n; ++i) outbox_decrement(decrements[i].key, decrements[i].amount, generation_);
         state_ = State::refused;  // settled once
     }
     queue_spend(in, out, cost, client_aborted, now);

@@ -8,7 +8,7 @@ namespace asg {
 
 namespace {
 std::deque<std::vector<std::string>> g_outbox;        // transactions, in order
-std::map<std::string, std::int64_t> g_decrements;     // plain DECRBYs (settlements), summed per key
+std::map<std::string, std::int64_t, std::less<>> g_decrements;     // plain DECRBYs (settlements), summed per key
 std::map<std::string, std::int64_t> g_take_backs;     // the DECRBYs of refusals' MULTI..EXECs, summed per key
 
 // A MULTI, DECRBYs, EXEC (a refusal's take-back): those of one pass go out as one transaction.
@@ -48,6 +48,13 @@ void outbox_push(RedisCommands&& commands, std::uint64_t generation) {
             if (exec) break;
         }
     }
+}
+
+void outbox_decrement(std::string_view key, std::int64_t amount, std::uint64_t generation) {
+    if (generation != g_generation) return;
+    auto it = g_decrements.find(key);
+    if (it == g_decrements.end()) it = g_decrements.emplace(std::string(key), 0).first;
+    it->second += amount;
 }
 
 RedisCommands outbox_take(std::size_t most) {
