@@ -39,6 +39,9 @@ static ngx_int_t ngx_http_asgard_gateway_advance(ngx_http_request_t *r, ngx_http
 
 
 static ngx_event_t  ngx_http_asgard_outbox_event;
+static ngx_event_t  ngx_http_asgard_batch_event;
+
+static void ngx_http_asgard_redis_replied(void *async_ctx, void *reply, void *data);
 
 
 /* Sends the worker's commands that need no answer, while the connection takes them. */
@@ -223,6 +226,55 @@ ngx_http_asgard_redis_timed_out(ngx_event_t *ev)
 }
 
 
+/* EXEC's reply to a batch: each waiter, in order, gets its call's part as its own reply. */
+static void
+ngx_http_asgard_batch_replied(void *async_ctx, void *reply, void *data)
+{
+    size_t                i, n;
+    asg_gateway_batch_t  *b = data;
+
+    n = asg_gateway_batch_size(b);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_asgard_redis_replied(async_ctx, (void *) asg_gateway_batch_reply(b, i, reply),
+                                      asg_gateway_batch_waiter(b, i));
+    }
+
+    asg_gateway_batch_free(b);
+}
+
+
+/* The pass is over: the reservations begun in it go out as one MULTI/EXEC. */
+static void
+ngx_http_asgard_batch_handler(ngx_event_t *ev)
+{
+    size_t                i, n;
+    asg_str_t             command;
+    asg_gateway_batch_t  *b;
+
+    b = asg_gateway_batch_take();
+    if (b == NULL) {
+        return;
+    }
+
+    n = asg_gateway_batch_commands(b);
+
+    for (i = 0; i < n; i++) {
+        command = asg_gateway_batch_command(b, i);
+        if (ngx_http_asgard_redis_send_wire(command.data, command.len,
+                                            i == n - 1 ? ngx_http_asgard_batch_replied : NULL,
+                                            i == n - 1 ? b : NULL)
+            != NGX_OK)
+        {
+            /* The connection went since the calls joined (what went out before is voided with
+             * it): every call is told the commands could not be sent. */
+            ngx_http_asgard_batch_replied(NULL, NULL, b);
+            return;
+        }
+    }
+}
+
+
 /* Sends the call's commands; NGX_DECLINED when there is no usable connection. */
 static ngx_int_t
 ngx_http_asgard_gateway_ask_redis(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
@@ -247,12 +299,19 @@ ngx_http_asgard_gateway_ask_redis(ngx_http_request_t *r, ngx_http_asgard_ctx_t *
     w->request = r;
     w->call = ctx->call;
 
-    asg_gateway_commands(ctx->call, &cmds);
+    if (ngx_http_asgard_batch_event.handler != NULL && asg_gateway_batch_join(ctx->call, w)) {
+        if (!ngx_http_asgard_batch_event.posted) {
+            ngx_post_event(&ngx_http_asgard_batch_event, &ngx_posted_events);
+        }
 
-    rc = ngx_http_asgard_redis_send(&cmds, ngx_http_asgard_redis_replied, w);
-    if (rc == NGX_DECLINED) {
-        ngx_free(w);
-        return NGX_DECLINED;
+    } else {
+        asg_gateway_commands(ctx->call, &cmds);
+
+        rc = ngx_http_asgard_redis_send(&cmds, ngx_http_asgard_redis_replied, w);
+        if (rc == NGX_DECLINED) {
+            ngx_free(w);
+            return NGX_DECLINED;
+        }
     }
 
     /* NGX_ERROR (a partial send): the callback still comes, with a failure. */
@@ -764,6 +823,11 @@ ngx_http_asgard_gateway_flush_outbox(void)
         ngx_delete_posted_event(&ngx_http_asgard_outbox_event);
     }
 
+    if (ngx_http_asgard_batch_event.posted) {
+        ngx_delete_posted_event(&ngx_http_asgard_batch_event);
+        ngx_http_asgard_batch_handler(&ngx_http_asgard_batch_event);
+    }
+
     ngx_http_asgard_gateway_send_outbox();
     ngx_http_asgard_redis_write_out(1000);
 }
@@ -773,6 +837,8 @@ void
 ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle)
 {
     ngx_http_asgard_timer_init(&ngx_http_asgard_outbox_event, ngx_http_asgard_outbox_handler,
+                               cycle->log);
+    ngx_http_asgard_timer_init(&ngx_http_asgard_batch_event, ngx_http_asgard_batch_handler,
                                cycle->log);
     ngx_http_asgard_timer_init(&ngx_http_asgard_settle_timer, ngx_http_asgard_settle_timer_handler,
                                cycle->log);

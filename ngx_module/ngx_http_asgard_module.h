@@ -114,6 +114,8 @@ void ngx_http_asgard_redis_init(ngx_cycle_t *cycle, ngx_str_t *host, ngx_int_t p
 void ngx_http_asgard_redis_stop(void);
 ngx_int_t ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn fn,
     void *data);
+ngx_int_t ngx_http_asgard_redis_send_wire(const char *wire, size_t len, ngx_http_asgard_redis_fn fn,
+    void *data);
 ngx_uint_t ngx_http_asgard_redis_available(void);
 /* Writes what hiredis has buffered (blocking, at most timeout ms): for worker exit. */
 void ngx_http_asgard_redis_write_out(ngx_msec_t timeout);

@@ -294,6 +294,25 @@ ngx_http_asgard_redis_send(asg_redis_commands_t *cmds, ngx_http_asgard_redis_fn 
 }
 
 
+/* Sends one command already in Redis's protocol; fn (may be NULL) gets its reply. NGX_DECLINED
+ * when there is no usable connection or hiredis refuses it. */
+ngx_int_t
+ngx_http_asgard_redis_send_wire(const char *wire, size_t len, ngx_http_asgard_redis_fn fn, void *data)
+{
+    if (ngx_http_asgard_redis_ctx == NULL || !ngx_http_asgard_redis_ready) {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncFormattedCommand(ngx_http_asgard_redis_ctx, (redisCallbackFn *) fn, data, wire, len)
+        != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_asgard_redis_write_out(ngx_msec_t timeout)
 {

@@ -184,6 +184,19 @@ asg_gateway_call_t *asg_gateway_begin(const asg_principal_t *p, const char *requ
                                       asg_gateway_verdict_t *out) ASG_NOEXCEPT;
 /* ASG_GATEWAY_WAIT_REDIS: the commands to send. */
 void asg_gateway_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
+/* ASG_GATEWAY_WAIT_REDIS: a reservation joins the event loop pass's batch instead (returns 1;
+ * 0: send its own asg_gateway_commands). At the pass's end the glue takes the batch, sends its
+ * commands (one MULTI/EXEC), and hands each waiter, in order, asg_gateway_batch_reply's part of
+ * EXEC's reply as that call's reply; then frees the batch. */
+typedef struct asg_gateway_batch_s asg_gateway_batch_t;
+int asg_gateway_batch_join(asg_gateway_call_t *call, void *waiter) ASG_NOEXCEPT;
+asg_gateway_batch_t *asg_gateway_batch_take(void) ASG_NOEXCEPT;   /* NULL: none joined */
+size_t asg_gateway_batch_commands(asg_gateway_batch_t *b) ASG_NOEXCEPT;
+asg_str_t asg_gateway_batch_command(asg_gateway_batch_t *b, size_t i) ASG_NOEXCEPT;
+size_t asg_gateway_batch_size(asg_gateway_batch_t *b) ASG_NOEXCEPT;
+void *asg_gateway_batch_waiter(asg_gateway_batch_t *b, size_t i) ASG_NOEXCEPT;
+const void *asg_gateway_batch_reply(asg_gateway_batch_t *b, size_t i, const void *exec_reply) ASG_NOEXCEPT;
+void asg_gateway_batch_free(asg_gateway_batch_t *b) ASG_NOEXCEPT;
 /* The last command's reply (a hiredis redisReply*; NULL when the commands could not be sent or
  * the connection failed). Called exactly once per wait, also after asg_gateway_redis_timeout
  * (then out is left decided with status 0 and no body, and the glue only sends the outbox). */

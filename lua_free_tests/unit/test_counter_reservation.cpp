@@ -23,9 +23,11 @@ extern "C" {  // cmocka's header declares C functions without saying so
 #include <vector>
 
 #include "gateway/counter_reservation.hpp"
+#include "gateway/reservation_batch.hpp"
 
 using asg::CounterReservation;
 using asg::RedisCommands;
+using asg::ReservationBatch;
 using asg::ReservationKeys;
 using Outcome = CounterReservation::Outcome;
 
@@ -393,6 +395,92 @@ void a_request_limit_binding_never_gives_a_token_429(void**) {
     }
 }
 
+// ---- one event loop pass's reservations in one MULTI/EXEC ----
+
+// A command in Redis's protocol, read back into its arguments (a command is an array of bulk strings).
+std::vector<std::string> parsed_command(std::string_view wire) {
+    Reply r{std::string(wire)};
+    assert_int_equal(r.reply->type, REDIS_REPLY_ARRAY);
+    std::vector<std::string> args;
+    for (std::size_t i = 0; i < r.reply->elements; ++i) args.emplace_back(r.reply->element[i]->str, r.reply->element[i]->len);
+    return args;
+}
+
+struct Seen {
+    Outcome outcome;
+    long long requests, tokens, budget_left;
+};
+
+void a_batch_decides_every_call_as_its_own_transactions_would(void**) {
+    // Same keys, amounts that cross the token and the budget limits part-way through the batch,
+    // expiries on some: each call's part of the one EXEC reads as its own transaction in the same order.
+    const long long tokens[] = {103, 90, 5, 400, 2};
+    const long long micro[] = {5000, 4000, 2000, 100, 700};
+    FakeRedis alone, batched;
+    alone.values["asgard:budget:proj-1:2026-12:base"] = batched.values["asgard:budget:proj-1:2026-12:base"] = "90000";
+    FakeRedis::Connection c1, c2;
+    std::vector<Seen> expected;
+    std::vector<CounterReservation> one, many;
+    for (int i = 0; i < 5; ++i) {
+        one.emplace_back(keys_for(4, 200, true, 100000), tokens[i], micro[i], i % 2 == 0);
+        many.emplace_back(keys_for(4, 200, true, 100000), tokens[i], micro[i], i % 2 == 0);
+    }
+    for (auto& r : one) {
+        Reply reply(send_all(alone, c1, r.reserve_commands()));
+        Outcome o = r.on_reserved(reply.reply);
+        expected.push_back({o, r.requests_used(), r.tokens_used(), r.budget_left()});
+    }
+    ReservationBatch& batch = asg::open_batch();
+    int waiters[5];
+    for (int i = 0; i < 5; ++i) batch.add(many[i], &waiters[i]);
+    ReservationBatch* taken = asg::take_batch();
+    assert_ptr_equal(taken, &batch);
+    assert_null(asg::take_batch());  // a later pass starts afresh
+    std::size_t inner = 0;
+    for (auto& r : many) inner += r.reserve_commands().size() - 2;
+    assert_int_equal(taken->command_count(), inner + 2);  // one MULTI, one EXEC
+    std::string last;
+    for (std::size_t i = 0; i < taken->command_count(); ++i) {
+        std::vector<std::string> command = parsed_command(taken->command(i));
+        if (i == 0) assert_string_equal(command[0].c_str(), "MULTI");
+        if (i + 1 == taken->command_count()) assert_string_equal(command[0].c_str(), "EXEC");
+        last = batched.run(c2, command);
+    }
+    Reply exec(last);
+    assert_int_equal(taken->size(), 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+        assert_ptr_equal(taken->waiter(i), &waiters[i]);
+        Outcome o = many[i].on_reserved(taken->part(i, exec.reply));
+        assert_int_equal((int)o, (int)expected[i].outcome);
+        assert_int_equal(many[i].requests_used(), expected[i].requests);
+        assert_int_equal(many[i].tokens_used(), expected[i].tokens);
+        assert_int_equal(many[i].budget_left(), expected[i].budget_left);
+    }
+    assert_true(alone.values == batched.values);
+    // The mix is what it is meant to be: admitted, then over tokens, over budget, over requests.
+    assert_int_equal((int)expected[0].outcome, (int)Outcome::admitted);
+    assert_int_equal((int)expected[1].outcome, (int)Outcome::admitted);
+    assert_int_equal((int)expected[2].outcome, (int)Outcome::over_budget);
+    assert_int_equal((int)expected[3].outcome, (int)Outcome::over_tokens);
+    assert_int_equal((int)expected[4].outcome, (int)Outcome::over_requests);
+    asg::release_batch(taken);
+}
+
+void an_exec_that_failed_as_a_whole_fails_every_call_of_the_batch(void**) {
+    CounterReservation a(keys_for(10, 1000, false, 0), 10, 0), b(keys_for(10, 1000, false, 0), 20, 0);
+    ReservationBatch& batch = asg::open_batch();
+    batch.add(a, nullptr);
+    batch.add(b, nullptr);
+    ReservationBatch* taken = asg::take_batch();
+    Reply aborted("-EXECABORT Transaction discarded because of previous errors.\r\n");
+    assert_int_equal((int)a.on_reserved(taken->part(0, aborted.reply)), (int)Outcome::malformed);
+    assert_int_equal((int)b.on_reserved(taken->part(1, aborted.reply)), (int)Outcome::malformed);
+    assert_false(a.counts_anything());
+    assert_false(b.counts_anything());
+    assert_null(taken->part(0, nullptr));  // the connection failed: each call sees no reply
+    asg::release_batch(taken);
+}
+
 }  // namespace
 
 int main(void) {
@@ -406,6 +494,8 @@ int main(void) {
         cmocka_unit_test(settling_in_a_later_minute_leaves_the_old_minute_alone),
         cmocka_unit_test(many_workers_never_pass_a_limit_and_settle_back_to_the_real_use),
         cmocka_unit_test(a_request_limit_binding_never_gives_a_token_429),
+        cmocka_unit_test(a_batch_decides_every_call_as_its_own_transactions_would),
+        cmocka_unit_test(an_exec_that_failed_as_a_whole_fails_every_call_of_the_batch),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -13,6 +13,7 @@
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
 #include "gateway/redis_outbox.hpp"
+#include "gateway/reservation_batch.hpp"
 #include "gateway/spend_log.hpp"
 #include "util/crypto.hpp"
 #include "util/unique_id.hpp"
@@ -161,6 +162,41 @@ extern "C" void asg_gateway_commands(asg_gateway_call_t* call, asg_redis_command
         out->count = 0;
     }
 }
+
+// The glue's handle on a batch is the batch itself.
+static ReservationBatch* batch_of(asg_gateway_batch_t* b) { return reinterpret_cast<ReservationBatch*>(b); }
+
+extern "C" int asg_gateway_batch_join(asg_gateway_call_t* call, void* waiter) noexcept {
+    try {
+        const CounterReservation* reservation = call->call.batchable();
+        if (reservation == nullptr) return 0;
+        open_batch().add(*reservation, waiter);
+        return 1;
+    } catch (...) {
+        return 0;  // sent on its own
+    }
+}
+
+extern "C" asg_gateway_batch_t* asg_gateway_batch_take(void) noexcept {
+    return reinterpret_cast<asg_gateway_batch_t*>(take_batch());
+}
+
+extern "C" size_t asg_gateway_batch_commands(asg_gateway_batch_t* b) noexcept { return batch_of(b)->command_count(); }
+
+extern "C" asg_str_t asg_gateway_batch_command(asg_gateway_batch_t* b, size_t i) noexcept {
+    std::string_view command = batch_of(b)->command(i);
+    return {command.data(), command.size()};
+}
+
+extern "C" size_t asg_gateway_batch_size(asg_gateway_batch_t* b) noexcept { return batch_of(b)->size(); }
+
+extern "C" void* asg_gateway_batch_waiter(asg_gateway_batch_t* b, size_t i) noexcept { return batch_of(b)->waiter(i); }
+
+extern "C" const void* asg_gateway_batch_reply(asg_gateway_batch_t* b, size_t i, const void* exec_reply) noexcept {
+    return batch_of(b)->part(i, static_cast<const redisReply*>(exec_reply));
+}
+
+extern "C" void asg_gateway_batch_free(asg_gateway_batch_t* b) noexcept { release_batch(batch_of(b)); }
 
 extern "C" void asg_gateway_redis_reply(asg_gateway_call_t* call, const void* reply, int64_t now,
                                         asg_gateway_verdict_t* out) noexcept {

@@ -33,6 +33,21 @@ void CounterKey::assign(std::initializer_list<std::string_view> parts) {
     }
 }
 
+void append_redis_command(std::string& wire, std::initializer_list<std::string_view> args) {
+    char digits[24];
+    auto number = [&](char kind, std::size_t n) {
+        wire.push_back(kind);
+        wire.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+        wire.append("\r\n", 2);
+    };
+    number('*', args.size());
+    for (std::string_view arg : args) {
+        number('$', arg.size());
+        wire.append(arg);
+        wire.append("\r\n", 2);
+    }
+}
+
 std::string baseline_key(std::string_view budget_key) { return std::string(budget_key) + ":base"; }
 
 RedisCommands CounterReservation::reserve_commands() const {
@@ -49,6 +64,29 @@ RedisCommands CounterReservation::reserve_commands() const {
     }
     commands.push_back({"EXEC"});
     return commands;
+}
+
+std::size_t CounterReservation::append_reserve_wire(std::string& wire, std::vector<std::size_t>& starts) const {
+    char amounts[3][24];
+    std::string_view amount[3];
+    for (std::size_t i = 0; i < 3; ++i)
+        amount[i] = {amounts[i], static_cast<std::size_t>(std::to_chars(amounts[i], amounts[i] + 24, amount_[i]).ptr - amounts[i])};
+    const std::size_t before = starts.size();
+    auto command = [&](std::initializer_list<std::string_view> args) {
+        starts.push_back(wire.size());
+        append_redis_command(wire, args);
+    };
+    command({"INCRBY", keys_.requests, amount[0]});
+    if (set_ttl_) command({"PEXPIRE", keys_.requests, kMinuteTtlMs});
+    command({"INCRBY", keys_.tokens, amount[1]});
+    if (set_ttl_) command({"PEXPIRE", keys_.tokens, kMinuteTtlMs});
+    if (keys_.has_budget) {
+        thread_local std::string base;  // its capacity reused
+        base.assign(std::string_view(keys_.budget)).append(":base");
+        command({"GET", base});
+        command({"INCRBY", keys_.budget, amount[2]});
+    }
+    return starts.size() - before;
 }
 
 CounterReservation::Outcome CounterReservation::on_reserved(const redisReply* exec) {
@@ -114,16 +152,24 @@ RedisCommands CounterReservation::undo_commands() {
     return commands.size() > 2 ? commands : RedisCommands{};
 }
 
-RedisCommands CounterReservation::settle_commands(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute,
-                                                  bool same_month) {
-    RedisCommands commands;
+std::size_t CounterReservation::settle_decrements(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute,
+                                                  bool same_month, Decrement out[2]) {
+    std::size_t n = 0;
     // The request stays counted; the tokens and the cost are what the call really used. A
     // minute or month that has ended needs nothing back (its counters no longer decide anything).
-    if (counted_[1] && same_minute && amount_[1] != real_tokens)
-        commands.push_back({"DECRBY", keys_.tokens.str(), std::to_string(amount_[1] - real_tokens)});
-    if (counted_[2] && same_month && amount_[2] != real_micro)
-        commands.push_back({"DECRBY", keys_.budget.str(), std::to_string(amount_[2] - real_micro)});
+    if (counted_[1] && same_minute && amount_[1] != real_tokens) out[n++] = {keys_.tokens, amount_[1] - real_tokens};
+    if (counted_[2] && same_month && amount_[2] != real_micro) out[n++] = {keys_.budget, amount_[2] - real_micro};
     counted_[0] = counted_[1] = counted_[2] = false;
+    return n;
+}
+
+RedisCommands CounterReservation::settle_commands(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute,
+                                                  bool same_month) {
+    Decrement decrements[2];
+    std::size_t n = settle_decrements(real_tokens, real_micro, same_minute, same_month, decrements);
+    RedisCommands commands;
+    for (std::size_t i = 0; i < n; ++i)
+        commands.push_back({"DECRBY", std::string(decrements[i].key), std::to_string(decrements[i].amount)});
     return commands;
 }
 

@@ -56,6 +56,10 @@ public:
 
     // MULTI, INCRBY requests[, PEXPIRE], INCRBY tokens[, PEXPIRE][, GET baseline, INCRBY budget], EXEC.
     RedisCommands reserve_commands() const;
+    // The same commands without MULTI and EXEC, appended to `wire` in Redis's protocol (one batch's
+    // transaction carries several calls' reservations: reservation_batch.hpp). Each command's start
+    // goes to `starts`; returns how many commands (= the elements of EXEC's reply that are its).
+    std::size_t append_reserve_wire(std::string& wire, std::vector<std::size_t>& starts) const;
     // EXEC's reply to reserve_commands(): what it counted, and the verdict.
     Outcome on_reserved(const redisReply* exec);
     // Sets the baseline unless another call did first (SET NX), then reads the budget's total:
@@ -69,6 +73,13 @@ public:
     // A served call's end: what its worst case counted beyond its real use goes back.
     // `same_minute`/`same_month`: whether the counters it reserved in are still the current ones.
     RedisCommands settle_commands(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute, bool same_month);
+    // The same as the counters and amounts to decrement (no allocation): returns how many of `out`.
+    struct Decrement {
+        std::string_view key;
+        std::int64_t amount;
+    };
+    std::size_t settle_decrements(std::int64_t real_tokens, std::int64_t real_micro, bool same_minute, bool same_month,
+                                  Decrement out[2]);
 
     // The counters' totals EXEC answered (the request and token counters after this call's
     // addition; the budget's total before it, baseline included), for headers and messages.
@@ -90,6 +101,9 @@ private:
     std::int64_t budget_before_ = 0;
     bool executed_ = false;
 };
+
+// Appends one command in Redis's protocol (RESP arrays of bulk strings).
+void append_redis_command(std::string& wire, std::initializer_list<std::string_view> args);
 
 // The key of a budget counter's baseline.
 std::string baseline_key(std::string_view budget_key);

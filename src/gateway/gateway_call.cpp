@@ -231,7 +231,7 @@ void GatewayCall::reserve(std::int64_t now, Verdict& v) {
     bool ttl_given = g_ttl_given.token_id == principal_.token_id && g_ttl_given.minute == now / 60000 &&
                      g_ttl_given.generation == generation_;
     reservation_ = CounterReservation(keys_, est_input_ + max_output_, worst_micro_, !ttl_given);
-    commands_ = reservation_.reserve_commands();
+    commands_.clear();  // built only if sent on its own (commands()); a batch takes the reservation
     state_ = State::asking;
     v.wait = Verdict::Wait::redis;
 }
@@ -405,7 +405,9 @@ void GatewayCall::end(bool client_aborted, std::int64_t now) {
         bool same_minute = now / 60000 == reserved_at_ / 60000;
         std::string reserved_month = utc_month(reserved_at_);  // one thread-local cache: copy before the next
         bool same_month = utc_month(now) == reserved_month;
-        outbox_push(reservation_.settle_commands(in + out, cost, same_minute, same_month), generation_);
+        CounterReservation::Decrement decrements[2];
+        std::size_t n = reservation_.settle_decrements(in + out, cost, same_minute, same_month, decrements);
+        for (std::size_t i = 0; i < n; ++i) outbox_decrement(decrements[i].key, decrements[i].amount, generation_);
         state_ = State::refused;  // settled once
     }
     queue_spend(in, out, cost, client_aborted, now);

@@ -60,8 +60,17 @@ public:
     void decide(std::string_view body, bool padded, std::int64_t now, Verdict& verdict);
     // After decide() let the call on: its reservation. The verdict waits for Redis (commands()).
     void reserve(std::int64_t now, Verdict& verdict);
-    // What to send to Redis while the verdict waits for it; the last command's reply goes to on_reply().
-    const RedisCommands& commands() const { return commands_; }
+    // While the verdict waits for Redis for its reservation (not its budget's baseline): the
+    // reservation, which joins the event loop pass's batch (reservation_batch.hpp); else nullptr.
+    const CounterReservation* batchable() const {
+        return state_ == State::asking && !waiting_baseline_ ? &reservation_ : nullptr;
+    }
+    // What to send to Redis on its own while the verdict waits for it; the last command's reply
+    // goes to on_reply() (for a reservation: what its part of a batch's reply is too).
+    const RedisCommands& commands() {
+        if (commands_.empty() && !waiting_baseline_) commands_ = reservation_.reserve_commands();
+        return commands_;
+    }
     // The reply (nullptr: not sent, or the connection failed). After on_timeout() it only
     // reconciles: what a late reservation counted is taken back.
     void on_reply(const redisReply* reply, std::int64_t now, Verdict& verdict);
