@@ -22,6 +22,7 @@ extern "C" {  // cmocka's header declares C functions without saying so
 #include <string>
 #include <vector>
 
+#include "wire_reply.hpp"
 #include "gateway/counter_reservation.hpp"
 #include "gateway/reservation_batch.hpp"
 
@@ -33,21 +34,6 @@ using Outcome = CounterReservation::Outcome;
 
 namespace {
 
-// A reply as hiredis parses it from the wire.
-struct Reply {
-    redisReply* reply = nullptr;
-    explicit Reply(const std::string& wire) {
-        redisReader* reader = redisReaderCreate();
-        redisReaderFeed(reader, wire.data(), wire.size());
-        void* out = nullptr;
-        assert_int_equal(redisReaderGetReply(reader, &out), REDIS_OK);
-        assert_non_null(out);
-        reply = static_cast<redisReply*>(out);
-        redisReaderFree(reader);
-    }
-    ~Reply() { freeReplyObject(reply); }
-    Reply(const Reply&) = delete;
-};
 
 std::string integer(long long v) { return ":" + std::to_string(v) + "\r\n"; }
 std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
@@ -147,7 +133,7 @@ void a_call_within_its_limits_is_admitted_and_settles_to_its_real_use(void**) {
     FakeRedis::Connection c;
     redis.values["asgard:budget:proj-1:2026-12:base"] = "500";
     CounterReservation r(keys_for(10, 1000, true, 100000), 103, 5000);
-    Reply reply(send_all(redis, c, r.reserve_commands()));
+    WireReply reply(send_all(redis, c, r.reserve_commands()));
     assert_int_equal((int)r.on_reserved(reply.reply), (int)Outcome::admitted);
     assert_int_equal(r.requests_used(), 1);
     assert_int_equal(r.tokens_used(), 103);
@@ -163,7 +149,7 @@ void a_refused_call_takes_back_everything_it_counted(void**) {
     FakeRedis::Connection c;
     redis.values["asgard:budget:proj-1:2026-12:base"] = "99000";
     CounterReservation r(keys_for(10, 1000, true, 100000), 103, 5000);
-    Reply reply(send_all(redis, c, r.reserve_commands()));
+    WireReply reply(send_all(redis, c, r.reserve_commands()));
     assert_int_equal((int)r.on_reserved(reply.reply), (int)Outcome::over_budget);
     assert_int_equal(r.budget_left(), 1000);
     send_all(redis, c, r.undo_commands());
@@ -179,7 +165,7 @@ void the_request_limit_is_named_before_the_token_limit(void**) {
     redis.values["asgard:rl:r:7:100"] = "10";
     redis.values["asgard:rl:t:7:100"] = "990";
     CounterReservation r(keys_for(10, 1000, false, 0), 103, 0);
-    Reply reply(send_all(redis, c, r.reserve_commands()));
+    WireReply reply(send_all(redis, c, r.reserve_commands()));
     assert_int_equal((int)r.on_reserved(reply.reply), (int)Outcome::over_requests);
 }
 
@@ -188,7 +174,7 @@ void a_counter_that_is_not_an_integer_is_malformed_and_only_what_counted_goes_ba
     FakeRedis::Connection c;
     redis.values["asgard:rl:t:7:100"] = "not-a-number";
     CounterReservation r(keys_for(10, 1000, false, 0), 103, 0);
-    Reply reply(send_all(redis, c, r.reserve_commands()));
+    WireReply reply(send_all(redis, c, r.reserve_commands()));
     assert_int_equal((int)r.on_reserved(reply.reply), (int)Outcome::malformed);
     RedisCommands undo = r.undo_commands();
     assert_int_equal(undo.size(), 3);  // MULTI, DECRBY requests, EXEC
@@ -201,10 +187,10 @@ void without_a_baseline_the_call_waits_and_its_reservation_stays_counted(void**)
     FakeRedis redis;
     FakeRedis::Connection c;
     CounterReservation r(keys_for(10, 1000, true, 100000), 103, 5000);
-    Reply reply(send_all(redis, c, r.reserve_commands()));
+    WireReply reply(send_all(redis, c, r.reserve_commands()));
     assert_int_equal((int)r.on_reserved(reply.reply), (int)Outcome::needs_baseline);
     assert_int_equal(redis.integer_at("asgard:budget:proj-1:2026-12"), 5000);
-    Reply base(send_all(redis, c, r.baseline_commands(96000)));
+    WireReply base(send_all(redis, c, r.baseline_commands(96000)));
     assert_int_equal((int)r.on_baseline(base.reply), (int)Outcome::over_budget);  // 96000 + 5000 > 100000
     assert_int_equal(r.budget_left(), 4000);
     // A second baseline (another worker's, read later) changes nothing.
@@ -218,12 +204,12 @@ void a_reservation_without_the_expiries_reads_the_same_totals(void**) {
     FakeRedis::Connection c;
     redis.values["asgard:budget:proj-1:2026-12:base"] = "500";
     CounterReservation first(keys_for(10, 1000, true, 100000), 103, 5000, true);
-    Reply one(send_all(redis, c, first.reserve_commands()));
+    WireReply one(send_all(redis, c, first.reserve_commands()));
     assert_int_equal((int)first.on_reserved(one.reply), (int)Outcome::admitted);
     CounterReservation later(keys_for(10, 1000, true, 100000), 103, 5000, false);
     RedisCommands commands = later.reserve_commands();
     for (const auto& cmd : commands) assert_string_not_equal(cmd[0].c_str(), "PEXPIRE");
-    Reply two(send_all(redis, c, commands));
+    WireReply two(send_all(redis, c, commands));
     assert_int_equal((int)later.on_reserved(two.reply), (int)Outcome::admitted);
     assert_int_equal(later.requests_used(), 2);
     assert_int_equal(later.tokens_used(), 206);
@@ -235,7 +221,7 @@ void settling_in_a_later_minute_leaves_the_old_minute_alone(void**) {
     FakeRedis::Connection c;
     redis.values["asgard:budget:proj-1:2026-12:base"] = "0";
     CounterReservation r(keys_for(10, 1000, true, 100000), 103, 5000);
-    Reply reply(send_all(redis, c, r.reserve_commands()));
+    WireReply reply(send_all(redis, c, r.reserve_commands()));
     assert_int_equal((int)r.on_reserved(reply.reply), (int)Outcome::admitted);
     RedisCommands settle = r.settle_commands(14, 132, false, true);
     assert_int_equal(settle.size(), 1);
@@ -339,7 +325,7 @@ Totals simulate(unsigned seed, int conns, int calls, long long rpm, long long tp
             queues[k].pop_front();
             sent[k] = 0;
             if (done.call < 0) continue;
-            Reply parsed(reply);
+            WireReply parsed(reply);
             SimCall& c = *sim[done.call];
             decide(done.call, done.baseline ? c.reservation.on_baseline(parsed.reply) : c.reservation.on_reserved(parsed.reply));
         } else if (action == 2) {
@@ -372,7 +358,7 @@ Totals simulate(unsigned seed, int conns, int calls, long long rpm, long long tp
     if (left >= 1 && admitted_count < rpm) {
         FakeRedis::Connection c;
         CounterReservation fits(keys, 1, left);
-        Reply reply(send_all(redis, c, fits.reserve_commands()));
+        WireReply reply(send_all(redis, c, fits.reserve_commands()));
         assert_int_equal((int)fits.on_reserved(reply.reply), (int)Outcome::admitted);
     }
     return totals;
@@ -399,7 +385,7 @@ void a_request_limit_binding_never_gives_a_token_429(void**) {
 
 // A command in Redis's protocol, read back into its arguments (a command is an array of bulk strings).
 std::vector<std::string> parsed_command(std::string_view wire) {
-    Reply r{std::string(wire)};
+    WireReply r{std::string(wire)};
     assert_int_equal(r.reply->type, REDIS_REPLY_ARRAY);
     std::vector<std::string> args;
     for (std::size_t i = 0; i < r.reply->elements; ++i) args.emplace_back(r.reply->element[i]->str, r.reply->element[i]->len);
@@ -426,7 +412,7 @@ void a_batch_decides_every_call_as_its_own_transactions_would(void**) {
         many.emplace_back(keys_for(4, 200, true, 100000), tokens[i], micro[i], i % 2 == 0);
     }
     for (auto& r : one) {
-        Reply reply(send_all(alone, c1, r.reserve_commands()));
+        WireReply reply(send_all(alone, c1, r.reserve_commands()));
         Outcome o = r.on_reserved(reply.reply);
         expected.push_back({o, r.requests_used(), r.tokens_used(), r.budget_left()});
     }
@@ -446,7 +432,7 @@ void a_batch_decides_every_call_as_its_own_transactions_would(void**) {
         if (i + 1 == taken->command_count()) assert_string_equal(command[0].c_str(), "EXEC");
         last = batched.run(c2, command);
     }
-    Reply exec(last);
+    WireReply exec(last);
     assert_int_equal(taken->size(), 5);
     for (std::size_t i = 0; i < 5; ++i) {
         assert_ptr_equal(taken->waiter(i), &waiters[i]);
@@ -472,7 +458,7 @@ void an_exec_that_failed_as_a_whole_fails_every_call_of_the_batch(void**) {
     batch.add(a, nullptr);
     batch.add(b, nullptr);
     ReservationBatch* taken = asg::take_batch();
-    Reply aborted("-EXECABORT Transaction discarded because of previous errors.\r\n");
+    WireReply aborted("-EXECABORT Transaction discarded because of previous errors.\r\n");
     assert_int_equal((int)a.on_reserved(taken->part(0, aborted.reply)), (int)Outcome::malformed);
     assert_int_equal((int)b.on_reserved(taken->part(1, aborted.reply)), (int)Outcome::malformed);
     assert_false(a.counts_anything());

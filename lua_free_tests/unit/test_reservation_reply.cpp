@@ -13,6 +13,7 @@ extern "C" {  // cmocka's header declares C functions without saying so
 
 #include <string>
 
+#include "wire_reply.hpp"
 #include "gateway/reservation_reply.hpp"
 
 using asg::classify_reservation_reply;
@@ -20,23 +21,8 @@ using asg::ReservationReply;
 
 namespace {
 
-// A reply as hiredis parses it from the wire.
-struct Parsed {
-    redisReply* reply = nullptr;
-    explicit Parsed(const std::string& wire) {
-        redisReader* reader = redisReaderCreate();
-        redisReaderFeed(reader, wire.data(), wire.size());
-        void* out = nullptr;
-        assert_int_equal(redisReaderGetReply(reader, &out), REDIS_OK);
-        assert_non_null(out);
-        reply = static_cast<redisReply*>(out);
-        redisReaderFree(reader);
-    }
-    ~Parsed() { freeReplyObject(reply); }
-};
-
 ReservationReply classify(const std::string& wire, bool has_budget) {
-    Parsed p(wire);
+    WireReply p(wire);
     return classify_reservation_reply(p.reply, has_budget);
 }
 
@@ -47,7 +33,7 @@ void integers_everywhere_is_a_reservation(void**) {
     assert_int_equal(classify("*4\r\n:1\r\n:1\r\n:100\r\n:1\r\n", false), (int)ReservationReply::ok);
     {
         // Without the PEXPIREs (a worker's later reservations in the same minute).
-        Parsed p("*4\r\n:1\r\n:100\r\n$1\r\n0\r\n:42\r\n");
+        WireReply p("*4\r\n:1\r\n:100\r\n$1\r\n0\r\n:42\r\n");
         assert_int_equal((int)classify_reservation_reply(p.reply, true, false), (int)ReservationReply::ok);
         assert_int_equal((int)classify_reservation_reply(p.reply, true, true), (int)ReservationReply::malformed);
     }
