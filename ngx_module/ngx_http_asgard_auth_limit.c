@@ -505,7 +505,6 @@ ngx_http_asgard_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *con
 {
     ngx_http_asgard_loc_conf_t *alcf = conf;
 
-    u_char      *p;
     ssize_t      size;
     ngx_int_t    failures;
     ngx_str_t   *value, name, s;
@@ -531,18 +530,7 @@ ngx_http_asgard_auth_failure_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *con
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
-            name.data = value[i].data + 5;
-            p = (u_char *) ngx_strchr(name.data, ':');
-            if (p == NULL || p == name.data) {
-                goto invalid;
-            }
-            name.len = p - name.data;
-            s.data = p + 1;
-            s.len = value[i].data + value[i].len - s.data;
-            size = ngx_parse_size(&s);
-            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "asgard_auth_failure_limit zone \"%V\" is too small", &value[i]);
+            if (ngx_http_asgard_parse_zone(cf, &value[i], &name, &size) != NGX_OK) {
                 return NGX_CONF_ERROR;
             }
             continue;

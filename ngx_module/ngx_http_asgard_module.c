@@ -436,12 +436,37 @@ check_ip:
 
 
 /* asgard_token_cache zone=NAME:SIZE [ttl=TIME]; */
+/* "zone=NAME:SIZE" of a directive's shared-memory zone; logs what is wrong with it. */
+ngx_int_t
+ngx_http_asgard_parse_zone(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *name, ssize_t *size)
+{
+    u_char     *p;
+    ngx_str_t   s;
+    ngx_str_t  *directive = &((ngx_str_t *) cf->args->elts)[0];
+
+    name->data = arg->data + 5;
+    p = (u_char *) ngx_strlchr(name->data, arg->data + arg->len, ':');
+    if (p == NULL || p == name->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: invalid \"%V\" (zone=NAME:SIZE)", directive, arg);
+        return NGX_ERROR;
+    }
+    name->len = p - name->data;
+    s.data = p + 1;
+    s.len = arg->data + arg->len - s.data;
+    *size = ngx_parse_size(&s);
+    if (*size == NGX_ERROR || *size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V zone \"%V\" is too small", directive, arg);
+        return NGX_ERROR;
+    }
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_asgard_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_asgard_main_conf_t *amcf = conf;
 
-    u_char      *p;
     ssize_t      size;
     ngx_str_t   *value, name, s;
     ngx_msec_t   ttl;
@@ -454,18 +479,7 @@ ngx_http_asgard_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
-            name.data = value[i].data + 5;
-            p = (u_char *) ngx_strchr(name.data, ':');
-            if (p == NULL) {
-                goto invalid;
-            }
-            name.len = p - name.data;
-            s.data = p + 1;
-            s.len = value[i].data + value[i].len - s.data;
-            size = ngx_parse_size(&s);
-            if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "asgard_token_cache zone \"%V\" is too small", &value[i]);
+            if (ngx_http_asgard_parse_zone(cf, &value[i], &name, &size) != NGX_OK) {
                 return NGX_CONF_ERROR;
             }
             continue;

@@ -78,6 +78,8 @@ extern ngx_module_t  ngx_http_asgard_module;
 /* ngx_http_asgard_module.c */
 /* Arms a worker-owned timer event: its data is a dummy connection (fd -1), because nginx's debug
  * log reads ((ngx_connection_t *) ev->data)->fd in ngx_add_timer and ngx_del_timer. */
+ngx_int_t ngx_http_asgard_parse_zone(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *name,
+    ssize_t *size);
 void ngx_http_asgard_timer_init(ngx_event_t *ev, ngx_event_handler_pt handler, ngx_log_t *log);
 
 /* ngx_http_asgard_auth.c */
