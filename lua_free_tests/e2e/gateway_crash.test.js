@@ -4,7 +4,6 @@
 // at most once. A torn last record (a machine crash mid-write) is skipped with a log line and the
 // rest replayed. Every test runs a node of its own (one worker) on the stack's PostgreSQL and Redis.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +18,7 @@ import {
   newGatewayProject,
   readResponse,
   spendRows,
+  workerPids,
 } from './gateway_helpers.js';
 import { cli } from './control_helpers.js';
 import { startNode } from './nginx_node.js';
@@ -39,19 +39,6 @@ after(async () => {
 const pidAlive = (pid) => {
   try { process.kill(pid, 0); return true; } catch { return false; }
 };
-
-/** The worker processes of a node's master (its children: pgrep by parent pid, not by name). */
-function workerPids(masterPid) {
-  let out = '';
-  try {
-    out = execFileSync('pgrep', ['-P', String(masterPid)], { encoding: 'utf8' });
-  } catch {
-    return [];
-  }
-  return out.split('\n').filter(Boolean).map(Number).filter((pid) => {
-    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker process'); } catch { return false; }
-  });
-}
 
 /** `count` answered calls on a node (one after the other); returns their request ids. */
 async function answeredCalls(n, key, count, label) {

@@ -4,6 +4,7 @@
 // demo provider's special behaviours, waiting until the gateway has loaded a configuration
 // change, and the spend and call log rows the gateway writes in batches.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,6 +81,19 @@ export async function eventually(fn, { timeoutMs = 10_000, intervalMs = 50, what
     }
     await delay(intervalMs);
   }
+}
+
+/** The worker processes of a node's master (its children: pgrep by parent pid, not by name). */
+export function workerPids(masterPid) {
+  let out = '';
+  try {
+    out = execFileSync('pgrep', ['-P', String(masterPid)], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  return out.split('\n').filter(Boolean).map(Number).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker process'); } catch { return false; }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
