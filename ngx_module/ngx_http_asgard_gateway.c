@@ -475,8 +475,9 @@ ngx_int_t
 ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx)
 {
     ngx_int_t                        rc;
-    ngx_str_t                        body, id;
+    ngx_str_t                        body, id, *data_class;
     ngx_pool_cleanup_t              *cln;
+    asg_gateway_request_t            req;
     asg_http_error_t                 err;
     asg_gateway_verdict_t            verdict;
     ngx_http_asgard_loc_conf_t      *alcf;
@@ -488,6 +489,11 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
     /* A user token never calls a service: neither the chat nor the models list. */
     if (ctx->principal.kind != ASG_CRED_PROJECT) {
         asg_gateway_user_token_error(&err);
+        /* no retry changes the credential's kind (the SDKs honour x-should-retry) */
+        if (ngx_http_asgard_add_header(r, "x-should-retry", "false") == NULL) {
+            asg_free(err.body);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
         return ngx_http_asgard_gateway_finish(r, ngx_http_asgard_send_error(r, &err));
     }
 
@@ -557,8 +563,20 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ctx->call = asg_gateway_begin(&ctx->principal, request_id, (const char *) body.data,
-                                      body.len, 1, ngx_http_asgard_now_ms(), &verdict);
+        ngx_memzero(&req, sizeof(req));
+        req.request_id = request_id;
+        req.body.data = (const char *) body.data;
+        req.body.len = body.len;
+        req.padded = 1;
+        data_class = ngx_http_asgard_find_header(r, "x-asgard-data-class",
+                                                 sizeof("x-asgard-data-class") - 1);
+        if (data_class != NULL) {
+            req.data_class.data = (const char *) data_class->data;
+            req.data_class.len = data_class->len;
+        }
+        req.now_ms = ngx_http_asgard_now_ms();
+
+        ctx->call = asg_gateway_begin(&ctx->principal, &req, &verdict);
         if (ctx->call == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -599,9 +617,43 @@ static const char ngx_http_asgard_models_method[] =
     "\"type\":\"invalid_request_error\",\"code\":\"method_not_allowed\"}}";
 
 
+/* The model id of ".../models/{id}" (decoded: an alias's "/" may come as %2F), or an empty
+ * string for the list (".../models" or ".../models/"). */
+static void
+ngx_http_asgard_model_id(ngx_http_request_t *r, asg_str_t *id)
+{
+    u_char  *p, *end;
+
+    id->data = NULL;
+    id->len = 0;
+
+    end = r->uri.data + r->uri.len;
+
+    for (p = r->uri.data; end - p >= (ssize_t) sizeof("/models") - 1; p++) {
+        p = ngx_strlchr(p, end, '/');
+        if (p == NULL || end - p < (ssize_t) sizeof("/models") - 1) {
+            return;
+        }
+        if (ngx_strncmp(p, "/models", sizeof("/models") - 1) != 0) {
+            continue;
+        }
+        p += sizeof("/models") - 1;
+        if (p < end && *p != '/') {
+            continue;
+        }
+        if (p + 1 < end) {
+            id->data = (const char *) p + 1;
+            id->len = end - (p + 1);
+        }
+        return;
+    }
+}
+
+
 ngx_int_t
 ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
 {
+    asg_str_t               id;
     asg_http_error_t        out;
     ngx_http_asgard_ctx_t  *ctx;
 
@@ -619,7 +671,8 @@ ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    asg_gateway_models(&ctx->principal, ngx_http_asgard_now_ms(), &out);
+    ngx_http_asgard_model_id(r, &id);
+    asg_gateway_models(&ctx->principal, id, ngx_http_asgard_now_ms(), &out);
 
     return ngx_http_asgard_send_error(r, &out);
 }

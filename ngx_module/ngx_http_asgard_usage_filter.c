@@ -106,6 +106,10 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
     {
         if (ngx_http_asgard_request_id(r, &id) == NGX_OK) {
             ngx_http_asgard_add_header_ref(r, "x-asgard-request-id", (const char *) id.data, id.len);
+            if (!alcf->mcp) {
+                /* the name the openai and Anthropic SDKs show in their errors */
+                ngx_http_asgard_add_header_ref(r, "x-request-id", (const char *) id.data, id.len);
+            }
         }
     }
 

@@ -157,8 +157,8 @@ typedef struct {
     size_t   body_len;
     char     retry_after[16];   /* "" or seconds, for 429 */
     int      nheaders;
-    char     header_names[8][40];
-    char     header_values[8][40];
+    char     header_names[10][40];
+    char     header_values[10][40];
 } asg_gateway_verdict_t;
 
 /* Redis commands for the glue's asynchronous connection, each already in Redis's protocol (the
@@ -179,8 +179,14 @@ typedef struct {
  * asg_gateway_call_free), or NULL when out of memory. With padded set, ASG_BODY_PADDING readable
  * bytes follow body[len] and the body is parsed where it lies. */
 #define ASG_BODY_PADDING 64
-asg_gateway_call_t *asg_gateway_begin(const asg_principal_t *p, const char *request_id,
-                                      const char *body, size_t len, int padded, int64_t now_ms,
+typedef struct {
+    const char *request_id;   /* 32 hex digits, NUL-terminated */
+    asg_str_t   body;
+    int         padded;
+    asg_str_t   data_class;   /* the X-Asgard-Data-Class header; len 0 when absent */
+    int64_t     now_ms;
+} asg_gateway_request_t;
+asg_gateway_call_t *asg_gateway_begin(const asg_principal_t *p, const asg_gateway_request_t *req,
                                       asg_gateway_verdict_t *out) ASG_NOEXCEPT;
 /* ASG_GATEWAY_WAIT_REDIS: the commands to send. */
 void asg_gateway_commands(asg_gateway_call_t *call, asg_redis_commands_t *out) ASG_NOEXCEPT;
@@ -256,8 +262,10 @@ void asg_gateway_hand_over_rows(void) ASG_NOEXCEPT;
 int asg_gateway_spool_open(const char *dir, char *err, size_t errlen) ASG_NOEXCEPT;
 void asg_gateway_spool_close(void) ASG_NOEXCEPT;
 int asg_gateway_replay_spools(char *msg, size_t msglen) ASG_NOEXCEPT;
-/* GET /api/gateway/models for a principal: 200 with the list, or an error. */
-void asg_gateway_models(const asg_principal_t *p, int64_t now_ms, asg_http_error_t *out) ASG_NOEXCEPT;
+/* GET /api/gateway/[v1/]models (model_id.len 0: the list) or .../models/{id} (one model) for a
+ * principal: 200 with the OpenAI shape, or an error (404 model_not_found for an unknown id). */
+void asg_gateway_models(const asg_principal_t *p, asg_str_t model_id, int64_t now_ms,
+                        asg_http_error_t *out) ASG_NOEXCEPT;
 /* The 403 answer when a user token calls the gateway. */
 void asg_gateway_user_token_error(asg_http_error_t *out) ASG_NOEXCEPT;
 

@@ -231,20 +231,11 @@ export async function streamChat(key, body, { headers = {} } = {}) {
 // The official openai client
 
 /**
- * An openai client for the gateway. The client posts to baseURL + '/chat/completions'; the gateway
- * serves /api/gateway/chat, so a fetch wrapper maps the one to the other (and records every
- * request URL in client.requests).
+ * The official openai client, unmodified, pointed at the gateway's OpenAI base (baseURL
+ * .../api/gateway/v1: it posts to .../chat/completions, lists .../models). No retries unless asked.
  */
 export function openaiClient(key, options = {}) {
-  const requests = [];
-  const rewrite = (input, init) => {
-    const url = String(input instanceof Request ? input.url : input).replace(/\/chat\/completions(\?|$)/, '/chat$1');
-    requests.push(url);
-    return fetch(url, init);
-  };
-  const client = new OpenAI({ apiKey: key, baseURL: `${env.url}/api/gateway`, fetch: rewrite, maxRetries: 0, ...options });
-  client.requests = requests;
-  return client;
+  return new OpenAI({ apiKey: key, baseURL: `${env.url}/api/gateway/v1`, maxRetries: 0, ...options });
 }
 
 // ---------------------------------------------------------------------------------------------

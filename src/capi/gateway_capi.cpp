@@ -78,7 +78,7 @@ static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
         header("x-ratelimit-reset-tokens", v.rate.reset_seconds, true);
     }
     for (const auto& [name, value] : v.headers) {
-        if (out->nheaders == 8) break;
+        if (out->nheaders == static_cast<int>(sizeof out->header_names / sizeof out->header_names[0])) break;
         copy_to(out->header_names[out->nheaders], sizeof out->header_names[0], name);
         copy_to(out->header_values[out->nheaders], sizeof out->header_values[0], value);
         out->nheaders++;
@@ -135,15 +135,17 @@ extern "C" void asg_request_id(char out[33]) noexcept {
 
 static_assert(ASG_BODY_PADDING >= simdjson::SIMDJSON_PADDING, "the glue's body padding serves simdjson");
 
-extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const char* request_id, const char* body,
-                                                 size_t len, int padded, int64_t now, asg_gateway_verdict_t* out) noexcept {
+extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const asg_gateway_request_t* req,
+                                                 asg_gateway_verdict_t* out) noexcept {
     clear_verdict(out);
     asg_gateway_call_t* handle = nullptr;
     try {
-        handle = new asg_gateway_call_s{GatewayCall(*p, request_id ? request_id : ""), false, std::string()};
+        handle = new asg_gateway_call_s{GatewayCall(*p, req->request_id ? req->request_id : ""), false, std::string()};
         Verdict v;
-        handle->call.decide(std::string_view(body ? body : "", body ? len : 0), body && padded, now, v);
-        if (v.status == 0) handle->call.reserve(now, v);
+        std::string_view body(req->body.data ? req->body.data : "", req->body.data ? req->body.len : 0);
+        std::string_view data_class(req->data_class.data ? req->data_class.data : "", req->data_class.data ? req->data_class.len : 0);
+        handle->call.decide(body, req->body.data && req->padded, data_class, req->now_ms, v);
+        if (v.status == 0) handle->call.reserve(req->now_ms, v);
         fill(out, v);
         return handle;
     } catch (const std::exception& e) {
@@ -373,24 +375,35 @@ static void set_body(asg_http_error_t* out, int status, const std::string& body)
     }
 }
 
-extern "C" void asg_gateway_models(const asg_principal_t* p, int64_t now, asg_http_error_t* out) noexcept {
+// One model in OpenAI's shape (id, object, created, owned_by) with Asgard's own fields beside.
+static json_t* model_json(const GatewaySnapshot& s, const ModelEntry& m, const asg_principal_t* p) {
+    Json classes = json_own(json_array());
+    for (const auto& c : m.data_classes) json_array_append_new(classes.get(), json_string(c.c_str()));
+    return json_pack("{s:s,s:s,s:I,s:s,s:O,s:{s:f,s:f},s:I,s:b}", "id", m.alias.c_str(), "object", "model", "created",
+                     (json_int_t)m.created, "owned_by", m.provider.c_str(), "data_classes", classes.get(), "price_usd_per_mtok",
+                     "input", m.price_in, "output", m.price_out, "max_output_tokens", (json_int_t)m.max_output_tokens, "killed",
+                     s.kill_models.count(m.alias) > 0 || s.kill_global || s.kill_projects.count(p->project_id) > 0);
+}
+
+extern "C" void asg_gateway_models(const asg_principal_t* p, asg_str_t model_id, int64_t now, asg_http_error_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
     try {
         auto s = current_gateway_snapshot();
         if (!s || !gateway_snapshot_fresh(now, 10000))
             return set_body(out, 503, openai_error("the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
                                                    "service_unavailable", "config_unavailable"));
+        if (model_id.len > 0) {
+            std::string_view id(model_id.data, model_id.len);
+            auto m = s->models.find(id);
+            if (m == s->models.end() || !s->providers.count(m->second.provider))
+                return set_body(out, 404, openai_error("the model '" + std::string(id) + "' does not exist or this key may not use it",
+                                                       "invalid_request_error", "model_not_found"));
+            return set_body(out, 200, json_to_string(json_own(model_json(*s, m->second, p)).get()));
+        }
         Json data = json_own(json_array());
         for (const auto& [alias, m] : s->models) {
             if (!s->providers.count(m.provider)) continue;
-            Json classes = json_own(json_array());
-            for (const auto& c : m.data_classes) json_array_append_new(classes.get(), json_string(c.c_str()));
-            json_array_append_new(data.get(), json_pack("{s:s,s:s,s:s,s:O,s:{s:f,s:f},s:I,s:b}", "id", alias.c_str(), "object",
-                                                        "model", "owned_by", m.provider.c_str(), "data_classes", classes.get(),
-                                                        "price_usd_per_mtok", "input", m.price_in, "output", m.price_out,
-                                                        "max_output_tokens", (json_int_t)m.max_output_tokens, "killed",
-                                                        s->kill_models.count(alias) > 0 || s->kill_global ||
-                                                            s->kill_projects.count(p->project_id) > 0));
+            json_array_append_new(data.get(), model_json(*s, m, p));
         }
         set_body(out, 200, json_to_string(json_own(json_pack("{s:s,s:O}", "object", "list", "data", data.get())).get()));
     } catch (...) {

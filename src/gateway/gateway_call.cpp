@@ -63,11 +63,13 @@ void GatewayCall::reject(Verdict& v, int status, const std::string& message, con
                          const std::string& code) {
     v.status = status;
     v.body = openai_error(message, type, code);
+    // A refusal that a retry cannot change: the openai and Anthropic SDKs honour this header.
+    if (status == 402 || status == 403 || code == "kill_switch") v.headers.push_back({"x-should-retry", "false"});
     rejected_status_ = status;
     rejected_code_ = code;
 }
 
-void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Verdict& v) {
+void GatewayCall::decide(std::string_view raw, bool padded, std::string_view header_data_class, std::int64_t now, Verdict& v) {
     snapshot_ = current_gateway_snapshot();
     if (!snapshot_ || !gateway_snapshot_fresh(now, 10000))
         return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
@@ -104,12 +106,18 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::int64_t now, Ve
     dom::array messages;
     if (!chat.messages || chat.messages->get_array().get(messages) || messages.size() == 0)
         return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
-    // data_class: the request's, else the operator's default, else a 400.
+    // data_class: the body's, else the X-Asgard-Data-Class header's (both given must agree),
+    // else the operator's default, else a 400.
     std::string data_class = s.default_data_class;
+    if (!header_data_class.empty()) data_class.assign(header_data_class);
     if (chat.data_class) {
         std::string_view text;
         if (chat.data_class->get_string().get(text))
             return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+        if (!header_data_class.empty() && text != header_data_class)
+            return reject(v, 400, "data_class " + std::string(text) + " in the body and " + std::string(header_data_class) +
+                                      " in the X-Asgard-Data-Class header differ: give one, or the same in both",
+                          "invalid_request_error", "data_class_conflict");
         data_class.assign(text);
     }
     if (data_class.empty())

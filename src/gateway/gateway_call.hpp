@@ -57,7 +57,8 @@ public:
 
     // Governance (no I/O). Fills verdict on rejection.
     // `padded`: simdjson's padding of readable bytes follows the body, which is parsed in place.
-    void decide(std::string_view body, bool padded, std::int64_t now, Verdict& verdict);
+    // `header_data_class`: the X-Asgard-Data-Class header ("" when absent).
+    void decide(std::string_view body, bool padded, std::string_view header_data_class, std::int64_t now, Verdict& verdict);
     // After decide() let the call on: its reservation. The verdict waits for Redis (commands()).
     void reserve(std::int64_t now, Verdict& verdict);
     // While the verdict waits for Redis for its reservation (not its budget's baseline): the

@@ -69,11 +69,11 @@ std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
         s->providers[p.name] = p;
     }
     auto models = db.exec("SELECT alias, provider, upstream_model, price_in::float8, price_out::float8,"
-                          " data_classes::text, max_output_tokens FROM models");
+                          " data_classes::text, max_output_tokens, extract(epoch FROM created_at)::bigint FROM models");
     for (int i = 0; i < models.rows(); ++i) {
         ModelEntry m{models.text(i, 0), models.text(i, 1), models.text(i, 2),
                      std::atof(models.text(i, 3).c_str()), std::atof(models.text(i, 4).c_str()),
-                     parse_text_array(models.text(i, 5)), models.int64(i, 6)};
+                     parse_text_array(models.text(i, 5)), models.int64(i, 6), models.int64(i, 7)};
         s->models[m.alias] = m;
     }
     auto kills = db.exec("SELECT scope, target, coalesce(reason, '') FROM kill_switches");

@@ -22,6 +22,7 @@ struct ModelEntry {
     double price_in = 0, price_out = 0;  // USD per million tokens
     std::set<std::string> data_classes;
     std::int64_t max_output_tokens = 4096;
+    std::int64_t created = 0;  // when the model was added (Unix seconds): the OpenAI list's "created"
 };
 
 struct ProviderEntry {
