@@ -69,8 +69,11 @@ typedef struct {
     ngx_chain_t                     *held;     /* a non-streamed answer, held until it is whole */
     ngx_chain_t                    **held_last;
     size_t                           held_size;
+    ngx_chain_t                     *stream_free;  /* a rewritten stream's buffers, for reuse */
+    ngx_chain_t                     *stream_busy;
     unsigned                         response_started:1;
     unsigned                         holding:1;
+    unsigned                         rewriting:1;  /* a 2xx stream, passed on as the core rewrites it */
 } ngx_http_asgard_ctx_t;
 
 extern ngx_module_t  ngx_http_asgard_module;

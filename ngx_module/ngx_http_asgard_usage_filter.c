@@ -151,6 +151,14 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    if (r->headers_out.status >= NGX_HTTP_OK
+        && r->headers_out.status < NGX_HTTP_SPECIAL_RESPONSE
+        && !r->header_only)
+    {
+        ctx->rewriting = 1;   /* the stream's length changes as it is rewritten */
+        ngx_http_clear_content_length(r);
+    }
+
     return ngx_http_next_header_filter(r);
 }
 
@@ -296,6 +304,113 @@ ngx_http_asgard_hold(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chai
 }
 
 
+/* A buffer of the rewritten stream (reused once sent) holding `len` bytes of `data`. */
+static ngx_buf_t *
+ngx_http_asgard_stream_buf(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chain_t **cl,
+    const char *data, size_t len)
+{
+    size_t      size;
+    ngx_buf_t  *b;
+
+    *cl = ngx_chain_get_free_buf(r->pool, &ctx->stream_free);
+    if (*cl == NULL) {
+        return NULL;
+    }
+    b = (*cl)->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < len) {
+        size = ngx_max(len, 4096);   /* most events fit: the buffer is reused for the next */
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NULL;
+        }
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, data, len);
+    b->temporary = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_asgard_module;
+    b->flush = 0;
+    b->sync = 0;
+    b->last_buf = 0;
+    b->last_in_chain = 0;
+
+    return b;
+}
+
+
+/* Passes a 2xx stream on as the core rewrites it (the alias as "model"; the usage chunk only
+ * when the client asked for it). The provider's buffers are consumed; flush and last marks carry
+ * over to the rewritten ones. */
+static ngx_int_t
+ngx_http_asgard_rewrite_stream(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chain_t *in)
+{
+    size_t        out_len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b, *nb;
+    ngx_chain_t  *cl, *link, *out, **ll;
+    const char   *data, *out_data;
+
+    out = NULL;
+    ll = &out;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b) && ngx_buf_size(b) > 0) {
+            /* Not in memory (proxy_buffering on): goes on as it is. */
+            link = ngx_alloc_chain_link(r->pool);
+            if (link == NULL) {
+                return NGX_ERROR;
+            }
+            link->buf = b;
+            *ll = link;
+            ll = &link->next;
+            continue;
+        }
+
+        data = ngx_buf_in_memory(b) ? (const char *) b->pos : NULL;
+        asg_gateway_response_stream(ctx->call, data, data ? (size_t) (b->last - b->pos) : 0,
+                                    b->last_buf, &out_data, &out_len);
+        if (ngx_buf_in_memory(b)) {
+            b->pos = b->last;
+        }
+
+        if (out_len == 0 && !b->flush && !b->last_buf && !b->last_in_chain && !b->sync) {
+            continue;
+        }
+
+        nb = ngx_http_asgard_stream_buf(r, ctx, &link, out_data, out_len);
+        if (nb == NULL) {
+            return NGX_ERROR;
+        }
+        nb->flush = b->flush;
+        nb->sync = b->sync || out_len == 0;
+        nb->last_buf = b->last_buf;
+        nb->last_in_chain = b->last_in_chain;
+        if (out_len == 0) {
+            nb->temporary = 0;
+        }
+
+        *ll = link;
+        ll = &link->next;
+    }
+    *ll = NULL;
+
+    if (out == NULL) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_next_body_filter(r, out);
+
+    ngx_chain_update_chains(r->pool, &ctx->stream_free, &ctx->stream_busy, &out,
+                            (ngx_buf_tag_t) &ngx_http_asgard_module);
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_http_asgard_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
@@ -305,6 +420,10 @@ ngx_http_asgard_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
 
     if (ctx != NULL && ctx->response_started && ctx->call != NULL) {
+        if (ctx->rewriting) {
+            return ngx_http_asgard_rewrite_stream(r, ctx, in);
+        }
+
         for (cl = in; cl; cl = cl->next) {
             if (ngx_buf_in_memory(cl->buf) && cl->buf->last > cl->buf->pos) {
                 asg_gateway_response_data(ctx->call, (const char *) cl->buf->pos,

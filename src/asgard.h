@@ -233,10 +233,16 @@ asg_str_t asg_gateway_call_field(asg_gateway_call_t *call, int field) ASG_NOEXCE
 void asg_gateway_response_start(asg_gateway_call_t *call, int status, const char *content_type,
                                 size_t len) ASG_NOEXCEPT;
 void asg_gateway_response_data(asg_gateway_call_t *call, const char *data, size_t len) ASG_NOEXCEPT;
+/* A streamed 2xx answer (text/event-stream), instead of asg_gateway_response_data: each chunk's
+ * bytes in (metered), the bytes the client gets instead out (*out, *out_len, valid until the next
+ * call on this call; may be empty while a line is incomplete); last set with the stream's end. */
+void asg_gateway_response_stream(asg_gateway_call_t *call, const char *data, size_t len, int last,
+                                 const char **out, size_t *out_len) ASG_NOEXCEPT;
 /* A non-streamed 2xx answer is held back until it is whole (up to ASG_GATEWAY_MAX_HELD_ANSWER
  * bytes; a longer one is passed on unchecked), then: 0 to pass it on as it is, or the status of
- * the answer to send instead (502 upstream_malformed: not a JSON object), its JSON in out (release
- * out->body with asg_free). */
+ * the answer to send instead, its JSON in out (release out->body with asg_free): 502
+ * upstream_malformed (not a JSON object), or the provider's status with its answer as the client
+ * gets it ("model" the alias the client asked for). */
 #define ASG_GATEWAY_MAX_HELD_ANSWER (4 * 1024 * 1024)
 int asg_gateway_response_end(asg_gateway_call_t *call, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The end of the call, on the event loop without I/O: the status the client got, whether it went

@@ -20,6 +20,7 @@ import {
   chatBody,
   demoProviderKey,
   eventually,
+  gatewayCallRows,
   listModels,
   newGatewayProject,
   nonce,
@@ -93,6 +94,7 @@ describe('the official openai client', () => {
       .withResponse();
     assert.equal(response.status, 200);
     assert.equal(data.object, 'chat.completion');
+    assert.equal(data.model, DEFAULT_MODEL, 'the answer names the alias asked for, not the provider\'s model');
     assert.match(data.choices[0].message.content, new RegExp(marker), 'the demo provider echoes the prompt');
     assert.ok(data.usage.total_tokens > 0);
     assert.match(response.headers.get('x-asgard-request-id') ?? '', REQUEST_ID);
@@ -100,7 +102,7 @@ describe('the official openai client', () => {
     governed.push({ id: response.headers.get('x-asgard-request-id'), status: 200 });
   });
 
-  test('streaming: the chunks assemble the content and a final usage chunk arrives (the gateway forces include_usage)', async () => {
+  test('streaming: the chunks assemble the content; the usage chunk the gateway asked the provider for does not reach a client that did not ask', async () => {
     const marker = nonce('st');
     const client = openaiClient(p.key);
     const { data: stream, response } = await client.chat.completions
@@ -114,18 +116,31 @@ describe('the official openai client', () => {
     for await (const chunk of stream) {
       chunks++;
       assert.equal(chunk.object, 'chat.completion.chunk');
-      for (const c of chunk.choices) content += c.delta?.content ?? '';
+      assert.equal(chunk.model, DEFAULT_MODEL, 'every chunk names the alias asked for');
+      // A loop over choices[0].delta (as many clients write) never meets a chunk without choices.
+      assert.ok(chunk.choices.length > 0, `a chunk without choices reached the client: ${JSON.stringify(chunk)}`);
+      content += chunk.choices[0].delta?.content ?? '';
       if (chunk.usage) usage = chunk.usage;
     }
     assert.ok(chunks > 2, `several chunks (${chunks})`);
     assert.match(content, new RegExp(`^Hello from the Asgard demo provider\\. You said: stream ${marker}$`));
-    assert.ok(usage, 'a usage chunk arrives although the client did not ask for stream_options.include_usage');
-    assert.ok(usage.completion_tokens > 0 && usage.prompt_tokens > 0, JSON.stringify(usage));
+    assert.equal(usage, null, 'no usage chunk: the client did not ask for stream_options.include_usage');
     governed.push({ id: response.headers.get('x-asgard-request-id'), status: 200 });
 
     const seen = await providerLastWith(marker);
     assert.equal(seen.body.stream, true);
-    assert.deepEqual(seen.body.stream_options, { include_usage: true });
+    assert.deepEqual(seen.body.stream_options, { include_usage: true }, 'the provider is asked for usage all the same');
+
+    // Asked for, the usage chunk arrives, last before [DONE].
+    const { data: asked, response: askedResponse } = await client.chat.completions
+      .create({ model: DEFAULT_MODEL, messages: [{ role: 'user', content: `usage ${marker}` }], data_class: 'internal', stream: true,
+        stream_options: { include_usage: true } })
+      .withResponse();
+    governed.push({ id: askedResponse.headers.get('x-asgard-request-id'), status: 200 });
+    let last = null;
+    for await (const chunk of asked) last = chunk;
+    assert.deepEqual(last.choices, []);
+    assert.ok(last.usage.completion_tokens > 0 && last.usage.prompt_tokens > 0, JSON.stringify(last.usage));
   });
 
   test('an error from the gateway surfaces as the client\'s typed error with status, type and code', async () => {
@@ -183,13 +198,16 @@ describe('what the provider sees', () => {
     assert.deepEqual(extra, [], `only the gateway's own headers reach the provider: ${JSON.stringify(seen.headers)}`);
   });
 
-  test('a stream that asked for include_usage false still gets include_usage true; other stream_options stay', async () => {
+  test('a stream that asked for include_usage false: the provider gets include_usage true (the call is metered), the client no usage chunk; other stream_options stay', async () => {
     const marker = nonce('so');
     const res = await streamChat(p.key, chatBody(`opts ${marker}`, { stream_options: { include_usage: false, extra_flag: 'kept' } }));
     remember(res);
     assert.equal(res.status, 200, res.text);
     assert.ok(res.done, 'the stream ends with [DONE]');
-    assert.ok(res.events.some((e) => e.usage && e.usage.completion_tokens > 0), 'the usage chunk is there');
+    assert.ok(!res.events.some((e) => e.usage), `no usage chunk reached the client: ${res.text.slice(-300)}`);
+    await waitForCalls(p.projectId, [res.headers.get('x-asgard-request-id')]);
+    const row = gatewayCallRows(p.projectId).find((r) => r.request_id === res.headers.get('x-asgard-request-id'));
+    assert.ok(row.output_tokens > 0 && row.input_tokens > 0, `metered from the provider's usage: ${JSON.stringify(row)}`);
     const seen = await providerLastWith(marker);
     assert.deepEqual(seen.body.stream_options, { include_usage: true, extra_flag: 'kept' });
   });

@@ -24,6 +24,7 @@ struct asg_gateway_call_s {
     GatewayCall call;
     bool freed = false;  // the glue is done with it; a Redis reply is still to come
     std::string wire;    // its commands as exported
+    std::string out;     // a streamed answer's bytes as the client gets them (asg_gateway_response_stream)
 };
 
 struct asg_gateway_job_s {
@@ -140,7 +141,7 @@ extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const
     clear_verdict(out);
     asg_gateway_call_t* handle = nullptr;
     try {
-        handle = new asg_gateway_call_s{GatewayCall(*p, req->request_id ? req->request_id : ""), false, std::string()};
+        handle = new asg_gateway_call_s{GatewayCall(*p, req->request_id ? req->request_id : ""), false, std::string(), std::string()};
         Verdict v;
         std::string_view body(req->body.data ? req->body.data : "", req->body.data ? req->body.len : 0);
         std::string_view data_class(req->data_class.data ? req->data_class.data : "", req->data_class.data ? req->data_class.len : 0);
@@ -295,13 +296,37 @@ extern "C" void asg_gateway_response_data(asg_gateway_call_t* call, const char* 
     }
 }
 
+extern "C" void asg_gateway_response_stream(asg_gateway_call_t* call, const char* data, size_t len, int last,
+                                            const char** out, size_t* out_len) noexcept {
+    call->out.clear();
+    try {
+        call->call.stream_data(data ? data : "", data ? len : 0, last != 0, call->out);
+        *out = call->out.data();
+        *out_len = call->out.size();
+    } catch (const std::exception&) {
+        // Out of memory mid-rewrite: these bytes go on as the provider sent them.
+        *out = data;
+        *out_len = data ? len : 0;
+    }
+}
+
 extern "C" int asg_gateway_response_end(asg_gateway_call_t* call, asg_http_error_t* out) noexcept {
     static const char kMalformed[] =
         "{\"error\":{\"message\":\"the model provider's answer was not valid JSON; nothing of it was passed on\","
         "\"type\":\"upstream_error\",\"code\":\"upstream_malformed\"}}";
     std::memset(out, 0, sizeof *out);
     try {
-        if (call->call.answer_whole()) return 0;
+        GatewayCall::Whole whole = call->call.answer_whole();
+        if (whole == GatewayCall::Whole::as_is) return 0;
+        if (whole == GatewayCall::Whole::rewritten) {
+            const std::string& body = call->call.rewritten();
+            out->body = static_cast<char*>(std::malloc(body.size() + 1));
+            if (out->body == nullptr) return 0;  // the provider's own answer goes on
+            std::memcpy(out->body, body.data(), body.size());
+            out->body_len = body.size();
+            out->http_status = call->call.meter().http_status();
+            return out->http_status;
+        }
         out->body = static_cast<char*>(std::malloc(sizeof kMalformed));
         if (out->body != nullptr) {
             std::memcpy(out->body, kMalformed, sizeof kMalformed);

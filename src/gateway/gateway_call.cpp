@@ -155,6 +155,12 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
         return reject(v, 400, error.message, "invalid_request_error", error.code);
     AddedLimit added{limit.forced_member, limit.per_choice};
     body_ = provider_body(raw, chat, model_->upstream_model, &scan.redactions, &added);
+    // The client gets its stream's usage chunk only if it asked (the provider is always asked).
+    bool usage_asked = false;
+    dom::element options, include;
+    if (!chat.body["stream_options"].get(options) && options.is_object() && !options["include_usage"].get(include))
+        if (include.get_bool().get(usage_asked)) usage_asked = false;  // not a boolean: not asked
+    rewriter_.start(model_->alias, usage_asked);
     max_output_ = limit.total();
     est_input_ = estimate_input_tokens(body_);
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);
@@ -368,11 +374,20 @@ std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool 
     return cost_micro(*model_, in, out);
 }
 
-bool GatewayCall::answer_whole() {
+void GatewayCall::stream_data(const char* data, std::size_t len, bool last, std::string& out) {
+    meter_.feed(data, len);
+    rewriter_.feed(data, len, out);
+    if (last) rewriter_.finish(out);
+}
+
+GatewayCall::Whole GatewayCall::answer_whole() {
     meter_.finish();
     int status = meter_.http_status();
     malformed_answer_ = !meter_.streamed() && status >= 200 && status < 300 && meter_.malformed() && !meter_.overflowed();
-    return !malformed_answer_;
+    if (malformed_answer_) return Whole::malformed;
+    rewritten_.clear();
+    if (status >= 200 && status < 300 && append_with_model(meter_.answer(), model_->alias, rewritten_)) return Whole::rewritten;
+    return Whole::as_is;
 }
 
 std::string GatewayCall::redacted_list() const {

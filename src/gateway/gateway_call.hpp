@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "asgard.h"
+#include "gateway/answer_rewrite.hpp"
 #include "gateway/counter_reservation.hpp"
 #include "gateway/gateway_snapshot.hpp"
 #include "gateway/usage_meter.hpp"
@@ -88,10 +89,17 @@ public:
     void end(bool client_aborted, std::int64_t now_ms);
 
     UsageMeter& meter() { return meter_; }
-    // The whole non-streamed answer has been fed (the glue held it back): false when it is not a
+    // A streamed answer's bytes as they come (metered), and what the client gets of them (the
+    // alias as "model"; the usage chunk only when the client asked for it) appended to out.
+    // `last`: the stream ends with these bytes.
+    void stream_data(const char* data, std::size_t len, bool last, std::string& out);
+    // The whole non-streamed answer has been fed (the glue held it back): malformed when it is not a
     // JSON object and must not reach the client, which is answered 502 upstream_malformed instead
-    // (the call's row says so; it is charged its reserved worst case, its usage being unknown).
-    bool answer_whole();
+    // (the call's row says so; it is charged its reserved worst case, its usage being unknown);
+    // rewritten when the client gets rewritten() instead (its "model" the alias it asked for).
+    enum class Whole { as_is, malformed, rewritten };
+    Whole answer_whole();
+    const std::string& rewritten() const { return rewritten_; }
     const std::string& body() const { return body_; }
     const std::string& upstream_url() const { return provider_->url; }
     const std::string& provider_key() const { return provider_->key; }
@@ -130,6 +138,8 @@ private:
     static const ModelEntry kNoModel;
     static const ProviderEntry kNoProvider;
     std::string body_, data_class_;
+    StreamRewriter rewriter_;
+    std::string rewritten_;
     std::vector<std::string> redacted_;
     State state_ = State::deciding;
     bool proceeded_ = false, counted_ = false, waiting_baseline_ = false;

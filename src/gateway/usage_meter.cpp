@@ -116,6 +116,7 @@ void UsageMeter::finish() {
         } else {
             take_usage(buffer_, 0);
         }
+        return;  // the whole answer stays readable (answer())
     }
     buffer_.clear();
 }

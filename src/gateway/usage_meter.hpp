@@ -22,6 +22,8 @@ public:
     bool malformed() const { return malformed_; }
     bool overflowed() const { return overflow_; }
     bool streamed() const { return sse_; }
+    // After finish(): the whole non-streamed answer read ("" when streamed or over the size).
+    std::string_view answer() const { return sse_ || overflow_ ? std::string_view() : std::string_view(buffer_); }
     int http_status() const { return status_; }
 
 private:
