@@ -65,6 +65,7 @@ typedef struct {
     int32_t may_provision; /* a project key minted with --allow-provision may request and release resources */
     char    user_name[64];
     char    project_id[24];
+    char    default_data_class[16]; /* a project key's data class for gateway calls naming none; "" for none */
 } asg_principal_t;
 
 /* Parses an Authorization header value (NULL when absent): scheme, format and checksum, no I/O.

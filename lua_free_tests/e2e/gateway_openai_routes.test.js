@@ -26,6 +26,7 @@ import {
   removeModel,
   syncGateway,
 } from './gateway_helpers.js';
+import { cli } from './control_helpers.js';
 import { assertErrorLogClean, env } from './helpers.js';
 
 const SYNC = 'gwtest:sync-openai-routes';
@@ -95,6 +96,52 @@ describe('data_class without a body field', () => {
     assertOpenAIError(unknown, 400, 'invalid_data_class');
     const policy = await chat(p.key, { ...body, model: DEFAULT_MODEL }, { headers: { 'x-asgard-data-class': 'restricted' } });
     assertOpenAIError(policy, 403, 'data_class_not_allowed');
+  });
+});
+
+describe('a key\'s default data class', () => {
+  test('gateway_credential with default_data_class: a client that sets neither body field nor header is served, the call logged with the key\'s class; body and header still win', async () => {
+    const p = await newGatewayProject('e2e-gw-oa-keydc');
+    const minted = await p.session.call('gateway_credential', { project_id: p.projectId, default_data_class: 'confidential' });
+    assert.equal(minted.isError, false, JSON.stringify(minted));
+    assert.equal(minted.structuredContent.default_data_class, 'confidential');
+    const key = minted.structuredContent.key;
+    const client = openaiClient(key);
+    const marker = nonce('kd');
+    const { response } = await client.chat.completions.create(hello(marker)).withResponse();
+    const ids = { key: response.headers.get('x-asgard-request-id') };
+    const viaHeader = await chat(key, { model: DEFAULT_MODEL, messages: [{ role: 'user', content: 'hi' }] }, { headers: { 'x-asgard-data-class': 'public' } });
+    assert.equal(viaHeader.status, 200, viaHeader.text);
+    ids.header = viaHeader.headers.get('x-asgard-request-id');
+    const viaBody = await chat(key, chatBody('hi', { data_class: 'internal' }));
+    assert.equal(viaBody.status, 200, viaBody.text);
+    ids.body = viaBody.headers.get('x-asgard-request-id');
+    const rows = await eventually(() => {
+      const r = gatewayCallRows(p.projectId);
+      return Object.values(ids).every((id) => r.some((x) => x.request_id === id)) ? r : null;
+    }, { what: 'the three calls in the call log' });
+    const classOf = (id) => rows.find((r) => r.request_id === id).data_class;
+    assert.deepEqual({ key: classOf(ids.key), header: classOf(ids.header), body: classOf(ids.body) },
+      { key: 'confidential', header: 'public', body: 'internal' });
+    // The key's class is governed like any other: restricted is not allowed for the demo model.
+    const restricted = await p.session.call('gateway_credential', { project_id: p.projectId, default_data_class: 'restricted' });
+    const refused = await chat(restricted.structuredContent.key, { model: DEFAULT_MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    assertOpenAIError(refused, 403, 'data_class_not_allowed');
+    const bad = await p.session.call('gateway_credential', { project_id: p.projectId, default_data_class: 'secret' });
+    assert.equal(bad.isError, true, 'an unknown class is refused by the tool\'s schema');
+  });
+
+  test('asgard key create --default-data-class: shown by key list; a wrong class exits 2 naming the classes', async () => {
+    const p = await newGatewayProject('e2e-gw-oa-keydc-cli');
+    const key = asgardOk(['key', 'create', '--project', p.projectId, '--default-data-class', 'internal']).trim();
+    const res = await chat(key, { model: DEFAULT_MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(res.status, 200, res.text);
+    const listed = JSON.parse(asgardOk(['key', 'list', '--project', p.projectId, '--json']));
+    const row = listed.find((k) => key.startsWith(k.prefix) && !k.revoked);
+    assert.equal(row.default_data_class, 'internal');
+    const wrong = cli(['key', 'create', '--project', p.projectId, '--default-data-class', 'top-secret']);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--default-data-class must be one of public, internal, confidential, restricted/);
   });
 });
 

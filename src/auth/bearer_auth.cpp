@@ -36,7 +36,7 @@ asg_principal_t lookup_principal(const Digest& digest) {
         "SELECT t.id, t.kind, coalesce(t.user_id, 0), coalesce(u.name, ''),"
         " coalesce(u.is_admin, false), coalesce(t.project_id, ''),"
         " coalesce((extract(epoch FROM t.expires_at) * 1000)::bigint, 0),"
-        " t.revoked_at IS NOT NULL, t.may_provision"
+        " t.revoked_at IS NOT NULL, t.may_provision, coalesce(t.default_data_class, '')"
         " FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.digest = $1",
         {pg_bytea(as_view(digest))});
     if (rows.rows() == 0) {
@@ -54,6 +54,8 @@ asg_principal_t lookup_principal(const Digest& digest) {
     p.expires_at_ms = rows.int64(0, 6);
     p.status = rows.boolean(0, 7) ? ASG_AUTH_REVOKED : ASG_AUTH_OK;
     p.may_provision = p.kind == ASG_CRED_PROJECT && rows.boolean(0, 8);
+    std::string data_class = rows.text(0, 9);
+    std::strncpy(p.default_data_class, data_class.c_str(), sizeof p.default_data_class - 1);
     return p;
 }
 

@@ -1,9 +1,11 @@
 // asgard project | key | group | settings | budget | cost: projects and their keys, people, policy and money.
 #include <cstdio>
 
+#include "gateway/data_class.hpp"
 #include "cli/cli_args.hpp"
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
+#include "gateway/data_class.hpp"
 #include "store/audit_log.hpp"
 #include "store/cost_store.hpp"
 #include "store/project_store.hpp"
@@ -15,12 +17,16 @@ static const char kProjectHelp[] =
     "usage: asgard project list [--json]\n"
     "       asgard project show ID [--json]\n";
 static const char kKeyHelp[] =
-    "usage: asgard key create --project ID [--allow-provision]   mint (or rotate) the project's key, shown once\n"
+    "usage: asgard key create --project ID [--allow-provision] [--default-data-class CLASS]\n"
+    "                                              mint (or rotate) the project's key, shown once\n"
     "       asgard key list [--project ID] [--json]\n"
     "       asgard key revoke ID\n"
     "A project key reads its project (resources, secrets, cost) and calls the gateway. With\n"
     "--allow-provision (a CI key) it may also request_resource and release_resource; it never mints\n"
-    "keys. Each kind rotates on its own: a new key revokes the project's earlier keys of its kind.\n";
+    "keys. Each kind rotates on its own: a new key revokes the project's earlier keys of its kind.\n"
+    "--default-data-class (public|internal|confidential|restricted) is the data class of the key's\n"
+    "gateway calls that name none in the body or the X-Asgard-Data-Class header (for clients that\n"
+    "can set neither); before the operator's gateway.default_data_class.\n";
 static const char kGroupHelp[] =
     "usage: asgard group add GROUP USER\n"
     "       asgard group list [--json]\n";
@@ -84,7 +90,7 @@ int run_project(const CliSettings& settings, const Words& words) {
 }
 
 int run_key(const CliSettings& settings, const Words& words) {
-    Args args(words, {"project"}, {"json", "allow-provision"});
+    Args args(words, {"project", "default-data-class"}, {"json", "allow-provision"});
     if (args.help() || args.positional().empty()) return std::printf("%s", kKeyHelp), args.help() ? 0 : 2;
     std::string verb = args.positional()[0];
     PgConnection db(settings.database_url);
@@ -94,20 +100,27 @@ int run_key(const CliSettings& settings, const Words& words) {
         if (!project) throw CliError("--project ID is required", 2);
         need_project(db, *project);
         bool may_provision = args.flag("allow-provision");
+        std::string data_class = args.option("default-data-class").value_or("");
+        if (!data_class.empty() && !is_data_class(data_class))
+            throw CliError("--default-data-class must be one of public, internal, confidential, restricted", 2);
         MintedToken key = pg_transaction(db, [&] {
             db.exec("UPDATE projects SET gateway_enabled = true, updated_at = now() WHERE id = $1", {*project});
-            MintedToken k = rotate_project_key(db, *project, may_provision);
-            audit_append(db, {cli_actor(), k.id, "key.create", *project, "ok",
-                              may_provision ? R"({"may_provision":true})" : "{}"});
+            MintedToken k = rotate_project_key(db, *project, may_provision, data_class);
+            Json detail = json_own(json_object());
+            if (may_provision) json_object_set_new(detail.get(), "may_provision", json_true());
+            if (!data_class.empty()) json_object_set_new(detail.get(), "default_data_class", json_string(data_class.c_str()));
+            audit_append(db, {cli_actor(), k.id, "key.create", *project, "ok", json_to_string(detail.get())});
             return k;
         });
         if (args.flag("json"))
-            print_json(json_own(json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)key.id, "project_id", project->c_str(), "key",
-                                          key.plaintext.c_str(), "may_provision", may_provision)).get());
+            print_json(json_own(json_pack("{s:I,s:s,s:s,s:b,s:s?}", "id", (json_int_t)key.id, "project_id", project->c_str(), "key",
+                                          key.plaintext.c_str(), "may_provision", may_provision, "default_data_class",
+                                          data_class.empty() ? nullptr : data_class.c_str())).get());
         else {
             std::printf("%s\n", key.plaintext.c_str());
-            std::fprintf(stderr, "key %lld for %s%s (earlier keys of its kind revoked). Shown once.\n", (long long)key.id,
-                         project->c_str(), may_provision ? ", allowed to provision" : "");
+            std::fprintf(stderr, "key %lld for %s%s%s (earlier keys of its kind revoked). Shown once.\n", (long long)key.id,
+                         project->c_str(), may_provision ? ", allowed to provision" : "",
+                         data_class.empty() ? "" : (", default data class " + data_class).c_str());
         }
         return 0;
     }
@@ -118,14 +131,17 @@ int run_key(const CliSettings& settings, const Words& words) {
         Json list = json_own(json_array());
         for (const auto& t : list_tokens(db, std::nullopt)) {
             if (t.kind != "project" || (project && t.owner != *project)) continue;
-            rows.push_back({std::to_string(t.id), t.owner, t.display_prefix + "...", t.may_provision ? "yes" : "no", t.created,
+            rows.push_back({std::to_string(t.id), t.owner, t.display_prefix + "...", t.may_provision ? "yes" : "no",
+                            t.default_data_class.empty() ? "-" : t.default_data_class, t.created,
                             t.revoked.empty() ? "-" : t.revoked, t.last_used.empty() ? "-" : t.last_used});
-            json_array_append_new(list.get(), json_pack("{s:I,s:s,s:s,s:b,s:s,s:s}", "id", (json_int_t)t.id, "project_id",
+            json_array_append_new(list.get(), json_pack("{s:I,s:s,s:s,s:b,s:s?,s:s,s:s}", "id", (json_int_t)t.id, "project_id",
                                                         t.owner.c_str(), "prefix", t.display_prefix.c_str(), "may_provision",
-                                                        t.may_provision, "created", t.created.c_str(), "revoked", t.revoked.c_str()));
+                                                        t.may_provision, "default_data_class",
+                                                        t.default_data_class.empty() ? nullptr : t.default_data_class.c_str(),
+                                                        "created", t.created.c_str(), "revoked", t.revoked.c_str()));
         }
         if (args.flag("json")) print_json(list.get());
-        else print_table({"ID", "PROJECT", "PREFIX", "PROVISION", "CREATED", "REVOKED", "LAST USED"}, rows);
+        else print_table({"ID", "PROJECT", "PREFIX", "PROVISION", "DATA CLASS", "CREATED", "REVOKED", "LAST USED"}, rows);
         return 0;
     }
     if (verb == "revoke") return run_token(settings, {"revoke", args.positional_at(1, "key ID")});

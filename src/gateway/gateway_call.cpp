@@ -15,6 +15,7 @@
 
 #include "config/runtime_config.hpp"
 #include "gateway/chat_body.hpp"
+#include "gateway/data_class.hpp"
 #include "gateway/guardrails.hpp"
 #include "gateway/openai_errors.hpp"
 #include "gateway/redis_outbox.hpp"
@@ -29,13 +30,6 @@ namespace asg {
 namespace dom = simdjson::dom;
 
 namespace {
-
-const char* kDataClasses[] = {"public", "internal", "confidential", "restricted"};
-bool known_data_class(const std::string& c) {
-    for (const char* k : kDataClasses)
-        if (c == k) return true;
-    return false;
-}
 
 // The key and minute whose counters this worker last gave their expiry, on which connection: its
 // later reservations in that minute leave the PEXPIREs out (event loop only).
@@ -107,8 +101,8 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
     if (!chat.messages || chat.messages->get_array().get(messages) || messages.size() == 0)
         return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
     // data_class: the body's, else the X-Asgard-Data-Class header's (both given must agree),
-    // else the operator's default, else a 400.
-    std::string data_class = s.default_data_class;
+    // else the key's default, else the operator's default, else a 400.
+    std::string data_class = principal_.default_data_class[0] != '\0' ? std::string(principal_.default_data_class) : s.default_data_class;
     if (!header_data_class.empty()) data_class.assign(header_data_class);
     if (chat.data_class) {
         std::string_view text;
@@ -122,7 +116,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
     }
     if (data_class.empty())
         return reject(v, 400, "data_class is required (public, internal, confidential or restricted)", "invalid_request_error", "missing_data_class");
-    if (!known_data_class(data_class))
+    if (!is_data_class(data_class))
         return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
     data_class_ = data_class;  // only a known class ever reaches the call log
     if (model_->data_classes.count(data_class_) == 0) {

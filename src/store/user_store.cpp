@@ -39,29 +39,30 @@ MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64
     return {r.int64(0, 0), token.plaintext, r.text(0, 1)};
 }
 
-MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision) {
+MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision,
+                               const std::string& default_data_class) {
     NewToken token = generate_token(TokenKind::project);
     std::string provision = may_provision ? "true" : "false";
     db.exec("UPDATE tokens SET revoked_at = now() WHERE kind = 'project' AND project_id = $1 AND revoked_at IS NULL"
             " AND may_provision = $2::boolean",
             {project_id, provision});
-    auto r = db.exec("INSERT INTO tokens (kind, project_id, digest, display_prefix, may_provision)"
-                     " VALUES ('project', $1, $2, $3, $4::boolean) RETURNING id",
-                     {project_id, pg_bytea(as_view(token.digest)), token.display_prefix, provision});
+    auto r = db.exec("INSERT INTO tokens (kind, project_id, digest, display_prefix, may_provision, default_data_class)"
+                     " VALUES ('project', $1, $2, $3, $4::boolean, nullif($5, '')) RETURNING id",
+                     {project_id, pg_bytea(as_view(token.digest)), token.display_prefix, provision, default_data_class});
     return {r.int64(0, 0), token.plaintext, ""};
 }
 
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user) {
     auto r = db.exec(
         "SELECT t.id, t.kind, coalesce(u.name, t.project_id), t.display_prefix, " + ts("t.created_at") + ", " +
-            ts("t.expires_at") + ", " + ts("t.revoked_at") + ", " + ts("t.last_used_at") + ", t.may_provision" +
+            ts("t.expires_at") + ", " + ts("t.revoked_at") + ", " + ts("t.last_used_at") + ", t.may_provision, coalesce(t.default_data_class, '')" +
             " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
             " WHERE $1::text IS NULL OR u.name = $1 ORDER BY t.id",
         {user});
     std::vector<TokenRow> out;
     for (int i = 0; i < r.rows(); ++i)
         out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
-                       r.text(i, 6), r.text(i, 7), r.boolean(i, 8)});
+                       r.text(i, 6), r.text(i, 7), r.boolean(i, 8), r.text(i, 9)});
     return out;
 }
 

@@ -21,6 +21,7 @@ struct TokenRow {
     std::int64_t id = 0;
     std::string kind, owner, display_prefix, created, expires, revoked, last_used;
     bool may_provision = false;
+    std::string default_data_class;  // "" for none
 };
 
 UserRow add_user(PgConnection& db, const std::string& name, bool admin);  // throws on duplicates
@@ -37,7 +38,9 @@ MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64
 // Mints a new project key (asg_...) and revokes the project's earlier keys of the same kind, in one
 // statement pair: rotating the deployed app's key leaves a CI key minted with may_provision alone,
 // and the other way round.
-MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision = false);
+// default_data_class: the data class of the key's gateway calls that name none ("" for none).
+MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision = false,
+                               const std::string& default_data_class = "");
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user);
 // Returns false when no such live token exists.
 bool revoke_token(PgConnection& db, std::int64_t id);

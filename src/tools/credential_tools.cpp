@@ -15,17 +15,21 @@ static ToolResult run_gateway_credential(const ToolContext& ctx, const json_t* a
     auto access = resolve_project(db, ctx, args, tool, denial);
     if (!access) return denial;
     if (auto refused = refuse_key_minting(db, ctx, tool, access->project.id)) return std::move(*refused);
+    std::string data_class = arg_string(args, "default_data_class").value_or("");  // the schema allows only data classes
     MintedToken key = pg_transaction(db, [&] {
         db.exec("UPDATE projects SET gateway_enabled = true, updated_at = now() WHERE id = $1", {access->project.id});
-        MintedToken minted = rotate_project_key(db, access->project.id);
+        MintedToken minted = rotate_project_key(db, access->project.id, false, data_class);
         audit_tool(db, ctx, tool, access->project.id, "ok",
-                   json_to_string(json_own(json_pack("{s:I}", "key_id", (json_int_t)minted.id)).get()));
+                   json_to_string(json_own(json_pack("{s:I,s:s?}", "key_id", (json_int_t)minted.id, "default_data_class",
+                                                     data_class.empty() ? nullptr : data_class.c_str())).get()));
         return minted;
     });
-    return tool_ok(json_own(json_pack(
+    Json out = json_own(json_pack(
         "{s:s,s:s,s:I,s:s,s:s,s:s}", "project_id", access->project.id.c_str(), "key", key.plaintext.c_str(), "key_id",
         (json_int_t)key.id, "prefix", key.plaintext.substr(0, 12).c_str(), "endpoint", "POST /api/gateway/chat",
-        "note", "Shown once: store it as the project's LLM key. Any earlier key of this project is revoked.")));
+        "note", "Shown once: store it as the project's LLM key. Any earlier key of this project is revoked."));
+    if (!data_class.empty()) json_object_set_new(out.get(), "default_data_class", json_string(data_class.c_str()));
+    return tool_ok(std::move(out));
 }
 
 static ToolResult run_get_secret(const ToolContext& ctx, const json_t* args) {
@@ -91,7 +95,10 @@ static const char kProjectId[] =
     R"("project_id":{"type":"string","pattern":"^proj-[0-9]{4}-[0-9]{4,}$","maxLength":40,"description":"Required with a user token; omit with a project key."})";
 
 void add_credential_tools(std::vector<ToolDef>& out) {
-    static const std::string project_only = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kProjectId + "}}";
+    static const std::string credential_input =
+        std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kProjectId +
+        R"(,"default_data_class":{"type":"string","enum":["public","internal","confidential","restricted"],)"
+        R"("description":"The data class of the key's gateway calls that name none (in the body or the X-Asgard-Data-Class header), for clients that can set neither."}}})";
     static const std::string secret_input = std::string(R"({"type":"object","additionalProperties":false,"required":["name"],"properties":{)") + kProjectId +
                                             R"(,"name":{"type":"string","pattern":"^[A-Z][A-Z0-9_]{0,62}$","description":"e.g. DATABASE_URL"}}})";
     static const std::string cost_input = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kProjectId +
@@ -100,9 +107,9 @@ void add_credential_tools(std::vector<ToolDef>& out) {
                    "Mints the project's key (asg_...) for the governed gateway, or rotates it (the old key is revoked). "
                    "Shown once. Needs a user token: a project key cannot mint or rotate keys. Use it out-of-band: POST /api/gateway/chat with Authorization: Bearer <key>. The project "
                    "must be registered.",
-                   project_only.c_str(),
+                   credential_input.c_str(),
                    R"({"type":"object","required":["project_id","key","key_id","prefix"],"properties":{"project_id":{"type":"string"},"key":{"type":"string"},)"
-                   R"("key_id":{"type":"integer"},"prefix":{"type":"string"},"endpoint":{"type":"string"},"note":{"type":"string"}}})",
+                   R"("key_id":{"type":"integer"},"prefix":{"type":"string"},"endpoint":{"type":"string"},"note":{"type":"string"},"default_data_class":{"type":"string"}}})",
                    false, false, false, run_gateway_credential});
     out.push_back({"get_secret", "Read a project secret",
                    "Returns a provisioned secret's value. Every read is audited (who, when, which secret) and the value "
