@@ -72,21 +72,47 @@ ngx_http_asgard_flush_token_use(ngx_cycle_t *cycle)
 
 
 /* Under /api/gateway/ every answer has the gateway's OpenAI shape; on /mcp the OAuth one. */
-static ngx_uint_t
-ngx_http_asgard_openai_shape(ngx_http_request_t *r)
+/* The credential: the Authorization header, or under the gateway an x-api-key header (as the
+ * Anthropic SDK and Claude Code send a key) taken as "Bearer <key>". */
+static ngx_int_t
+ngx_http_asgard_credential(ngx_http_request_t *r, ngx_http_asgard_loc_conf_t *alcf, ngx_str_t *value)
 {
-    ngx_http_asgard_loc_conf_t  *alcf;
+    u_char     *p;
+    ngx_str_t  *key;
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+    if (r->headers_in.authorization != NULL) {
+        *value = r->headers_in.authorization->value;
+        return NGX_OK;
+    }
 
-    return alcf->gateway || alcf->gateway_models;
+    ngx_str_null(value);
+
+    if (!(alcf->gateway || alcf->gateway_models)) {
+        return NGX_OK;
+    }
+
+    key = ngx_http_asgard_find_header(r, "x-api-key", sizeof("x-api-key") - 1);
+    if (key == NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("Bearer ") - 1 + key->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+    value->data = p;
+    p = ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, key->data, key->len);
+    value->len = sizeof("Bearer ") - 1 + key->len;
+
+    return NGX_OK;
 }
 
 
 static ngx_int_t
 ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
 {
-    int               rc;
+    int               rc, api;
     asg_http_error_t  err;
 
     switch (status) {
@@ -101,8 +127,8 @@ ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
         break;
     }
 
-    rc = ngx_http_asgard_openai_shape(r) ? asg_gateway_auth_error(status, &err)
-                                          : asg_auth_error(status, &err);
+    api = ngx_http_asgard_gateway_api(r);
+    rc = api ? asg_gateway_auth_error(api, status, &err) : asg_auth_error(status, &err);
     if (rc != 0) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_DONE;
@@ -122,7 +148,7 @@ ngx_http_asgard_throttle(ngx_http_request_t *r, time_t retry_after)
     u_char            *p;
     asg_http_error_t   err;
 
-    if (asg_auth_throttled_error(ngx_http_asgard_openai_shape(r), (int64_t) retry_after, &err)
+    if (asg_auth_throttled_error(ngx_http_asgard_gateway_api(r), (int64_t) retry_after, &err)
         != 0)
     {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -223,7 +249,7 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
 {
     time_t                          retry_after;
     ngx_int_t                       rc;
-    ngx_table_elt_t                *authorization;
+    ngx_str_t                       credential;
     asg_auth_status_t                status;
     ngx_http_asgard_ctx_t           *ctx;
     ngx_http_asgard_request_task_t  *task;
@@ -264,9 +290,10 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
     }
     ngx_http_set_ctx(r, ctx, ngx_http_asgard_module);
 
-    authorization = r->headers_in.authorization;
-    status = asg_auth_digest_header(authorization ? (const char *) authorization->value.data : NULL,
-                                    authorization ? authorization->value.len : 0, ctx->digest);
+    if (ngx_http_asgard_credential(r, alcf, &credential) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    status = asg_auth_digest_header((const char *) credential.data, credential.len, ctx->digest);
 
     if (status != ASG_AUTH_OK) {
         return ngx_http_asgard_reject(r, status);
@@ -286,8 +313,7 @@ ngx_http_asgard_access_handler(ngx_http_request_t *r)
     }
 
     /* Not cached: the checksum (still no I/O) before PostgreSQL is asked. */
-    status = asg_auth_parse_header((const char *) authorization->value.data,
-                                   authorization->value.len, ctx->digest);
+    status = asg_auth_parse_header((const char *) credential.data, credential.len, ctx->digest);
 
     if (status != ASG_AUTH_OK) {
         return ngx_http_asgard_reject(r, status);

@@ -461,13 +461,44 @@ ngx_http_asgard_gateway_body_read(ngx_http_request_t *r)
 }
 
 
-static const char ngx_http_asgard_gw_too_large[] =
-    "{\"error\":{\"message\":\"the request body exceeds asgard_max_body_size\","
-    "\"type\":\"invalid_request_error\",\"code\":\"body_too_large\"}}";
+int
+ngx_http_asgard_gateway_api(ngx_http_request_t *r)
+{
+    int                          route;
+    ngx_http_asgard_loc_conf_t  *alcf;
 
-static const char ngx_http_asgard_gw_method[] =
-    "{\"error\":{\"message\":\"use POST for /api/gateway/chat\","
-    "\"type\":\"invalid_request_error\",\"code\":\"method_not_allowed\"}}";
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+
+    if (alcf->gateway_models) {
+        /* Anthropic's clients send anthropic-version on every call, the models list included. */
+        return ngx_http_asgard_find_header(r, "anthropic-version", sizeof("anthropic-version") - 1)
+               ? ASG_API_ANTHROPIC : ASG_API_OPENAI;
+    }
+
+    if (!alcf->gateway) {
+        return 0;
+    }
+
+    route = asg_gateway_route((const char *) r->uri.data, r->uri.len);
+
+    return asg_gateway_route_api(route);
+}
+
+
+/* Answers with the gateway's own error in the request's API family's shape. */
+static ngx_int_t
+ngx_http_asgard_gateway_error(ngx_http_request_t *r, ngx_uint_t status, const char *code,
+    const char *message)
+{
+    asg_http_error_t  err;
+
+    asg_gateway_error(ngx_http_asgard_gateway_api(r), (int) status, code, message, &err);
+    if (err.body == NULL) {
+        return status;
+    }
+
+    return ngx_http_asgard_send_error(r, &err);
+}
 
 
 /* Called by the access handler once the caller is authenticated. */
@@ -488,7 +519,7 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
 
     /* A user token never calls a service: neither the chat nor the models list. */
     if (ctx->principal.kind != ASG_CRED_PROJECT) {
-        asg_gateway_user_token_error(&err);
+        asg_gateway_user_token_error(ngx_http_asgard_gateway_api(r), &err);
         /* no retry changes the credential's kind (the SDKs honour x-should-retry) */
         if (ngx_http_asgard_add_header(r, "x-should-retry", "false") == NULL) {
             asg_free(err.body);
@@ -505,19 +536,26 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
 
     case NGX_HTTP_ASGARD_GW_START:
 
+        ctx->route = asg_gateway_route((const char *) r->uri.data, r->uri.len);
+        if (ctx->route < 0) {
+            return ngx_http_asgard_gateway_finish(r,
+                       ngx_http_asgard_gateway_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                           "no such gateway route: asgard_gateway serves paths ending in /chat, "
+                           "/chat/completions, /embeddings, /responses, /messages or "
+                           "/messages/count_tokens"));
+        }
+
         if (r->method != NGX_HTTP_POST) {
             ngx_http_asgard_add_header(r, "Allow", "POST");
             return ngx_http_asgard_gateway_finish(r,
-                       ngx_http_asgard_send(r, NGX_HTTP_NOT_ALLOWED, "application/json",
-                                            ngx_http_asgard_gw_method,
-                                            sizeof(ngx_http_asgard_gw_method) - 1));
+                       ngx_http_asgard_gateway_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                                                     "use POST for this gateway route"));
         }
 
         if (r->headers_in.content_length_n > (off_t) alcf->max_body_size) {
             return ngx_http_asgard_gateway_finish(r,
-                       ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                            "application/json", ngx_http_asgard_gw_too_large,
-                                            sizeof(ngx_http_asgard_gw_too_large) - 1));
+                       ngx_http_asgard_gateway_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                           "body_too_large", "the request body exceeds asgard_max_body_size"));
         }
 
         ctx->gateway_state = NGX_HTTP_ASGARD_GW_READING_BODY;
@@ -546,9 +584,8 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
 
         if (body.len > alcf->max_body_size) {
             return ngx_http_asgard_gateway_finish(r,
-                       ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                            "application/json", ngx_http_asgard_gw_too_large,
-                                            sizeof(ngx_http_asgard_gw_too_large) - 1));
+                       ngx_http_asgard_gateway_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                           "body_too_large", "the request body exceeds asgard_max_body_size"));
         }
 
         if (ngx_http_asgard_request_id(r, &id) != NGX_OK || id.len != 32) {
@@ -568,6 +605,7 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
         req.body.data = (const char *) body.data;
         req.body.len = body.len;
         req.padded = 1;
+        req.route = ctx->route;
         data_class = ngx_http_asgard_find_header(r, "x-asgard-data-class",
                                                  sizeof("x-asgard-data-class") - 1);
         if (data_class != NULL) {
@@ -611,10 +649,6 @@ ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
     return NGX_DECLINED;
 }
 
-
-static const char ngx_http_asgard_models_method[] =
-    "{\"error\":{\"message\":\"use GET for /api/gateway/models\","
-    "\"type\":\"invalid_request_error\",\"code\":\"method_not_allowed\"}}";
 
 
 /* The model id of ".../models/{id}" (decoded: an alias's "/" may come as %2F), or an empty
@@ -661,9 +695,8 @@ ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
         if (ngx_http_asgard_add_header(r, "Allow", "GET, HEAD") == NULL) {
             return NGX_ERROR;
         }
-        return ngx_http_asgard_send(r, NGX_HTTP_NOT_ALLOWED, "application/json",
-                                    ngx_http_asgard_models_method,
-                                    sizeof(ngx_http_asgard_models_method) - 1);
+        return ngx_http_asgard_gateway_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                                             "use GET for the models list");
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
@@ -672,7 +705,8 @@ ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r)
     }
 
     ngx_http_asgard_model_id(r, &id);
-    asg_gateway_models(&ctx->principal, id, ngx_http_asgard_now_ms(), &out);
+    asg_gateway_models(&ctx->principal, id, ngx_http_asgard_gateway_api(r), ngx_http_asgard_now_ms(),
+                       &out);
 
     return ngx_http_asgard_send_error(r, &out);
 }

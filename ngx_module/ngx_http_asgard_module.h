@@ -64,6 +64,7 @@ typedef struct {
     asg_principal_t                  principal;
     ngx_str_t                        body;
     ngx_http_asgard_gateway_state_e  gateway_state;
+    int                              route;     /* ASG_ROUTE_* of a gateway call */
     asg_gateway_call_t              *call;
     asg_gateway_verdict_t           *verdict;  /* headers to add to the proxied answer */
     ngx_chain_t                     *held;     /* a non-streamed answer, held until it is whole */
@@ -106,6 +107,8 @@ ngx_int_t ngx_http_asgard_auth_limit_check(ngx_http_request_t *r, const u_char d
 
 /* ngx_http_asgard_gateway.c */
 ngx_int_t ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
+/* The API family of a gateway request's answers (ASG_API_*), 0 outside the gateway (/mcp). */
+int ngx_http_asgard_gateway_api(ngx_http_request_t *r);
 ngx_int_t ngx_http_asgard_gateway_models_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_asgard_gateway_add_variables(ngx_conf_t *cf);
 void ngx_http_asgard_gateway_timers_start(ngx_cycle_t *cycle);

@@ -109,6 +109,8 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
             if (!alcf->mcp) {
                 /* the name the openai and Anthropic SDKs show in their errors */
                 ngx_http_asgard_add_header_ref(r, "x-request-id", (const char *) id.data, id.len);
+                /* ... and the one the Anthropic SDK and Claude Code show */
+                ngx_http_asgard_add_header_ref(r, "request-id", (const char *) id.data, id.len);
             }
         }
     }

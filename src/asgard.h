@@ -90,11 +90,12 @@ typedef struct {
 
 /* The 401/503 answer for a failed authentication. */
 int asg_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
-/* The same under /api/gateway/: the gateway's OpenAI shape, the code naming the reason. */
-int asg_gateway_auth_error(asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
+/* The same under /api/gateway/: in the API family's shape (api: ASG_API_OPENAI or
+ * ASG_API_ANTHROPIC), the code naming the reason. */
+int asg_gateway_auth_error(int api, asg_auth_status_t status, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The 429 for a client address over its failed-authentication limit (its Retry-After is the
- * glue's): openai_shape 1 for /api/gateway/, 0 for /mcp. */
-int asg_auth_throttled_error(int openai_shape, int64_t retry_after_s, asg_http_error_t *out) ASG_NOEXCEPT;
+ * glue's): api 0 for /mcp, else the gateway's API family. */
+int asg_auth_throttled_error(int api, int64_t retry_after_s, asg_http_error_t *out) ASG_NOEXCEPT;
 
 /* Remembers that tokens were used (batched by the glue, written from the thread pool). */
 void asg_tokens_touch(const int64_t *token_ids, size_t count) ASG_NOEXCEPT;
@@ -180,11 +181,28 @@ typedef struct {
  * asg_gateway_call_free), or NULL when out of memory. With padded set, ASG_BODY_PADDING readable
  * bytes follow body[len] and the body is parsed where it lies. */
 #define ASG_BODY_PADDING 64
+/* The gateway's routes (found from the request path by asg_gateway_route) and API families. */
+#define ASG_ROUTE_CHAT          0   /* .../chat, .../chat/completions */
+#define ASG_ROUTE_EMBEDDINGS    1
+#define ASG_ROUTE_RESPONSES     2
+#define ASG_ROUTE_MESSAGES      3   /* Anthropic */
+#define ASG_ROUTE_COUNT_TOKENS  4   /* Anthropic */
+#define ASG_API_OPENAI          1
+#define ASG_API_ANTHROPIC       2
+/* The route a path ends with, or -1. */
+int asg_gateway_route(const char *path, size_t len) ASG_NOEXCEPT;
+/* A route's API family (ASG_API_*). */
+int asg_gateway_route_api(int route) ASG_NOEXCEPT;
+/* An answer of the gateway's own (405, 413, 404...) in an API family's shape: for OpenAI
+ * {"error":{"message","type","code"}}, for Anthropic {"type":"error","error":{"type","message"}}. */
+void asg_gateway_error(int api, int status, const char *code, const char *message,
+                       asg_http_error_t *out) ASG_NOEXCEPT;
 typedef struct {
     const char *request_id;   /* 32 hex digits, NUL-terminated */
     asg_str_t   body;
     int         padded;
     asg_str_t   data_class;   /* the X-Asgard-Data-Class header; len 0 when absent */
+    int         route;        /* ASG_ROUTE_* */
     int64_t     now_ms;
 } asg_gateway_request_t;
 asg_gateway_call_t *asg_gateway_begin(const asg_principal_t *p, const asg_gateway_request_t *req,
@@ -270,11 +288,13 @@ int asg_gateway_spool_open(const char *dir, char *err, size_t errlen) ASG_NOEXCE
 void asg_gateway_spool_close(void) ASG_NOEXCEPT;
 int asg_gateway_replay_spools(char *msg, size_t msglen) ASG_NOEXCEPT;
 /* GET /api/gateway/[v1/]models (model_id.len 0: the list) or .../models/{id} (one model) for a
- * principal: 200 with the OpenAI shape, or an error (404 model_not_found for an unknown id). */
-void asg_gateway_models(const asg_principal_t *p, asg_str_t model_id, int64_t now_ms,
+ * principal: 200 with the API family's shape (OpenAI: every model the key may use; Anthropic, for
+ * a client sending anthropic-version: the models of Anthropic providers), or an error (404
+ * model_not_found for an unknown id). */
+void asg_gateway_models(const asg_principal_t *p, asg_str_t model_id, int api, int64_t now_ms,
                         asg_http_error_t *out) ASG_NOEXCEPT;
 /* The 403 answer when a user token calls the gateway. */
-void asg_gateway_user_token_error(asg_http_error_t *out) ASG_NOEXCEPT;
+void asg_gateway_user_token_error(int api, asg_http_error_t *out) ASG_NOEXCEPT;
 
 /* A fresh request id (32 hex digits + NUL). */
 void asg_request_id(char out[33]) ASG_NOEXCEPT;

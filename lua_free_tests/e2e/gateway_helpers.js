@@ -241,7 +241,7 @@ export function openaiClient(key, options = {}) {
 // ---------------------------------------------------------------------------------------------
 // The demo provider
 
-/** The demo provider's last request: { headers, body (parsed), raw }. */
+/** The demo provider's last request: { headers, body (parsed), raw, path }. */
 export async function providerLast() {
   const res = await fetch(`${providerUrl()}/_last`);
   assert.equal(res.status, 200);
@@ -249,7 +249,7 @@ export async function providerLast() {
   assert.ok(last, 'the demo provider has seen a request');
   let body = null;
   try { body = JSON.parse(last.body); } catch { body = null; }
-  return { headers: last.headers, body, raw: last.body };
+  return { headers: last.headers, body, raw: last.body, path: last.path };
 }
 
 /** The provider's last request, once it carries the given marker in its body. */

@@ -30,6 +30,12 @@ void replaces_only_the_top_level_model(void**) {
         with_model(R"({ "meta" : {"model":"inner"}, "note":"\"model\":\"x\"", "model" : "up" , "n":[1,{"model":2}]})", "a\"b").c_str(),
         R"({ "meta" : {"model":"inner"}, "note":"\"model\":\"x\"", "model" : "a\"b" , "n":[1,{"model":2}]})");
     assert_string_equal(with_model(R"({"id":"x"})", "m").c_str(), "(unchanged)");
+    // Stream events that carry the object: the Responses API's and Anthropic's.
+    assert_string_equal(with_model(R"({"type":"response.completed","response":{"id":"r","model":"up","usage":{}}})", "m").c_str(),
+                        R"({"type":"response.completed","response":{"id":"r","model":"m","usage":{}}})");
+    assert_string_equal(with_model(R"({"type":"message_start","message":{"model":"up","usage":{"input_tokens":1}}})", "m").c_str(),
+                        R"({"type":"message_start","message":{"model":"m","usage":{"input_tokens":1}}})");
+    assert_string_equal(with_model(R"({"type":"content_block_delta","delta":{"text":"model"}})", "m").c_str(), "(unchanged)");
     assert_string_equal(with_model(R"({"model":null})", "m").c_str(), "(unchanged)");
     assert_string_equal(with_model(R"([{"model":"x"}])", "m").c_str(), "(unchanged)");
     assert_string_equal(with_model(R"({"model":"unterminated)", "m").c_str(), "(unchanged)");

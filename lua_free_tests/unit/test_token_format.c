@@ -294,7 +294,7 @@ static void gateway_auth_errors_have_the_openai_shape_and_the_same_codes(void **
         asg_http_error_t oauth, openai;
         json_error_t error;
         assert_int_equal(asg_auth_error(failures[i], &oauth), 0);
-        assert_int_equal(asg_gateway_auth_error(failures[i], &openai), 0);
+        assert_int_equal(asg_gateway_auth_error(ASG_API_OPENAI, failures[i], &openai), 0);
         assert_int_equal(openai.http_status, oauth.http_status);
         assert_string_equal(openai.www_authenticate, oauth.www_authenticate);
         json_t *a = json_loadb(oauth.body, oauth.body_len, 0, &error);
@@ -314,6 +314,22 @@ static void gateway_auth_errors_have_the_openai_shape_and_the_same_codes(void **
         asg_free(oauth.body);
         asg_free(openai.body);
     }
+}
+
+static void gateway_auth_errors_on_anthropic_routes_have_anthropics_shape(void **state) {
+    asg_http_error_t out;
+    json_error_t error;
+    assert_int_equal(asg_gateway_auth_error(ASG_API_ANTHROPIC, ASG_AUTH_UNKNOWN, &out), 0);
+    assert_int_equal(out.http_status, 401);
+    json_t *body = json_loadb(out.body, out.body_len, 0, &error);
+    assert_non_null(body);
+    assert_string_equal(json_string_value(json_object_get(body, "type")), "error");
+    json_t *e = json_object_get(body, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "authentication_error");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "details"), "error_code")), "unknown_token");
+    assert_non_null(json_string_value(json_object_get(e, "message")));
+    json_decref(body);
+    asg_free(out.body);
 }
 
 static void throttled_authentication_answers_429_in_either_shape(void **state) {
@@ -394,6 +410,7 @@ int main(void) {
         cmocka_unit_test(each_failure_has_its_own_error_code),
         cmocka_unit_test(unavailable_store_answers_503),
         cmocka_unit_test(gateway_auth_errors_have_the_openai_shape_and_the_same_codes),
+        cmocka_unit_test(gateway_auth_errors_on_anthropic_routes_have_anthropics_shape),
         cmocka_unit_test(throttled_authentication_answers_429_in_either_shape),
         cmocka_unit_test(expired_principal_is_expired),
         cmocka_unit_test(principal_without_expiry_never_expires),

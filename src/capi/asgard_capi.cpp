@@ -8,7 +8,7 @@
 #include "auth/bearer_auth.hpp"
 #include "auth/token_format.hpp"
 #include "config/runtime_config.hpp"
-#include "gateway/openai_errors.hpp"
+#include "gateway/gateway_errors.hpp"
 #include "mcp/http_transport.hpp"
 #include "mcp/jsonrpc.hpp"
 #include "mcp/session_store.hpp"
@@ -137,24 +137,25 @@ extern "C" int asg_auth_error(asg_auth_status_t status, asg_http_error_t* out) n
     }
 }
 
-extern "C" int asg_gateway_auth_error(asg_auth_status_t status, asg_http_error_t* out) noexcept {
+extern "C" int asg_gateway_auth_error(int api, asg_auth_status_t status, asg_http_error_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
     try {
         const char* type = status == ASG_AUTH_UNAVAILABLE ? "service_unavailable" : "authentication_error";
-        return auth_error(status, openai_error(std::string(auth_error_description(status)), type,
-                                               std::string(auth_error_code(status))), out);
+        return auth_error(status, error_body(static_cast<Api>(api), status == ASG_AUTH_UNAVAILABLE ? 503 : 401,
+                                             std::string(auth_error_description(status)), type,
+                                             std::string(auth_error_code(status))), out);
     } catch (...) {
         return -1;
     }
 }
 
-extern "C" int asg_auth_throttled_error(int openai_shape, int64_t retry_after_s, asg_http_error_t* out) noexcept {
+extern "C" int asg_auth_throttled_error(int api, int64_t retry_after_s, asg_http_error_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
     try {
         static constexpr const char* code = "too_many_failed_authentications";
         std::string message = "too many failed authentications from this address: retry after " +
                               std::to_string(retry_after_s) + " s";
-        std::string body = openai_shape ? openai_error(message, "rate_limit_error", code)
+        std::string body = api != 0 ? error_body(static_cast<Api>(api), 429, message, "rate_limit_error", code)
                                         : json_to_string(json_own(json_pack(
                                               "{s:s,s:s}", "error", code, "error_description", message.c_str())).get());
         out->http_status = 429;

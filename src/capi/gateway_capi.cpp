@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include <simdjson.h>
 
@@ -11,7 +12,7 @@
 #include "gateway/chat_body.hpp"
 #include "gateway/gateway_call.hpp"
 #include "gateway/guardrails.hpp"
-#include "gateway/openai_errors.hpp"
+#include "gateway/gateway_errors.hpp"
 #include "gateway/redis_outbox.hpp"
 #include "gateway/reservation_batch.hpp"
 #include "gateway/spend_log.hpp"
@@ -145,7 +146,8 @@ extern "C" asg_gateway_call_t* asg_gateway_begin(const asg_principal_t* p, const
         Verdict v;
         std::string_view body(req->body.data ? req->body.data : "", req->body.data ? req->body.len : 0);
         std::string_view data_class(req->data_class.data ? req->data_class.data : "", req->data_class.data ? req->data_class.len : 0);
-        handle->call.decide(body, req->body.data && req->padded, data_class, req->now_ms, v);
+        Route route = req->route >= ASG_ROUTE_CHAT && req->route <= ASG_ROUTE_COUNT_TOKENS ? static_cast<Route>(req->route) : Route::chat;
+        handle->call.decide(body, req->body.data && req->padded, data_class, route, req->now_ms, v);
         if (v.status == 0) handle->call.reserve(req->now_ms, v);
         fill(out, v);
         return handle;
@@ -400,6 +402,29 @@ static void set_body(asg_http_error_t* out, int status, const std::string& body)
     }
 }
 
+extern "C" int asg_gateway_route(const char* path, size_t len) noexcept {
+    Route route;
+    return path != nullptr && route_from_path(std::string_view(path, len), route) ? static_cast<int>(route) : -1;
+}
+
+extern "C" int asg_gateway_route_api(int route) noexcept {
+    if (route < ASG_ROUTE_CHAT || route > ASG_ROUTE_COUNT_TOKENS) return ASG_API_OPENAI;
+    return static_cast<int>(route_info(static_cast<Route>(route)).api);
+}
+
+extern "C" void asg_gateway_error(int api, int status, const char* code, const char* message, asg_http_error_t* out) noexcept {
+    std::memset(out, 0, sizeof *out);
+    out->http_status = status;
+    try {
+        std::string type = status == 401 ? "authentication_error" : status == 403 ? "permission_error"
+                         : status == 404 ? "not_found_error" : status == 429 ? "rate_limit_error"
+                         : status >= 500 ? "upstream_error" : "invalid_request_error";
+        set_body(out, status, error_body(static_cast<Api>(api), status, message ? message : "", type, code ? code : ""));
+    } catch (const std::exception&) {
+        out->body = nullptr;  // the glue answers with the status alone
+    }
+}
+
 // One model in OpenAI's shape (id, object, created, owned_by) with Asgard's own fields beside.
 static json_t* model_json(const GatewaySnapshot& s, const ModelEntry& m, const asg_principal_t* p) {
     Json classes = json_own(json_array());
@@ -410,37 +435,64 @@ static json_t* model_json(const GatewaySnapshot& s, const ModelEntry& m, const a
                      s.kill_models.count(m.alias) > 0 || s.kill_global || s.kill_projects.count(p->project_id) > 0);
 }
 
-extern "C" void asg_gateway_models(const asg_principal_t* p, asg_str_t model_id, int64_t now, asg_http_error_t* out) noexcept {
+// One model in Anthropic's shape (type, id, display_name, created_at as RFC 3339).
+static json_t* anthropic_model_json(const ModelEntry& m) {
+    char created[32];
+    time_t t = static_cast<time_t>(m.created);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:s,s:s,s:s,s:s}", "type", "model", "id", m.alias.c_str(), "display_name", m.alias.c_str(), "created_at",
+                     created);
+}
+
+extern "C" void asg_gateway_models(const asg_principal_t* p, asg_str_t model_id, int api, int64_t now,
+                                   asg_http_error_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
+    Api family = api == ASG_API_ANTHROPIC ? Api::anthropic : Api::openai;
     try {
         auto s = current_gateway_snapshot();
         if (!s || !gateway_snapshot_fresh(now, 10000))
-            return set_body(out, 503, openai_error("the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
-                                                   "service_unavailable", "config_unavailable"));
+            return set_body(out, 503, error_body(family, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
+                                                 "service_unavailable", "config_unavailable"));
+        // Anthropic's clients list what /messages can serve: the models of Anthropic providers.
+        auto listed = [&](const ModelEntry& m) {
+            auto provider = s->providers.find(m.provider);
+            return provider != s->providers.end() && (family == Api::openai || provider->second.api == Api::anthropic);
+        };
         if (model_id.len > 0) {
             std::string_view id(model_id.data, model_id.len);
             auto m = s->models.find(id);
-            if (m == s->models.end() || !s->providers.count(m->second.provider))
-                return set_body(out, 404, openai_error("the model '" + std::string(id) + "' does not exist or this key may not use it",
-                                                       "invalid_request_error", "model_not_found"));
-            return set_body(out, 200, json_to_string(json_own(model_json(*s, m->second, p)).get()));
+            if (m == s->models.end() || !listed(m->second))
+                return set_body(out, 404, error_body(family, 404, "the model '" + std::string(id) + "' does not exist or this key may not use it",
+                                                     "invalid_request_error", "model_not_found"));
+            return set_body(out, 200, json_to_string(json_own(family == Api::anthropic ? anthropic_model_json(m->second)
+                                                                                        : model_json(*s, m->second, p)).get()));
         }
         Json data = json_own(json_array());
+        std::string first, last;
         for (const auto& [alias, m] : s->models) {
-            if (!s->providers.count(m.provider)) continue;
-            json_array_append_new(data.get(), model_json(*s, m, p));
+            if (!listed(m)) continue;
+            json_array_append_new(data.get(), family == Api::anthropic ? anthropic_model_json(m) : model_json(*s, m, p));
+            if (first.empty()) first = alias;
+            last = alias;
         }
+        if (family == Api::anthropic)
+            return set_body(out, 200, json_to_string(json_own(json_pack("{s:O,s:b,s:s?,s:s?}", "data", data.get(), "has_more", 0,
+                                                                        "first_id", first.empty() ? nullptr : first.c_str(),
+                                                                        "last_id", last.empty() ? nullptr : last.c_str())).get()));
         set_body(out, 200, json_to_string(json_own(json_pack("{s:s,s:O}", "object", "list", "data", data.get())).get()));
-    } catch (...) {
-        set_body(out, 500, openai_error("internal error in the gateway", "server_error", "internal"));
+    } catch (const std::exception&) {
+        set_body(out, 500, error_body(family, 500, "internal error in the gateway", "server_error", "internal"));
     }
 }
 
-extern "C" void asg_gateway_user_token_error(asg_http_error_t* out) noexcept {
+extern "C" void asg_gateway_user_token_error(int api, asg_http_error_t* out) noexcept {
     std::memset(out, 0, sizeof *out);
     try {
-        set_body(out, 403, openai_error("a user token never calls a service: mint the project key with gateway_credential",
-                                        "permission_error", "user_token_not_allowed"));
+        set_body(out, 403, error_body(api == ASG_API_ANTHROPIC ? Api::anthropic : Api::openai, 403,
+                                      "a user token never calls a service: mint the project key with gateway_credential",
+                                      "permission_error", "user_token_not_allowed"));
     } catch (...) {
         out->http_status = 403;
     }

@@ -14,12 +14,16 @@
 namespace asg::cli {
 
 static const char kProviderHelp[] =
-    "usage: asgard provider add NAME --upstream UPSTREAM --key-file F [--tls] [--host HOST] [--path PATH]\n"
+    "usage: asgard provider add NAME --upstream UPSTREAM --key-file F [--api openai|anthropic] [--tls] [--host HOST] [--path PATH]\n"
     "       asgard provider list [--json]\n"
     "       asgard provider remove NAME\n"
     "UPSTREAM names an nginx upstream{} block (see conf.examples/production.conf). The key is stored\n"
     "encrypted under the master key and never reaches a client. --host is the Host header and TLS\n"
-    "name sent to the provider (default: the upstream name); --path defaults to /v1/chat/completions.\n";
+    "name sent to the provider (default: the upstream name). --api is the API the provider speaks\n"
+    "(default openai): an openai provider serves /chat/completions, /responses and /embeddings, and\n"
+    "its --path is its chat completions path (default /v1/chat/completions; the others are its\n"
+    "siblings); an anthropic provider serves /messages and /messages/count_tokens under --path\n"
+    "(default /v1). A model is called only at the routes of its provider's API.\n";
 static const char kModelHelp[] =
     "usage: asgard model add ALIAS --provider P --upstream-model M --price-in USD_PER_MTOK --price-out USD_PER_MTOK\n"
     "                        --data-classes public,internal[,confidential,restricted] [--max-output-tokens N]\n"
@@ -103,7 +107,7 @@ static std::string number_arg(const Args& args, const char* name, bool integer) 
 }
 
 int run_provider(const CliSettings& settings, const Words& words) {
-    Args args(words, {"upstream", "key-file", "host", "path"}, {"tls", "json"});
+    Args args(words, {"upstream", "key-file", "host", "path", "api"}, {"tls", "json"});
     if (args.help() || args.positional().empty()) return std::printf("%s", kProviderHelp), args.help() ? 0 : 2;
     std::string verb = args.positional()[0];
     PgConnection db(settings.database_url);
@@ -113,28 +117,32 @@ int run_provider(const CliSettings& settings, const Words& words) {
         auto upstream = args.option("upstream");
         auto key_file = args.option("key-file");
         if (!upstream || !key_file) throw CliError("--upstream and --key-file are required", 2);
+        std::string api = args.option("api").value_or("openai");
+        if (api != "openai" && api != "anthropic") throw CliError("--api must be openai or anthropic", 2);
+        std::string path = args.option("path").value_or(api == "anthropic" ? "/v1" : "/v1/chat/completions");
         need_master_key(settings);
         std::string key = read_key_file(*key_file);
         Sealed sealed = aead_seal(runtime_config()->secrets_key, key, "provider/" + name);
         try {
-            db.exec("INSERT INTO providers (name, upstream, tls, host, path, key_nonce, key_ciphertext)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET upstream = EXCLUDED.upstream,"
+            db.exec("INSERT INTO providers (name, upstream, tls, host, path, key_nonce, key_ciphertext, api)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO UPDATE SET upstream = EXCLUDED.upstream,"
                     " tls = EXCLUDED.tls, host = EXCLUDED.host, path = EXCLUDED.path, key_nonce = EXCLUDED.key_nonce,"
-                    " key_ciphertext = EXCLUDED.key_ciphertext",
+                    " key_ciphertext = EXCLUDED.key_ciphertext, api = EXCLUDED.api",
                     {name, *upstream, args.flag("tls") ? "true" : "false", args.option("host").value_or(*upstream),
-                     args.option("path").value_or("/v1/chat/completions"), pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext)});
+                     path, pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext), api});
         } catch (const PgError& e) {
             if (e.sqlstate == "23514") throw CliError("invalid provider: name is lower-case letters, digits, '_' and '-'; upstream an nginx upstream name; path starts with /", 2);
             throw;
         }
-        audit(db, "provider.add", json_to_string(json_own(json_pack("{s:s,s:s}", "name", name.c_str(), "upstream", upstream->c_str())).get()));
-        std::printf("provider %s -> %s://%s%s (key stored encrypted)\n", name.c_str(), args.flag("tls") ? "https" : "http",
-                    upstream->c_str(), args.option("path").value_or("/v1/chat/completions").c_str());
+        audit(db, "provider.add", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "name", name.c_str(), "upstream", upstream->c_str(),
+                                                                    "api", api.c_str())).get()));
+        std::printf("provider %s (%s) -> %s://%s%s (key stored encrypted)\n", name.c_str(), api.c_str(), args.flag("tls") ? "https" : "http",
+                    upstream->c_str(), path.c_str());
         return 0;
     }
     if (verb == "list") {
-        rows_out(args, db, "SELECT name, upstream, CASE WHEN tls THEN 'https' ELSE 'http' END, host, path FROM providers ORDER BY name",
-                 {"name", "upstream", "scheme", "host", "path"});
+        rows_out(args, db, "SELECT name, api, upstream, CASE WHEN tls THEN 'https' ELSE 'http' END, host, path FROM providers ORDER BY name",
+                 {"name", "api", "upstream", "scheme", "host", "path"});
         return 0;
     }
     if (verb == "remove") {

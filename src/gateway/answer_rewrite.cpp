@@ -87,7 +87,22 @@ bool top_level_member(std::string_view s, std::string_view name, std::size_t& be
 
 bool append_with_model(std::string_view json, std::string_view alias, std::string& out) {
     std::size_t begin = 0, end = 0;
-    if (!top_level_member(json, "model", begin, end) || json[begin] != '"') return false;
+    if (!top_level_member(json, "model", begin, end)) {
+        // A stream event carrying the object: the Responses API's "response", Anthropic's "message".
+        std::size_t outer_begin = 0, outer_end = 0;
+        bool nested = false;
+        for (std::string_view holder : {"response", "message"}) {
+            if (top_level_member(json, holder, outer_begin, outer_end) && json[outer_begin] == '{' &&
+                top_level_member(json.substr(outer_begin, outer_end - outer_begin), "model", begin, end)) {
+                begin += outer_begin;
+                end += outer_begin;
+                nested = true;
+                break;
+            }
+        }
+        if (!nested) return false;
+    }
+    if (json[begin] != '"') return false;
     out.append(json.data(), begin);
     write_json_string(out, alias);
     out.append(json.data() + end, json.size() - end);

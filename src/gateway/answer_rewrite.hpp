@@ -12,8 +12,9 @@ namespace asg {
 // (the first of that name). False when the text is not an object or has no such member.
 bool top_level_member(std::string_view json, std::string_view name, std::size_t& begin, std::size_t& end);
 
-// Appends `json` to out with its top-level "model" string replaced by `alias`; false (out
-// untouched) when it has no string "model" to replace.
+// Appends `json` to out with its top-level "model" string replaced by `alias` (or, when it has
+// none, the "model" of its top-level "response" or "message" object: the Responses API's and
+// Anthropic's stream events); false (out untouched) when it has no string "model" to replace.
 bool append_with_model(std::string_view json, std::string_view alias, std::string& out);
 
 // Rewrites a chat stream (Server-Sent Events) line by line as it arrives.

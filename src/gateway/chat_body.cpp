@@ -208,6 +208,10 @@ std::string parse_chat_body(std::string_view raw, bool padded, ChatBody& chat) {
             slot = &chat.n;
         } else if (field.key == "stream") {
             slot = &chat.stream;
+        } else if (field.key == "input") {
+            slot = &chat.input;
+        } else if (field.key == "max_output_tokens") {
+            slot = &chat.max_output_tokens;
         }
         if (slot != nullptr) *slot = field.value;
     }
@@ -234,7 +238,7 @@ void BodyRedactions::replace(const BodyText& text, std::string replacement) {
 }
 
 std::string provider_body(std::string_view raw, const ChatBody& chat, std::string_view upstream_model,
-                          const BodyRedactions* redacted, const AddedLimit* added) {
+                          const BodyRedactions* redacted, const AddedLimit* added, bool stream_usage) {
     if (redacted != nullptr && redacted->empty()) redacted = nullptr;
     const StringReplacements* redactions = redacted == nullptr ? nullptr : &redacted->strings;
     dom::object body = chat.body;
@@ -242,6 +246,7 @@ std::string provider_body(std::string_view raw, const ChatBody& chat, std::strin
     bool copy_raw = raw_members(raw, members) && members.size() == body.size();
     bool stream = false;
     if (!chat.stream || chat.stream->get_bool().get(stream)) stream = false;  // absent or not a boolean
+    if (!stream_usage) stream = false;  // stream_options left as the client wrote it
     std::string out;
     out.reserve(raw.size() + upstream_model.size() + 64);
     out += '{';
@@ -269,7 +274,9 @@ std::string provider_body(std::string_view raw, const ChatBody& chat, std::strin
         const RawMember* member = copy_raw ? &members[at] : nullptr;
         if (asgard_field(field.key)) continue;
         // A null limit means none: the gateway's own is added instead (never both names).
-        if ((field.key == "max_tokens" || field.key == "max_completion_tokens") && field.value.is_null()) continue;
+        if ((field.key == "max_tokens" || field.key == "max_completion_tokens" || field.key == "max_output_tokens") &&
+            field.value.is_null())
+            continue;
         if (out.size() > 1) out += ',';
         if (field.key == "model") {
             out += "\"model\":";

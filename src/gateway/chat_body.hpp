@@ -19,6 +19,7 @@ namespace asg {
 struct ChatBody {
     simdjson::dom::object body;
     std::optional<simdjson::dom::element> model, messages, data_class, max_completion_tokens, max_tokens, n, stream;
+    std::optional<simdjson::dom::element> input, max_output_tokens;  // embeddings and responses
 };
 
 // Parses raw (in place when `padded`: simdjson's padding of readable bytes follows it) with the
@@ -68,7 +69,9 @@ struct BodyRedactions {
 // gets "#2", "#3"... appended, so the body stays one value per member). `raw` is the text `body`
 // was parsed from: members left as they are are copied from it byte for byte, not written again;
 // `added` (an output limit the gateway adds) is written last.
+// `stream_usage`: on streams, stream_options.include_usage is forced on (chat completions only:
+// the other APIs report usage on their own and refuse the member).
 std::string provider_body(std::string_view raw, const ChatBody& chat, std::string_view upstream_model,
-                          const BodyRedactions* redactions, const AddedLimit* added = nullptr);
+                          const BodyRedactions* redactions, const AddedLimit* added = nullptr, bool stream_usage = true);
 
 }  // namespace asg

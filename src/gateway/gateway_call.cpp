@@ -17,7 +17,7 @@
 #include "gateway/chat_body.hpp"
 #include "gateway/data_class.hpp"
 #include "gateway/guardrails.hpp"
-#include "gateway/openai_errors.hpp"
+#include "gateway/gateway_errors.hpp"
 #include "gateway/redis_outbox.hpp"
 #include "gateway/reservation_amount.hpp"
 #include "gateway/spend_log.hpp"
@@ -56,14 +56,17 @@ GatewayCall::GatewayCall(const asg_principal_t& principal, std::string_view requ
 void GatewayCall::reject(Verdict& v, int status, const std::string& message, const std::string& type,
                          const std::string& code) {
     v.status = status;
-    v.body = openai_error(message, type, code);
+    v.body = error_body(route_info(route_).api, status, message, type, code);
     // A refusal that a retry cannot change: the openai and Anthropic SDKs honour this header.
     if (status == 402 || status == 403 || code == "kill_switch") v.headers.push_back({"x-should-retry", "false"});
     rejected_status_ = status;
     rejected_code_ = code;
 }
 
-void GatewayCall::decide(std::string_view raw, bool padded, std::string_view header_data_class, std::int64_t now, Verdict& v) {
+void GatewayCall::decide(std::string_view raw, bool padded, std::string_view header_data_class, Route route,
+                         std::int64_t now, Verdict& v) {
+    route_ = route;
+    const RouteInfo& info = route_info(route);
     snapshot_ = current_gateway_snapshot();
     if (!snapshot_ || !gateway_snapshot_fresh(now, 10000))
         return reject(v, 503, "the gateway's configuration store (PostgreSQL) is unavailable; try again shortly",
@@ -97,9 +100,22 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
     }
     model_ = &model->second;
     provider_ = &provider->second;
+    // No translation between API families: the model's provider must speak the route's.
+    if (provider_->api != info.api)
+        return reject(v, 400, "model " + model_->alias + " is served by an " + std::string(api_name(provider_->api)) +
+                                  " provider: call it at " + std::string(api_routes(provider_->api)) + ", not at /v1" +
+                                  std::string(info.path),
+                      "invalid_request_error", "model_wrong_api");
+    upstream_url_ = provider_->url(route);
     dom::array messages;
-    if (!chat.messages || chat.messages->get_array().get(messages) || messages.size() == 0)
-        return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
+    if (info.prompt == "messages") {
+        if (!chat.messages || chat.messages->get_array().get(messages) || messages.size() == 0)
+            return reject(v, 400, "messages must be a non-empty array", "invalid_request_error", "invalid_messages");
+    } else {
+        dom::array items;
+        if (!chat.input || !(chat.input->is_string() || (!chat.input->get_array().get(items) && items.size() > 0)))
+            return reject(v, 400, "input must be a string or a non-empty array", "invalid_request_error", "invalid_input");
+    }
     // data_class: the body's, else the X-Asgard-Data-Class header's (both given must agree),
     // else the key's default, else the operator's default, else a 400.
     std::string data_class = principal_.default_data_class[0] != '\0' ? std::string(principal_.default_data_class) : s.default_data_class;
@@ -126,10 +142,13 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
                       "permission_error", "data_class_not_allowed");
     }
     std::size_t i = 0;
-    for (dom::element message : messages) {
-        if (!message.is_object() || !message["role"].is_string())
-            return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error", "invalid_messages");
-        ++i;
+    if (info.prompt == "messages") {
+        for (dom::element message : messages) {
+            if (!message.is_object() || !message["role"].is_string())
+                return reject(v, 400, "messages[" + std::to_string(i) + "] must be an object with a role", "invalid_request_error",
+                              "invalid_messages");
+            ++i;
+        }
     }
     // Guardrails over every key and string the provider receives; block or redact per data class.
     BodyScan scan;
@@ -145,19 +164,22 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
     // What is reserved is what is forwarded: the provider gets the output limit reserved for,
     // and the input estimate is read from the very body it gets.
     OutputLimit limit;
-    if (LimitError error = read_output_limit(chat, model_->max_output_tokens, model_->alias, limit); !error.message.empty())
+    if (LimitError error = read_route_limit(route, chat, model_->max_output_tokens, model_->alias, limit); !error.message.empty())
         return reject(v, 400, error.message, "invalid_request_error", error.code);
     AddedLimit added{limit.forced_member, limit.per_choice};
-    body_ = provider_body(raw, chat, model_->upstream_model, &scan.redactions, &added);
+    body_ = provider_body(raw, chat, model_->upstream_model, &scan.redactions, &added, info.stream_usage);
     // The client gets its stream's usage chunk only if it asked (the provider is always asked).
     bool usage_asked = false;
     dom::element options, include;
     if (!chat.body["stream_options"].get(options) && options.is_object() && !options["include_usage"].get(include))
         if (include.get_bool().get(usage_asked)) usage_asked = false;  // not a boolean: not asked
-    rewriter_.start(model_->alias, usage_asked);
+    // Every answer names the alias; only chat streams carry a usage chunk the client may not want.
+    rewriter_.start(model_->alias, route != Route::chat || usage_asked);
     max_output_ = limit.total();
-    est_input_ = estimate_input_tokens(body_);
+    // Counting tokens costs nothing and uses no tokens: only the request is counted.
+    est_input_ = route == Route::count_tokens ? 0 : estimate_input_tokens(body_);
     worst_micro_ = cost_micro(*model_, est_input_, max_output_);
+    meter_.expect(route);
 }
 
 void GatewayCall::prepare_keys(std::int64_t now) {
@@ -354,6 +376,10 @@ std::int64_t GatewayCall::settle_cost(std::int64_t& in, std::int64_t& out, bool 
     meter_.finish();
     in = est_input_;
     out = 0;
+    if (route_ == Route::count_tokens) {
+        in = 0;  // free, as at the provider
+        return 0;
+    }
     int status = meter_.http_status();
     if (meter_.has_usage()) {
         in = meter_.prompt_tokens();

@@ -58,8 +58,10 @@ public:
 
     // Governance (no I/O). Fills verdict on rejection.
     // `padded`: simdjson's padding of readable bytes follows the body, which is parsed in place.
-    // `header_data_class`: the X-Asgard-Data-Class header ("" when absent).
-    void decide(std::string_view body, bool padded, std::string_view header_data_class, std::int64_t now, Verdict& verdict);
+    // `header_data_class`: the X-Asgard-Data-Class header ("" when absent); `route`: what the
+    // client called (its API family shapes every error of the call).
+    void decide(std::string_view body, bool padded, std::string_view header_data_class, Route route, std::int64_t now,
+                Verdict& verdict);
     // After decide() let the call on: its reservation. The verdict waits for Redis (commands()).
     void reserve(std::int64_t now, Verdict& verdict);
     // While the verdict waits for Redis for its reservation (not its budget's baseline): the
@@ -101,7 +103,7 @@ public:
     Whole answer_whole();
     const std::string& rewritten() const { return rewritten_; }
     const std::string& body() const { return body_; }
-    const std::string& upstream_url() const { return provider_->url; }
+    const std::string& upstream_url() const { return upstream_url_; }
     const std::string& provider_key() const { return provider_->key; }
     const std::string& provider_host() const { return provider_->host; }
     // The status the client finally got (e.g. 502 from the provider-error page).
@@ -137,7 +139,8 @@ private:
     const ProviderEntry* provider_ = &kNoProvider;
     static const ModelEntry kNoModel;
     static const ProviderEntry kNoProvider;
-    std::string body_, data_class_;
+    std::string body_, data_class_, upstream_url_;
+    Route route_ = Route::chat;
     StreamRewriter rewriter_;
     std::string rewritten_;
     std::vector<std::string> redacted_;

@@ -58,11 +58,18 @@ std::string GatewaySnapshot::guardrail_action(const std::string& data_class, con
 std::shared_ptr<const GatewaySnapshot> load_gateway_snapshot(PgConnection& db) {
     auto s = std::make_shared<GatewaySnapshot>();
     s->version = db.exec("SELECT version FROM gateway_state").int64(0, 0);
-    auto providers = db.exec("SELECT name, upstream, tls, host, path, key_nonce, key_ciphertext FROM providers");
+    auto providers = db.exec("SELECT name, upstream, tls, host, path, key_nonce, key_ciphertext, api FROM providers");
     for (int i = 0; i < providers.rows(); ++i) {
         ProviderEntry p;
         p.name = providers.text(i, 0);
-        p.url = std::string(providers.boolean(i, 2) ? "https://" : "http://") + providers.text(i, 1) + providers.text(i, 4);
+        p.origin = std::string(providers.boolean(i, 2) ? "https://" : "http://") + providers.text(i, 1);
+        p.api = providers.text(i, 7) == "anthropic" ? Api::anthropic : Api::openai;
+        // An OpenAI provider's path is its chat completions path: the base is what precedes it.
+        p.base = providers.text(i, 4);
+        constexpr std::string_view chat = "/chat/completions";
+        if (p.base.size() >= chat.size() && p.base.compare(p.base.size() - chat.size(), chat.size(), chat) == 0)
+            p.base.resize(p.base.size() - chat.size());
+        while (!p.base.empty() && p.base.back() == '/') p.base.pop_back();
         p.host = providers.text(i, 3);
         Sealed sealed{pg_bytea_bytes(providers.text(i, 5)), pg_bytea_bytes(providers.text(i, 6))};
         p.key = aead_open(runtime_config()->secrets_key, sealed, "provider/" + p.name);

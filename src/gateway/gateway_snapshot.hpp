@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/gateway_route.hpp"
 #include "store/pg_connection.hpp"
 
 namespace re2 {
@@ -26,7 +27,10 @@ struct ModelEntry {
 };
 
 struct ProviderEntry {
-    std::string name, url, host, key;  // url: scheme://upstream/path; key decrypted
+    std::string name, origin, base, host, key;  // origin: scheme://upstream; base: the API's path; key decrypted
+    Api api = Api::openai;
+    // The provider's URL for a route of its family: origin + base + the route's endpoint.
+    std::string url(Route route) const { return origin + base + std::string(route_info(route).endpoint); }
 };
 
 // An operator pattern, compiled once per snapshot by RE2 (linear time, NUL-safe). A stored pattern

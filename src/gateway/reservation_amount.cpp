@@ -56,6 +56,33 @@ LimitError read_output_limit(const ChatBody& chat, std::int64_t model_cap, std::
     return {};
 }
 
+LimitError read_route_limit(Route route, const ChatBody& chat, std::int64_t model_cap, std::string_view model_alias,
+                            OutputLimit& limit) {
+    limit = OutputLimit{};
+    const RouteInfo& info = route_info(route);
+    if (route == Route::chat) return read_output_limit(chat, model_cap, model_alias, limit);
+    if (info.limit_member.empty()) {
+        limit.per_choice = 0;  // no output: only the input is charged
+        return {};
+    }
+    const std::optional<dom::element>& member = route == Route::responses ? chat.max_output_tokens : chat.max_tokens;
+    std::int64_t asked = 0;
+    bool absent = true;
+    std::string name(info.limit_member);
+    if (!read_count(member, asked, absent)) return {name + " must be a positive integer", "invalid_max_tokens"};
+    if (absent) {
+        limit.per_choice = model_cap;
+        limit.forced_member = info.limit_member;
+        return {};
+    }
+    if (asked > model_cap)
+        return {name + " is too large: " + std::to_string(asked) + "; model " + std::string(model_alias) + " produces at most " +
+                    std::to_string(model_cap) + " output tokens",
+                "max_tokens_too_large"};
+    limit.per_choice = asked;
+    return {};
+}
+
 std::int64_t estimate_input_tokens(std::string_view body) {
     // Two fast passes: the bytes of non-ASCII characters (eight at a time: their high bits summed
     // by one multiplication), then the escapes (memchr).

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "gateway/chat_body.hpp"
+#include "gateway/gateway_route.hpp"
 
 namespace asg {
 
@@ -31,6 +32,12 @@ constexpr std::int64_t kMaxChoices = 128;  // OpenAI's own bound on n
 // two; null or absent: the cap, sent as max_completion_tokens) and n (1..128, null or absent: 1).
 LimitError read_output_limit(const ChatBody& chat, std::int64_t model_cap, std::string_view model_alias,
                              OutputLimit& limit);
+
+// The output limit of a call on any route: chat as read_output_limit; responses' max_output_tokens
+// and messages' max_tokens (a positive integer at most `model_cap`; absent or null: the cap, added
+// under that name); embeddings and count_tokens produce no output.
+LimitError read_route_limit(Route route, const ChatBody& chat, std::int64_t model_cap, std::string_view model_alias,
+                            OutputLimit& limit);
 
 // An upper estimate of the input tokens of `provider_body` (the JSON text the provider receives):
 // a third of a token per ASCII byte, one token per byte of a non-ASCII character (no byte-level

@@ -49,20 +49,27 @@ void UsageMeter::take_usage(std::string& buffer, std::size_t at) {
         if (!sse_) malformed_ = true;  // a chat completion is an object
         return;
     }
-    std::optional<dom::element> usage_member, choices_member;
+    std::optional<dom::element> usage_member, choices_member, response_member, message_member, delta_member;
     for (dom::key_value_pair field : object) {
         if (!usage_member && field.key == "usage") usage_member = field.value;
-        if (!choices_member && field.key == "choices") choices_member = field.value;
+        else if (!choices_member && field.key == "choices") choices_member = field.value;
+        else if (!response_member && field.key == "response") response_member = field.value;
+        else if (!message_member && field.key == "message") message_member = field.value;
+        else if (!delta_member && field.key == "delta") delta_member = field.value;
     }
-    dom::object usage;
+    dom::object usage, nested;
     if (usage_member && !usage_member->get_object().get(usage)) {
-        std::int64_t prompt = -1, completion = -1;
-        if (!usage["prompt_tokens"].get_int64().get(prompt) && !usage["completion_tokens"].get_int64().get(completion) &&
-            prompt >= 0 && completion >= 0) {
-            prompt_tokens_ = prompt;
-            completion_tokens_ = completion;
-            has_usage_ = true;
-        }
+        read_usage(usage, false);
+    } else if (response_member && !response_member->get_object().get(nested) && !nested["usage"].get_object().get(usage)) {
+        read_usage(usage, false);  // the Responses API's response.completed event
+    } else if (message_member && !message_member->get_object().get(nested) && !nested["usage"].get_object().get(usage)) {
+        read_usage(usage, true);  // Anthropic's message_start: its output count is not the final one
+    }
+    if (delta_member) {
+        // Streamed text: a Responses output_text delta (a string), an Anthropic text delta.
+        std::string_view text;
+        if (!delta_member->get_string().get(text) || !(*delta_member)["text"].get_string().get(text))
+            streamed_chars_ += static_cast<std::int64_t>(text.size());
     }
     dom::array choices;
     if (!choices_member || choices_member->get_array().get(choices)) return;
@@ -71,6 +78,31 @@ void UsageMeter::take_usage(std::string& buffer, std::size_t at) {
         if (!choice[sse_ ? "delta" : "message"]["content"].get_string().get(content))
             streamed_chars_ += static_cast<std::int64_t>(content.size());
     }
+}
+
+// One usage object: the input count (prompt_tokens; input_tokens plus Anthropic's cache reads and
+// writes) and the output count (completion_tokens or output_tokens), each where it is given.
+void UsageMeter::read_usage(dom::object usage, bool input_only) {
+    std::int64_t value = -1, prompt = -1, completion = -1;
+    if (!usage["prompt_tokens"].get_int64().get(value) && value >= 0) prompt = value;
+    if (!usage["input_tokens"].get_int64().get(value) && value >= 0) {
+        prompt = value;
+        for (const char* cache : {"cache_creation_input_tokens", "cache_read_input_tokens"})
+            if (!usage[cache].get_int64().get(value) && value > 0) prompt += value;
+    }
+    if (!input_only) {
+        if (!usage["completion_tokens"].get_int64().get(value) && value >= 0) completion = value;
+        if (!usage["output_tokens"].get_int64().get(value) && value >= 0) completion = value;
+    }
+    if (prompt >= 0) {
+        prompt_tokens_ = prompt;
+        has_prompt_ = true;
+    }
+    if (completion >= 0) {
+        completion_tokens_ = completion;
+        has_completion_ = true;
+    }
+    has_usage_ = has_prompt_ && (has_completion_ || !output_expected_);
 }
 
 void UsageMeter::sse_line(std::string& line) {

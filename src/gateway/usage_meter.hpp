@@ -5,10 +5,19 @@
 #include <string>
 #include <string_view>
 
+#include <simdjson.h>
+
+#include "gateway/gateway_route.hpp"
+
 namespace asg {
 
+// Reads each API family's usage: chat's and embeddings' prompt_tokens/completion_tokens; the
+// Responses API's input_tokens/output_tokens (the response.completed event's "response" when
+// streaming); Anthropic's input_tokens (cache reads and writes included) and output_tokens
+// (message_start's "message" gives the input, message_delta the final output when streaming).
 class UsageMeter {
 public:
+    void expect(Route route) { output_expected_ = route != Route::embeddings && route != Route::count_tokens; }
     void start(int http_status, std::string_view content_type);
     void feed(const char* data, std::size_t len);
     void finish();  // once; later calls do nothing
@@ -28,10 +37,12 @@ public:
 
 private:
     void take_usage(std::string& buffer, std::size_t at);
+    void read_usage(simdjson::dom::object usage, bool input_only);
     void sse_line(std::string& line);
 
     int status_ = 0;
     bool sse_ = false, has_usage_ = false, malformed_ = false, overflow_ = false, finished_ = false;
+    bool output_expected_ = true, has_prompt_ = false, has_completion_ = false;
     std::string buffer_;
     std::int64_t prompt_tokens_ = 0, completion_tokens_ = 0, streamed_chars_ = 0;
 };
