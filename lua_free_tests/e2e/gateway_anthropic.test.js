@@ -154,9 +154,12 @@ describe('errors in Anthropic\'s shape, as the SDK\'s typed errors', () => {
       assert.equal(e.type, 'not_found_error');
       return true;
     });
-    await assert.rejects(client.messages.create(hello('hi', { max_tokens: 5000 })), (e) => {
+    // Over the model's cap (64000 for the demo model; the SDK itself refuses such a call unless it streams).
+    const stream = client.messages.stream(hello('hi', { max_tokens: 70000 }));
+    await assert.rejects(stream.finalMessage(), (e) => {
       assert.ok(e instanceof Anthropic.BadRequestError, `${e}`);
       assert.equal(e.errorCode, 'max_tokens_too_large');
+      assert.match(e.message, /max_tokens is too large: 70000; model model:anthropic\/claude-sonnet produces at most 64000 output tokens/);
       return true;
     });
     // A path of the family that is no route, and a GET: Anthropic's shape too.
