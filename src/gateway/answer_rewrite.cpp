@@ -2,6 +2,7 @@
 #include "gateway/answer_rewrite.hpp"
 
 #include "util/json_writer.hpp"
+#include "util/raw_json.hpp"
 
 namespace asg {
 
@@ -11,101 +12,21 @@ constexpr std::size_t kMaxHeldLine = 1024 * 1024;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-void skip_space(std::string_view s, std::size_t& i) {
-    while (i < s.size() && is_space(s[i])) ++i;
-}
-
-// Past the string starting at s[i] == '"'; false when it does not end.
-bool skip_string(std::string_view s, std::size_t& i) {
-    for (++i; i < s.size(); ++i) {
-        if (s[i] == '\\') {
-            ++i;
-        } else if (s[i] == '"') {
-            ++i;
-            return true;
-        }
-    }
-    return false;
-}
-
-// Past the value starting at s[i]; false when the text ends first.
-bool skip_value(std::string_view s, std::size_t& i) {
-    if (i >= s.size()) return false;
-    if (s[i] == '"') return skip_string(s, i);
-    if (s[i] == '{' || s[i] == '[') {
-        int depth = 0;
-        while (i < s.size()) {
-            char c = s[i];
-            if (c == '"') {
-                if (!skip_string(s, i)) return false;
-                continue;
-            }
-            if (c == '{' || c == '[') ++depth;
-            if (c == '}' || c == ']') {
-                if (--depth == 0) {
-                    ++i;
-                    return true;
-                }
-            }
-            ++i;
-        }
-        return false;
-    }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_space(s[i])) ++i;
-    return true;
-}
-
 }  // namespace
 
-bool top_level_member(std::string_view s, std::string_view name, std::size_t& begin, std::size_t& end) {
-    std::size_t i = 0;
-    skip_space(s, i);
-    if (i >= s.size() || s[i] != '{') return false;
-    ++i;
-    for (;;) {
-        skip_space(s, i);
-        if (i >= s.size() || s[i] != '"') return false;
-        std::size_t key_begin = i + 1;
-        if (!skip_string(s, i)) return false;
-        std::string_view key = s.substr(key_begin, i - 1 - key_begin);
-        skip_space(s, i);
-        if (i >= s.size() || s[i] != ':') return false;
-        ++i;
-        skip_space(s, i);
-        std::size_t value_begin = i;
-        if (!skip_value(s, i)) return false;
-        if (key == name) {
-            begin = value_begin;
-            end = i;
-            return true;
-        }
-        skip_space(s, i);
-        if (i >= s.size() || s[i] != ',') return false;
-        ++i;
-    }
-}
-
 bool append_with_model(std::string_view json, std::string_view alias, std::string& out) {
-    std::size_t begin = 0, end = 0;
-    if (!top_level_member(json, "model", begin, end)) {
+    std::string_view model;
+    if (!raw_member(json, "model", model)) {
         // A stream event carrying the object: the Responses API's "response", Anthropic's "message".
-        std::size_t outer_begin = 0, outer_end = 0;
-        bool nested = false;
-        for (std::string_view holder : {"response", "message"}) {
-            if (top_level_member(json, holder, outer_begin, outer_end) && json[outer_begin] == '{' &&
-                top_level_member(json.substr(outer_begin, outer_end - outer_begin), "model", begin, end)) {
-                begin += outer_begin;
-                end += outer_begin;
-                nested = true;
-                break;
-            }
-        }
-        if (!nested) return false;
+        std::string_view holder;
+        if (!((raw_member(json, "response", holder) || raw_member(json, "message", holder)) && raw_member(holder, "model", model)))
+            return false;
     }
-    if (json[begin] != '"') return false;
+    if (model.size() < 2 || model.front() != '"' || model.back() != '"') return false;
+    std::size_t begin = static_cast<std::size_t>(model.data() - json.data());
     out.append(json.data(), begin);
     write_json_string(out, alias);
-    out.append(json.data() + end, json.size() - end);
+    out.append(json.substr(begin + model.size()));
     return true;
 }
 
@@ -126,11 +47,12 @@ void StreamRewriter::line(std::string_view text, std::string& out) {
     std::string_view json = content.substr(at);
     if (!pass_usage_) {
         // The usage chunk: no choices, a usage object.
-        std::size_t b = 0, e = 0, ub = 0, ue = 0;
-        if (top_level_member(json, "choices", b, e) && top_level_member(json, "usage", ub, ue) && json[ub] == '{') {
-            std::size_t i = b + 1;
-            skip_space(json, i);
-            if (json[b] == '[' && i < json.size() && json[i] == ']') {
+        std::string_view choices, usage;
+        if (raw_member(json, "choices", choices) && raw_member(json, "usage", usage) && !usage.empty() && usage.front() == '{' &&
+            choices.size() >= 2 && choices.front() == '[') {
+            std::size_t i = 1;
+            while (i < choices.size() && is_space(choices[i])) ++i;
+            if (choices[i] == ']') {
                 skip_blank_ = true;
                 return;
             }

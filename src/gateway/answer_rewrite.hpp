@@ -8,10 +8,6 @@
 
 namespace asg {
 
-// The byte range [begin, end) of the value of the top-level member `name` of a JSON object text
-// (the first of that name). False when the text is not an object or has no such member.
-bool top_level_member(std::string_view json, std::string_view name, std::size_t& begin, std::size_t& end);
-
 // Appends `json` to out with its top-level "model" string replaced by `alias` (or, when it has
 // none, the "model" of its top-level "response" or "message" object: the Responses API's and
 // Anthropic's stream events); false (out untouched) when it has no string "model" to replace.
