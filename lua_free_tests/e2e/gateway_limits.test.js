@@ -205,18 +205,20 @@ describe('per-call reservations across a reload', () => {
     // A node of its own: reloading the stack's nginx would close keep-alive sockets that fetch's
     // pool holds for every later test (undici notices a closed idle socket only when it next
     // writes to it: "other side closed").
+    const p = await newGatewayProject('e2e-gw-resv-reload');
+    asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
+    await syncGateway(p.key, SYNC);
+    // Started after the budget is committed: the node's first configuration has it.
     const n = await startNode({ workers: 1 });
     try {
-      const p = await newGatewayProject('e2e-gw-resv-reload');
       const call = async (content) => readResponse(await fetch(`${n.url}${CHAT_PATH}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${p.key}`, 'content-type': 'application/json' },
         body: JSON.stringify(chatBody(content, { max_tokens: 100 })),
       }));
-      asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
-      await syncGateway(p.key, SYNC);
-      const calls = 6;
-      for (let i = 0; i < calls; i++) assertCompletion(await call('hi'));
+      await eventually(async () => (await call('hi')).status === 200, { what: 'the new node to serve' });
+      const calls = 6;  // the warm-up's included
+      for (let i = 1; i < calls; i++) assertCompletion(await call('hi'));
       const counter = `asgard:budget:${p.projectId}:${new Date().toISOString().slice(0, 7)}`;
       const oldWorkers = workerPids(n.pid);
       assert.ok(oldWorkers.length > 0, 'the node has a worker before the reload');
