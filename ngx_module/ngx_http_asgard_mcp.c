@@ -256,34 +256,6 @@ ngx_http_asgard_mcp_process(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_asgard_mcp_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_http_asgard_loc_conf_t  *alcf;
-
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
-
-    if (r->method != NGX_HTTP_POST) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-        r->main->count++;
-        ngx_http_asgard_mcp_process(r);
-        return NGX_DONE;
-    }
-
-    if (r->headers_in.content_length_n > (off_t) alcf->max_body_size) {
-        return ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "application/json",
-                                    ngx_http_asgard_too_large,
-                                    sizeof(ngx_http_asgard_too_large) - 1);
-    }
-
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_asgard_mcp_process);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_asgard_read_body(r, ngx_http_asgard_mcp_process, ngx_http_asgard_too_large,
+                                     sizeof(ngx_http_asgard_too_large) - 1);
 }

@@ -12,6 +12,7 @@ static void ngx_http_asgard_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_asgard_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_asgard_token_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_asgard_dashboard_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_asgard_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_asgard_preconfiguration(ngx_conf_t *cf);
 static char *ngx_http_asgard_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -134,6 +135,13 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
     { ngx_string("asgard_mcp"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_asgard_mcp,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("asgard_dashboard_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_asgard_dashboard_api,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -533,6 +541,32 @@ ngx_http_asgard_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_asgard_mcp_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* The dashboard's JSON API: a prefix location (its routes are the URI below the prefix). */
+static char *
+ngx_http_asgard_dashboard_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_asgard_main_conf_t  *amcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    if (clcf->handler == ngx_http_asgard_dashboard_handler) {
+        return "is duplicate";
+    }
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        return "needs a prefix location (location /api/dashboard/ { ... })";
+    }
+#endif
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_asgard_module);
+    amcf->used = 1;
+
+    clcf->handler = ngx_http_asgard_dashboard_handler;
 
     return NGX_CONF_OK;
 }

@@ -105,6 +105,9 @@ void ngx_http_asgard_auth_limit_succeeded(ngx_http_request_t *r, const u_char di
 ngx_int_t ngx_http_asgard_auth_limit_check(ngx_http_request_t *r, const u_char digest[32],
     time_t *retry_after);
 
+/* ngx_http_asgard_dashboard.c */
+ngx_int_t ngx_http_asgard_dashboard_handler(ngx_http_request_t *r);
+
 /* ngx_http_asgard_gateway.c */
 ngx_int_t ngx_http_asgard_gateway_access(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx);
 /* The API family of a gateway request's answers (ASG_API_*), 0 outside the gateway (/mcp). */
@@ -174,6 +177,8 @@ void ngx_http_asgard_cache_put(ngx_shm_zone_t *zone, const u_char key[32],
     const void *value, size_t len, ngx_msec_t ttl);
 
 /* ngx_http_asgard_respond.c */
+ngx_int_t ngx_http_asgard_read_body(ngx_http_request_t *r, ngx_http_client_body_handler_pt next,
+    const char *too_large, size_t len);
 ngx_int_t ngx_http_asgard_send_error(ngx_http_request_t *r, asg_http_error_t *err);
 /* The request body in one buffer (from memory or its temporary file), followed by
  * ASG_BODY_PADDING zero bytes. */

@@ -234,3 +234,41 @@ ngx_http_asgard_now_ms(void)
 
     return (int64_t) tp->sec * 1000 + tp->msec;
 }
+
+
+/* A content handler's start: a POST's body read into one buffer, a GET's discarded, then next;
+ * a declared body over asgard_max_body_size gets 413 with too_large (JSON) before it is read. */
+ngx_int_t
+ngx_http_asgard_read_body(ngx_http_request_t *r, ngx_http_client_body_handler_pt next,
+    const char *too_large, size_t len)
+{
+    ngx_int_t                    rc;
+    ngx_http_asgard_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_asgard_module);
+
+    if (r->method != NGX_HTTP_POST) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+        r->main->count++;
+        next(r);
+        return NGX_DONE;
+    }
+
+    if (r->headers_in.content_length_n > (off_t) alcf->max_body_size) {
+        return ngx_http_asgard_send(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "application/json",
+                                    too_large, len);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, next);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}

@@ -296,6 +296,33 @@ void asg_gateway_models(const asg_principal_t *p, asg_str_t model_id, int api, i
 /* The 403 answer when a user token calls the gateway. */
 void asg_gateway_user_token_error(int api, asg_http_error_t *out) ASG_NOEXCEPT;
 
+/* ---- the dashboard's JSON API (/api/dashboard/...) ---- */
+
+typedef struct {
+    asg_str_t  method;
+    asg_str_t  path;        /* below the API's location, e.g. "/tokens" */
+    asg_str_t  body;
+    asg_str_t  cookie;      /* the Cookie header */
+    asg_str_t  host;        /* the Host header */
+    asg_str_t  origin;      /* the Origin header ("" when absent) */
+    asg_str_t  fetch_site;  /* the Sec-Fetch-Site header ("" when absent) */
+    int        csrf_header; /* X-Asgard-Dashboard was sent */
+    int        loopback;    /* the client reached a loopback address: the cookie may go without Secure */
+    int64_t    idle_ms;     /* a browser session's idle and absolute lifetimes */
+    int64_t    max_ms;
+} asg_dashboard_request_t;
+
+typedef struct {
+    int     http_status;
+    char   *body;            /* JSON; release with asg_free */
+    size_t  body_len;
+    char    set_cookie[200]; /* "" for none */
+    char    log_line[200];   /* a server-side failure for the error log, "" for none */
+} asg_dashboard_response_t;
+
+/* One dashboard API request (thread pool only: PostgreSQL). Never fails: errors are JSON answers. */
+void asg_dashboard_handle(const asg_dashboard_request_t *req, asg_dashboard_response_t *out) ASG_NOEXCEPT;
+
 /* A fresh request id (32 hex digits + NUL). */
 void asg_request_id(char out[33]) ASG_NOEXCEPT;
 

@@ -50,6 +50,7 @@ static bool read_file(const std::string& path, CliSettings& out) {
         if (key == "database_url") out.database_url = value;
         else if (key == "redis") out.redis = value;
         else if (key == "master_key_file") out.master_key_file = value;
+        else if (key == "public_url") out.public_url = value;
         else if (key == "mcp_max_batch" || key == "mcp_max_response_size") {
             bool batch = key == "mcp_max_batch";
             std::size_t n = positive_size(value, !batch);

@@ -33,6 +33,7 @@ int run_guardrail(const CliSettings& settings, const Words& words);
 int run_doctor(const CliSettings& settings, const Words& words);
 int run_guidance(const CliSettings& settings, const Words& words);
 int run_recipes(const CliSettings& settings, const Words& words);
+int run_login_link(const CliSettings& settings, const Words& words);
 
 // Parses 90d, 12h, 30m, 3600s or "never" (0) into seconds.
 long long parse_duration_seconds(const std::string& text);

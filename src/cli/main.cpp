@@ -21,6 +21,7 @@ static const char kHelp[] =
     "  migrate     apply pending schema migrations and load the starter seed library (idempotent)\n"
     "  user        add and list users\n"
     "  token       create, list and revoke user tokens (asg_pat_...)\n"
+    "  login-link  a one-time link that signs a user in to the dashboard\n"
     "  project     list and show projects\n"
     "  key         create (rotate), list and revoke project keys (asg_...)\n"
     "  group       group membership\n"
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
         {"budget", run_budget},   {"cost", run_cost},         {"audit", run_audit},       {"mcp", run_mcp},
         {"provider", run_provider}, {"model", run_model},     {"killswitch", run_killswitch},
         {"ratelimit", run_ratelimit}, {"guardrail", run_guardrail}, {"doctor", run_doctor},
-        {"guidance", run_guidance}, {"recipes", run_recipes}};
+        {"guidance", run_guidance}, {"recipes", run_recipes}, {"login-link", run_login_link}};
     for (const Entry& e : entries) {
         if (command != e.name) continue;
         try {

@@ -28,15 +28,43 @@ std::vector<UserRow> list_users(PgConnection& db) {
     return out;
 }
 
-MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds) {
+MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds,
+                              const std::string& name) {
     NewToken token = generate_token(TokenKind::user);
     PgParam expires = expires_in_seconds > 0 ? PgParam(std::to_string(expires_in_seconds)) : std::nullopt;
     auto r = db.exec(
-        "INSERT INTO tokens (kind, user_id, digest, display_prefix, expires_at)"
-        " VALUES ('user', $1, $2, $3, now() + make_interval(secs => $4::bigint))"
+        "INSERT INTO tokens (kind, user_id, digest, display_prefix, expires_at, name)"
+        " VALUES ('user', $1, $2, $3, now() + make_interval(secs => $4::bigint), nullif($5, ''))"
         " RETURNING id, " + ts("expires_at"),
-        {std::to_string(user_id), pg_bytea(as_view(token.digest)), token.display_prefix, expires});
+        {std::to_string(user_id), pg_bytea(as_view(token.digest)), token.display_prefix, expires, name});
     return {r.int64(0, 0), token.plaintext, r.text(0, 1)};
+}
+
+std::vector<TokenRow> list_user_tokens(PgConnection& db, std::int64_t user_id) {
+    auto r = db.exec("SELECT t.id, t.display_prefix, " + ts("t.created_at") + ", " + ts("t.expires_at") + ", " +
+                         ts("t.revoked_at") + ", " + ts("t.last_used_at") + ", coalesce(t.name, '')"
+                         " FROM tokens t WHERE t.kind = 'user' AND t.user_id = $1 ORDER BY t.id DESC LIMIT 200",
+                     {std::to_string(user_id)});
+    std::vector<TokenRow> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        TokenRow t;
+        t.id = r.int64(i, 0);
+        t.kind = "user";
+        t.display_prefix = r.text(i, 1);
+        t.created = r.text(i, 2);
+        t.expires = r.text(i, 3);
+        t.revoked = r.text(i, 4);
+        t.last_used = r.text(i, 5);
+        t.name = r.text(i, 6);
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+bool revoke_user_token(PgConnection& db, std::int64_t user_id, std::int64_t token_id) {
+    auto r = db.exec("UPDATE tokens SET revoked_at = now() WHERE id = $1 AND kind = 'user' AND user_id = $2 AND revoked_at IS NULL",
+                     {std::to_string(token_id), std::to_string(user_id)});
+    return r.command_tuples() == "1";
 }
 
 MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision,
@@ -62,7 +90,7 @@ std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::str
     std::vector<TokenRow> out;
     for (int i = 0; i < r.rows(); ++i)
         out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
-                       r.text(i, 6), r.text(i, 7), r.boolean(i, 8), r.text(i, 9)});
+                       r.text(i, 6), r.text(i, 7), r.boolean(i, 8), r.text(i, 9), ""});
     return out;
 }
 

@@ -22,6 +22,7 @@ struct TokenRow {
     std::string kind, owner, display_prefix, created, expires, revoked, last_used;
     bool may_provision = false;
     std::string default_data_class;  // "" for none
+    std::string name;                // a PAT's name from its owner ("" for none)
 };
 
 UserRow add_user(PgConnection& db, const std::string& name, bool admin);  // throws on duplicates
@@ -34,7 +35,12 @@ struct MintedToken {
     std::string expires;  // "" when it never expires
 };
 // expires_in_seconds: 0 for no expiry.
-MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds);
+MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64_t expires_in_seconds,
+                              const std::string& name = "");
+// A user's own PATs, newest first.
+std::vector<TokenRow> list_user_tokens(PgConnection& db, std::int64_t user_id);
+// Revokes one of the user's own PATs: false when it is not theirs or already revoked.
+bool revoke_user_token(PgConnection& db, std::int64_t user_id, std::int64_t token_id);
 // Mints a new project key (asg_...) and revokes the project's earlier keys of the same kind, in one
 // statement pair: rotating the deployed app's key leaves a CI key minted with may_provision alone,
 // and the other way round.

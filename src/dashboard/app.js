@@ -1,0 +1,161 @@
+// The dashboard's views, chosen by the URL's #fragment: #/signin/<link> (the one-time link's
+// page), #/tokens (Getting started: create a PAT, and my tokens). A 401 anywhere shows how to
+// sign in.
+import { api, ApiError } from './api.js';
+import { h, show } from './dom.js';
+import { snippets } from './snippets.js';
+
+const view = document.getElementById('view');
+let me = null;
+
+function errorBox(e) {
+  return h('div', { class: 'error', role: 'alert' }, e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`);
+}
+
+function signedOutView(message) {
+  setAccount(null);
+  show(view, h('h1', {}, 'Sign in to Asgard'),
+    h('div', { class: 'card' },
+      message ? h('p', { class: 'notice' }, message) : null,
+      h('p', {}, 'Asgard signs people in with one-time links (or your organisation\'s single sign-on, where the operator set it up).'),
+      h('p', {}, 'Ask your Asgard administrator for a sign-in link. They create one with:'),
+      h('pre', {}, 'asgard login-link --user YOUR_NAME')));
+}
+
+function setAccount(user) {
+  me = user;
+  document.getElementById('account').hidden = !user;
+  document.getElementById('whoami').textContent = user ? `Signed in as ${user.user}${user.is_admin ? ' (admin)' : ''}` : '';
+}
+
+async function signinView(link) {
+  show(view, h('p', { class: 'muted' }, 'Checking your sign-in link…'));
+  let peek;
+  try {
+    peek = await api('/signin/peek', { method: 'POST', body: { link } });
+  } catch (e) {
+    return show(view, h('h1', {}, 'This sign-in link cannot be used'), errorBox(e),
+      h('p', {}, 'Ask your administrator for a new one: ', h('code', {}, 'asgard login-link --user YOUR_NAME')));
+  }
+  const button = h('button', { type: 'button', id: 'signin' }, `Sign in as ${peek.user}`);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const user = await api('/signin', { method: 'POST', body: { link } });
+      // The link is spent: take it out of the address bar and the history.
+      history.replaceState(null, '', `${location.pathname}#/tokens`);
+      setAccount(user);
+      await tokensView();
+    } catch (e) {
+      button.disabled = false;
+      view.prepend(errorBox(e));
+    }
+  });
+  show(view, h('h1', {}, 'Welcome to Asgard'),
+    h('div', { class: 'card' }, h('p', {}, 'This link signs you in once. Press the button to continue.'), button));
+}
+
+/** 2026-12-07T02:32:16Z -> 2026-12-07 02:32 UTC */
+const when = (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : null);
+
+function tokenRow(t, refresh) {
+  const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke token ${t.name ?? t.prefix}` }, 'Revoke');
+  revoke.addEventListener('click', async () => {
+    if (!confirm(`Revoke ${t.name ?? t.prefix}…? Agents using it get 401 from then on.`)) return;
+    revoke.disabled = true;
+    try {
+      await api(`/tokens/${t.id}/revoke`, { method: 'POST', body: {} });
+      await refresh();
+    } catch (e) {
+      revoke.disabled = false;
+      view.prepend(errorBox(e));
+    }
+  });
+  const status = t.revoked ? h('span', { class: 'status-revoked' }, `revoked ${when(t.revoked)}`) : h('span', { class: 'status-active' }, 'active');
+  return h('tr', {},
+    h('td', {}, t.name ?? h('span', { class: 'muted' }, '(no name)')),
+    h('td', {}, h('code', {}, `${t.prefix}…`)),
+    h('td', {}, status),
+    h('td', {}, when(t.created)),
+    h('td', {}, when(t.last_used) ?? 'never'),
+    h('td', {}, when(t.expires) ?? 'never'),
+    h('td', {}, t.revoked ? '' : revoke));
+}
+
+function createdPanel(created) {
+  const field = h('input', { class: 'secret', id: 'new-token', readonly: true, value: created.token, 'aria-label': 'Your new token' });
+  const copy = h('button', { type: 'button', class: 'quiet' }, 'Copy');
+  copy.addEventListener('click', async () => {
+    field.select();
+    try { await navigator.clipboard.writeText(created.token); copy.textContent = 'Copied'; } catch { copy.textContent = 'Select and copy'; }
+  });
+  return h('div', { class: 'card', id: 'created' },
+    h('h2', {}, 'Your new token'),
+    h('p', { class: 'notice' }, 'Shown once: store it like a password. It acts as you on every project you own or manage.'),
+    h('div', { class: 'row' }, h('div', {}, field), copy),
+    h('h2', {}, 'Connect your agent'),
+    ...snippets(location.origin).flatMap(([title, text]) => [h('label', {}, title), h('pre', {}, text)]));
+}
+
+async function tokensView(created) {
+  let list;
+  try {
+    list = await api('/tokens');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return signedOutView('Your session has ended. Sign in again with a new link.');
+    return show(view, errorBox(e));
+  }
+  const name = h('input', { id: 'token-name', name: 'name', maxlength: 100, placeholder: 'e.g. laptop — Claude Code', required: true });
+  const days = h('select', { id: 'token-days', name: 'expires_days' },
+    ...[[7, '7 days'], [30, '30 days'], [90, '90 days'], [365, '1 year']].map(([v, text]) =>
+      h('option', { value: v, selected: v === 90 }, text)));
+  const form = h('form', { class: 'row', id: 'create-token' },
+    h('div', {}, h('label', { for: 'token-name' }, 'Name'), name),
+    h('div', {}, h('label', { for: 'token-days' }, 'Expires in'), days),
+    h('button', { type: 'submit' }, 'Create a PAT'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const made = await api('/tokens', { method: 'POST', body: { name: name.value.trim(), expires_days: Number(days.value) } });
+      await tokensView(made);
+    } catch (e) {
+      view.prepend(errorBox(e));
+    }
+  });
+  const refresh = () => tokensView();
+  const rows = list.tokens.map((t) => tokenRow(t, refresh));
+  show(view,
+    h('h1', {}, 'Getting started'),
+    created ? createdPanel(created) : null,
+    h('div', { class: 'card' },
+      h('h2', {}, 'Create a PAT'),
+      h('p', { class: 'muted' }, 'A personal access token (asg_pat_…) lets your coding agent reach Asgard over MCP as you.'),
+      form),
+    h('div', { class: 'card' },
+      h('h2', {}, 'My tokens'),
+      rows.length === 0 ? h('p', { class: 'muted' }, 'None yet.')
+        : h('div', { class: 'table-wrap' }, h('table', { id: 'tokens' },
+          h('thead', {}, h('tr', {}, ...['Name', 'Prefix', 'Status', 'Created', 'Last used', 'Expires', ''].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, ...rows)))));
+}
+
+async function route() {
+  const hash = location.hash || '#/tokens';
+  const signin = /^#\/signin\/([A-Za-z0-9]{1,100})$/.exec(hash);
+  if (signin) return signinView(signin[1]);
+  try {
+    setAccount(await api('/me'));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return signedOutView();
+    return show(view, errorBox(e));
+  }
+  return tokensView();
+}
+
+document.getElementById('signout').addEventListener('click', async () => {
+  try { await api('/signout', { method: 'POST', body: {} }); } catch { /* signed out either way */ }
+  history.replaceState(null, '', `${location.pathname}#/signed-out`);
+  signedOutView('You are signed out.');
+});
+window.addEventListener('hashchange', route);
+route();
