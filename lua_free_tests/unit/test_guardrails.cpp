@@ -174,6 +174,22 @@ void a_4_mb_body_is_scanned_in_bounded_time(void**) {
 }
 
 // Overlapping findings are redacted to the end of the longest.
+// Cards as they are written are found; digit runs in other shapes that happen to pass Luhn are not
+// (an agent's context is full of dates and numbered lists: Codex was once refused for one).
+void cards_are_found_in_card_shapes_only(void**) {
+    auto blocked = [](const std::string& text) {
+        return scan(R"({"messages":[{"role":"user","content":")" + text + R"("}]})", {}, kBlockAll).blocked.has_value();
+    };
+    assert_true(blocked("pay with 4111 1111 1111 1111"));
+    assert_true(blocked("pay with 4111-1111-1111-1111 12/26"));
+    assert_true(blocked("pay with 4111 1111 1111 1111 2027"));
+    assert_true(blocked("pay with 4111111111111111"));
+    assert_true(blocked("amex 3782 822463 10005"));
+    assert_false(blocked("changes between 2026-12-01 2026-12-03"));   // 2026120120261203 passes Luhn
+    assert_false(blocked("4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"));         // 4111111111111111, one digit a group
+    assert_false(blocked("4111 11 11 1111 1111"));
+}
+
 void overlapping_findings_leave_nothing_behind(void**) {
     std::vector<Finding> findings = {{"patterns", "", 0, 10}, {"secrets", "", 5, 20}};
     assert_string_equal(redact("0123456789abcdefghijKL", findings).c_str(), "[REDACTED:patterns]KL");
@@ -192,6 +208,7 @@ int main() {
         cmocka_unit_test(redacting_many_matches_is_bounded),
         cmocka_unit_test(a_4_mb_body_is_scanned_in_bounded_time),
         cmocka_unit_test(overlapping_findings_leave_nothing_behind),
+        cmocka_unit_test(cards_are_found_in_card_shapes_only),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -72,7 +72,9 @@ void scan_emails(std::string_view s, std::vector<Finding>& out) {
 }
 
 // A run of digits separated by single spaces or dashes; any prefix of 13 to 19 digits that ends
-// at a group boundary and passes Luhn is a card number (so "4111 1111 1111 1111 12/26" is one).
+// at a group boundary, is made of groups of at least 3 digits (as cards are written: 4-4-4-4,
+// 4-6-5, 4-4-4-4-3, or one block) and passes Luhn is a card number (so "4111 1111 1111 1111 12/26"
+// is one, and dates such as "2026-12-01 2026-12-03" or lists of small numbers are not).
 void scan_cards(std::string_view s, std::vector<Finding>& out) {
     auto digit = [&](std::size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
     std::size_t i = 0;
@@ -82,22 +84,34 @@ void scan_cards(std::string_view s, std::vector<Finding>& out) {
             continue;
         }
         char digits[40];
-        std::size_t ends[40];  // position after each digit
-        std::size_t count = 0, j = i;
+        std::size_t ends[40];   // position after each digit
+        std::size_t group[40];  // the length of the group each digit ends, as far as it goes
+        std::size_t count = 0, j = i, run = 0;
         while (j < s.size() && count < 40) {
             if (digit(j)) {
                 digits[count] = s[j];
+                group[count] = ++run;
                 ends[count++] = j + 1;
-            } else if (!((s[j] == ' ' || s[j] == '-') && digit(j + 1))) {
+            } else if ((s[j] == ' ' || s[j] == '-') && digit(j + 1)) {
+                run = 0;
+            } else {
                 break;
             }
             ++j;
         }
+        // The shortest group among the first n digits' complete groups.
+        auto groups_wide_enough = [&](std::size_t n) {
+            for (std::size_t k = 0; k < n; ++k) {
+                bool group_ends = k + 1 == n || group[k + 1] == 1;
+                if (group_ends && group[k] < 3) return false;
+            }
+            return true;
+        };
         bool found = false;
         for (std::size_t n = std::min<std::size_t>(19, count); n >= 13; --n) {
             std::size_t end = ends[n - 1];
             bool boundary = end >= s.size() || !is_alnum(s[end]);
-            if (boundary && luhn_valid(std::string_view(digits, n))) {
+            if (boundary && groups_wide_enough(n) && luhn_valid(std::string_view(digits, n))) {
                 out.push_back({"card", "a payment card number", i, end});
                 i = end;
                 found = true;
