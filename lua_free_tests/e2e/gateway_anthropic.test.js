@@ -167,6 +167,10 @@ describe('errors in Anthropic\'s shape, as the SDK\'s typed errors', () => {
     assert.equal(get.status, 405);
     assert.equal(get.json.type, 'error');
     assert.equal(get.json.error.type, 'invalid_request_error');
+    const wrong = await readResponse(await fetch(`${env.url}/api/gateway/v1/messages/batches`, { method: 'POST', headers: { 'x-api-key': p.key } }));
+    assert.equal(wrong.status, 404);
+    assert.equal(wrong.json.type, 'error');
+    assert.equal(wrong.json.error.type, 'not_found_error');
   });
 
   test('guardrails over system, content blocks and tool definitions; data class policy; kill switch with x-should-retry false', async () => {
