@@ -308,8 +308,6 @@ typedef struct {
     asg_str_t  fetch_site;  /* the Sec-Fetch-Site header ("" when absent) */
     int        csrf_header; /* X-Asgard-Dashboard was sent */
     int        loopback;    /* the client reached a loopback address: the cookie may go without Secure */
-    int64_t    idle_ms;     /* a browser session's idle and absolute lifetimes */
-    int64_t    max_ms;
 } asg_dashboard_request_t;
 
 typedef struct {

@@ -25,8 +25,6 @@ extern "C" void asg_dashboard_handle(const asg_dashboard_request_t* req, asg_das
         in.fetch_site = view(req->fetch_site);
         in.csrf_header = req->csrf_header != 0;
         in.loopback = req->loopback != 0;
-        if (req->idle_ms > 0) in.idle_seconds = req->idle_ms / 1000;
-        if (req->max_ms > 0) in.max_seconds = req->max_ms / 1000;
         DashboardResponse res;
         handle_dashboard(in, res);
         if (res.set_cookie.size() >= sizeof out->set_cookie) res.set_cookie.clear();

@@ -102,7 +102,7 @@ int run_key(const CliSettings& settings, const Words& words) {
         bool may_provision = args.flag("allow-provision");
         std::string data_class = args.option("default-data-class").value_or("");
         if (!data_class.empty() && !is_data_class(data_class))
-            throw CliError("--default-data-class must be one of public, internal, confidential, restricted", 2);
+            throw CliError(std::string("--default-data-class must be one of ") + kDataClassList, 2);
         MintedToken key = pg_transaction(db, [&] {
             db.exec("UPDATE projects SET gateway_enabled = true, updated_at = now() WHERE id = $1", {*project});
             MintedToken k = rotate_project_key(db, *project, may_provision, data_class);

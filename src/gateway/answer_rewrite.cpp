@@ -12,22 +12,32 @@ constexpr std::size_t kMaxHeldLine = 1024 * 1024;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-}  // namespace
+// The "model" to replace, given the text's top-level members (read once by the caller).
+std::string_view model_of(const std::vector<RawMember>& top) {
+    std::string_view model = find_raw_member(top, "model");
+    if (!model.empty()) return model;
+    // A stream event carrying the object: the Responses API's "response", Anthropic's "message".
+    std::string_view holder = find_raw_member(top, "response");
+    if (holder.empty()) holder = find_raw_member(top, "message");
+    if (holder.empty() || !raw_member(holder, "model", model)) return {};
+    return model;
+}
 
-bool append_with_model(std::string_view json, std::string_view alias, std::string& out) {
-    std::string_view model;
-    if (!raw_member(json, "model", model)) {
-        // A stream event carrying the object: the Responses API's "response", Anthropic's "message".
-        std::string_view holder;
-        if (!((raw_member(json, "response", holder) || raw_member(json, "message", holder)) && raw_member(holder, "model", model)))
-            return false;
-    }
+// Appends json with `model` (a view into it) replaced by the alias; false when it is no string.
+bool append_replaced(std::string_view json, std::string_view model, std::string_view alias, std::string& out) {
     if (model.size() < 2 || model.front() != '"' || model.back() != '"') return false;
     std::size_t begin = static_cast<std::size_t>(model.data() - json.data());
     out.append(json.data(), begin);
     write_json_string(out, alias);
     out.append(json.substr(begin + model.size()));
     return true;
+}
+
+}  // namespace
+
+bool append_with_model(std::string_view json, std::string_view alias, std::string& out) {
+    thread_local std::vector<RawMember> top;
+    return raw_members(json, top) && append_replaced(json, model_of(top), alias, out);
 }
 
 void StreamRewriter::line(std::string_view text, std::string& out) {
@@ -45,11 +55,16 @@ void StreamRewriter::line(std::string_view text, std::string& out) {
     std::size_t at = 5;
     while (at < content.size() && content[at] == ' ') ++at;
     std::string_view json = content.substr(at);
+    // The event's members, read once for both questions.
+    thread_local std::vector<RawMember> top;
+    if (!raw_members(json, top)) {
+        out.append(text);  // not an object ([DONE], or not JSON): as it came
+        return;
+    }
     if (!pass_usage_) {
         // The usage chunk: no choices, a usage object.
-        std::string_view choices, usage;
-        if (raw_member(json, "choices", choices) && raw_member(json, "usage", usage) && !usage.empty() && usage.front() == '{' &&
-            choices.size() >= 2 && choices.front() == '[') {
+        std::string_view choices = find_raw_member(top, "choices"), usage = find_raw_member(top, "usage");
+        if (!usage.empty() && usage.front() == '{' && choices.size() >= 2 && choices.front() == '[') {
             std::size_t i = 1;
             while (i < choices.size() && is_space(choices[i])) ++i;
             if (choices[i] == ']') {
@@ -63,7 +78,7 @@ void StreamRewriter::line(std::string_view text, std::string& out) {
         return;
     }
     out.append(text.data(), at);
-    if (!append_with_model(json, alias_, out)) out.append(json);
+    if (!append_replaced(json, model_of(top), alias_, out)) out.append(json);
     out.append(text.substr(at + json.size()));
 }
 

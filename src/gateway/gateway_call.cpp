@@ -123,7 +123,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
     if (chat.data_class) {
         std::string_view text;
         if (chat.data_class->get_string().get(text))
-            return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+            return reject(v, 400, std::string("data_class must be one of ") + kDataClassList, "invalid_request_error", "invalid_data_class");
         if (!header_data_class.empty() && text != header_data_class)
             return reject(v, 400, "data_class " + std::string(text) + " in the body and " + std::string(header_data_class) +
                                       " in the X-Asgard-Data-Class header differ: give one, or the same in both",
@@ -133,7 +133,7 @@ void GatewayCall::decide(std::string_view raw, bool padded, std::string_view hea
     if (data_class.empty())
         return reject(v, 400, "data_class is required (public, internal, confidential or restricted)", "invalid_request_error", "missing_data_class");
     if (!is_data_class(data_class))
-        return reject(v, 400, "data_class must be one of public, internal, confidential, restricted", "invalid_request_error", "invalid_data_class");
+        return reject(v, 400, std::string("data_class must be one of ") + kDataClassList, "invalid_request_error", "invalid_data_class");
     data_class_ = data_class;  // only a known class ever reaches the call log
     if (model_->data_classes.count(data_class_) == 0) {
         std::string allowed;

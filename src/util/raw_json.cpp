@@ -91,16 +91,17 @@ bool raw_members(std::string_view s, std::vector<RawMember>& out) {
     return false;
 }
 
+std::string_view find_raw_member(const std::vector<RawMember>& members, std::string_view name) {
+    for (const RawMember& m : members)
+        if (m.key.size() == name.size() + 2 && m.key.substr(1, name.size()) == name) return m.value;
+    return {};
+}
+
 bool raw_member(std::string_view s, std::string_view name, std::string_view& value) {
     thread_local std::vector<RawMember> members;
     if (!raw_members(s, members)) return false;
-    for (const RawMember& m : members) {
-        if (m.key.size() == name.size() + 2 && m.key.substr(1, name.size()) == name) {
-            value = m.value;
-            return true;
-        }
-    }
-    return false;
+    value = find_raw_member(members, name);
+    return !value.empty();
 }
 
 }  // namespace asg

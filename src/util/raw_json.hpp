@@ -17,8 +17,11 @@ struct RawMember {
 // The object's members in order; false when the text does not read as one object.
 bool raw_members(std::string_view s, std::vector<RawMember>& out);
 
-// The value of the first top-level member named `name` (without quotes, compared as written);
-// false when the text is not an object or has none.
+// The value of the first of `members` named `name` (without quotes, compared as written); empty
+// when there is none (a member's value is never empty).
+std::string_view find_raw_member(const std::vector<RawMember>& members, std::string_view name);
+
+// The same read from an object's text: false when it is not an object or has no such member.
 bool raw_member(std::string_view s, std::string_view name, std::string_view& value);
 
 }  // namespace asg
