@@ -132,22 +132,29 @@ ngx_http_asgard_gateway_send_outbox_soon(void)
 }
 
 
-/* Runs when the request's pool goes: the call ends (settled without I/O), then is freed. */
+/* The call ends (settled without I/O; its row spooled): as its answer's last buffer goes to the
+ * client, so that a worker killed once the client has the answer keeps the row; else when the
+ * request is freed (the client went away, the answer was cut). Only the first end counts. */
+void
+ngx_http_asgard_gateway_end_call(ngx_http_request_t *r, asg_gateway_call_t *call)
+{
+    asg_gateway_end(call, (int) r->headers_out.status,
+                    r->connection->error || r->headers_out.status == 499,
+                    ngx_http_asgard_now_ms());
+
+    ngx_http_asgard_gateway_send_outbox_soon();
+}
+
+
+/* Runs when the request's pool goes: the call ends if its answer's end did not end it, then is
+ * freed. */
 static void
 ngx_http_asgard_call_cleanup(void *data)
 {
     ngx_http_asgard_call_holder_t  *holder = data;
 
-    ngx_http_request_t             *r;
-
-    r = holder->request;
-
-    asg_gateway_end(holder->call, (int) r->headers_out.status,
-                    r->connection->error || r->headers_out.status == 499,
-                    ngx_http_asgard_now_ms());
+    ngx_http_asgard_gateway_end_call(holder->request, holder->call);
     asg_gateway_call_free(holder->call);
-
-    ngx_http_asgard_gateway_send_outbox_soon();
 }
 
 

@@ -135,6 +135,7 @@ void ngx_http_asgard_redis_write_out(ngx_msec_t timeout);
 ngx_int_t ngx_http_asgard_usage_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_asgard_request_id(ngx_http_request_t *r, ngx_str_t *id);
 ngx_http_asgard_ctx_t *ngx_http_asgard_gateway_ctx_after_redirect(ngx_http_request_t *r);
+void ngx_http_asgard_gateway_end_call(ngx_http_request_t *r, asg_gateway_call_t *call);
 
 /* ngx_http_asgard_mcp.c */
 ngx_int_t ngx_http_asgard_mcp_handler(ngx_http_request_t *r);

@@ -165,6 +165,26 @@ ngx_http_asgard_header_filter(ngx_http_request_t *r)
 }
 
 
+/* Passes `in` on; when it holds the answer's last buffer, the gateway call ends first (its row is
+ * spooled before the client can have the whole answer). */
+static ngx_int_t
+ngx_http_asgard_pass_body(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chain_t *in)
+{
+    ngx_chain_t  *cl;
+
+    if (ctx != NULL && ctx->call != NULL) {
+        for (cl = in; cl; cl = cl->next) {
+            if (cl->buf->last_buf) {
+                ngx_http_asgard_gateway_end_call(r, ctx->call);
+                break;
+            }
+        }
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
 /* Sends the held headers, then what was held and `in` (may be NULL): the answer goes on as it came. */
 static ngx_int_t
 ngx_http_asgard_release_held(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, ngx_chain_t *in)
@@ -184,7 +204,7 @@ ngx_http_asgard_release_held(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx, 
         return NGX_OK;
     }
 
-    return ngx_http_next_body_filter(r, ctx->held);
+    return ngx_http_asgard_pass_body(r, ctx, ctx->held);
 }
 
 
@@ -230,7 +250,7 @@ ngx_http_asgard_replace_held(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx,
     out.buf = b;
     out.next = NULL;
 
-    return ngx_http_next_body_filter(r, &out);
+    return ngx_http_asgard_pass_body(r, ctx, &out);
 }
 
 
@@ -404,7 +424,7 @@ ngx_http_asgard_rewrite_stream(ngx_http_request_t *r, ngx_http_asgard_ctx_t *ctx
         return NGX_OK;
     }
 
-    rc = ngx_http_next_body_filter(r, out);
+    rc = ngx_http_asgard_pass_body(r, ctx, out);
 
     ngx_chain_update_chains(r->pool, &ctx->stream_free, &ctx->stream_busy, &out,
                             (ngx_buf_tag_t) &ngx_http_asgard_module);
@@ -420,6 +440,16 @@ ngx_http_asgard_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_asgard_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_asgard_module);
+
+    if (ctx == NULL && r->internal && r == r->main) {
+        /* error_page answered for the provider: the call ends as that answer does. */
+        for (cl = in; cl; cl = cl->next) {
+            if (cl->buf->last_buf) {
+                ctx = ngx_http_asgard_gateway_ctx_after_redirect(r);
+                return ngx_http_asgard_pass_body(r, ctx, in);
+            }
+        }
+    }
 
     if (ctx != NULL && ctx->response_started && ctx->call != NULL) {
         if (ctx->rewriting) {
@@ -438,7 +468,7 @@ ngx_http_asgard_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         }
     }
 
-    return ngx_http_next_body_filter(r, in);
+    return ngx_http_asgard_pass_body(r, ctx, in);
 }
 
 

@@ -265,7 +265,9 @@ void asg_gateway_response_stream(asg_gateway_call_t *call, const char *data, siz
 #define ASG_GATEWAY_MAX_HELD_ANSWER (4 * 1024 * 1024)
 int asg_gateway_response_end(asg_gateway_call_t *call, asg_http_error_t *out) ASG_NOEXCEPT;
 /* The end of the call, on the event loop without I/O: the status the client got, whether it went
- * away; settles the reservation (into the outbox) and queues the spend and call rows. */
+ * away; settles the reservation (into the outbox) and queues the spend and call rows (the row is in
+ * the spool on return). Called as the answer's last buffer goes out, and again when the request is
+ * freed: only the first call counts. */
 void asg_gateway_end(asg_gateway_call_t *call, int final_status, int client_aborted,
                      int64_t now_ms) ASG_NOEXCEPT;
 /* Frees the call (after a wait for Redis that timed out, once its reply has come). */

@@ -2,8 +2,12 @@
 // spool file (asgard_spool_path) before the row waits for the next flush, and a worker that finds a
 // dead worker's spool (its lock free) replays it into gateway_calls and spend_daily, each request id
 // at most once. A torn last record (a machine crash mid-write) is skipped with a log line and the
-// rest replayed. Every test runs a node of its own (one worker) on the stack's PostgreSQL and Redis.
+// rest replayed. A call's row is spooled as its answer's last byte goes out, not when nginx frees the
+// request (later, e.g. while a mirror subrequest holds it). Every test runs a node of its own (one
+// worker) on the stack's PostgreSQL and Redis.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -74,12 +78,45 @@ async function assertRecordedOnce(projectId, ids, requests, what) {
     return { missing: ids.filter((id) => counts.get(id) === 0).length,
       twice: ids.filter((id) => counts.get(id) > 1).length, spend: spendRequests(projectId) };
   };
+  const first = state();
   await eventually(() => {
     const s = state();
     return s.missing === 0 && s.spend >= requests ? s : null;
-  }, { timeoutMs: 8000, intervalMs: 100, what: `${what}: every call's row and spend (${JSON.stringify(state())})` });
+  }, { timeoutMs: 8000, intervalMs: 100,
+    what: `${what}: every call's row and spend (at first ${JSON.stringify(first)}, expected spend ${requests})` })
+    .catch((e) => { throw new Error(`${e.message}; at the end ${JSON.stringify(state())}`); });
   await delay(1500);
   assert.deepEqual(state(), { missing: 0, twice: 0, spend: requests }, `${what}: each call recorded exactly once`);
+}
+
+/** One chat call on a connection of its own (node:http, no keep-alive pool): { status, headers, text }. */
+function callOnOwnConnection(n, key, label) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${n.url}${CHAT_PATH}`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(chatBody(label)));
+  });
+}
+
+/** A TCP server that accepts and never answers: a mirror subrequest to it holds its request open. */
+async function holdingServer() {
+  const sockets = [];
+  const server = net.createServer((socket) => { sockets.push(socket); socket.on('error', () => {}); });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    held: () => sockets.length,
+    close: () => { for (const s of sockets) s.destroy(); server.close(); },
+  };
 }
 
 const spoolDir = (n) => join(n.prefix, 'tmp', 'asgard_spool');
@@ -102,6 +139,31 @@ describe('a crashed worker keeps the calls it answered', () => {
     const verify = cli(['audit', 'verify']);  // replayed rows join the hash chain like any others
     assert.equal(verify.code, 0, `asgard audit verify: ${verify.stdout}${verify.stderr}`);
     assert.match(verify.stdout, /gateway call log intact/);
+  });
+
+  test('SIGKILL once the client has the whole answer but nginx still holds the request (a mirror subrequest): the row is kept', async () => {
+    const hold = await holdingServer();
+    try {
+      const n = await node({ replace: [
+        // The chat location mirrors each call to a server that never answers, so nginx frees the
+        // request (and runs its pool cleanups) only when that subrequest ends: never, here.
+        [/(location ~ \^\/api\/gateway\/\(\?:chat\|[^\n]*\{\n(\s*)asgard_gateway;)/, `$1\n$2mirror /_asgard_hold;`],
+        [/\n(\s*)location = \/mcp \{/, `\n$1location = /_asgard_hold { internal; proxy_pass http://127.0.0.1:${hold.port}; }\n$&`],
+      ] });
+      const [worker] = workerPids(n.pid);
+      const before = spendRequests(p.projectId);
+      const res = await callOnOwnConnection(n, p.key, 'mirrored');
+      assert.equal(res.status, 200, res.text);
+      assert.equal(JSON.parse(res.text).object, 'chat.completion');
+      const id = res.headers['x-asgard-request-id'];
+      assert.match(id ?? '', REQUEST_ID);
+      await eventually(() => hold.held() > 0, { what: 'the mirror subrequest to reach the holding server' });
+      process.kill(worker, 'SIGKILL');
+      await eventually(() => workerPids(n.pid).some((pid) => pid !== worker), { what: 'the master to start a new worker' });
+      await assertRecordedOnce(p.projectId, [id], before + 1, 'after the worker holding the request was killed');
+    } finally {
+      hold.close();
+    }
   });
 
   test('a normal flush, then a reload: each call recorded exactly once, and the spool emptied', async () => {

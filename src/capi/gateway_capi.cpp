@@ -343,6 +343,7 @@ extern "C" int asg_gateway_response_end(asg_gateway_call_t* call, asg_http_error
 
 extern "C" void asg_gateway_end(asg_gateway_call_t* call, int final_status, int client_aborted, int64_t now) noexcept {
     try {
+        if (call->call.ended()) return;
         call->call.set_final_status(final_status);
         call->call.end(client_aborted != 0, now);
     } catch (...) {

@@ -436,6 +436,8 @@ void GatewayCall::queue_refused(std::int64_t now) {
 }
 
 void GatewayCall::end(bool client_aborted, std::int64_t now) {
+    if (ended_) return;
+    ended_ = true;
     if (state_ == State::reading) {
         // Ended while its budget's baseline was read (the request's deadline): not served.
         take_back();

@@ -86,9 +86,10 @@ public:
     // While the verdict waits for the pool: the work to run there, and its result back here.
     SpendRead spend_read() const;
     void on_spend_read(const SpendRead* read, std::int64_t now, Verdict& verdict);  // nullptr: could not run
-    // The end of the call (no I/O): settles the reservation and queues the spend and call rows.
-    // `now_ms`: when the call ended (its row's time).
+    // The end of the call (no I/O): settles the reservation and queues the spend and call rows,
+    // once (a later end does nothing). `now_ms`: when the call ended (its row's time).
     void end(bool client_aborted, std::int64_t now_ms);
+    bool ended() const { return ended_; }
 
     UsageMeter& meter() { return meter_; }
     // A streamed answer's bytes as they come (metered), and what the client gets of them (the
@@ -146,6 +147,7 @@ private:
     std::vector<std::string> redacted_;
     State state_ = State::deciding;
     bool proceeded_ = false, counted_ = false, waiting_baseline_ = false;
+    bool ended_ = false;
     bool malformed_answer_ = false;  // replaced by a 502 upstream_malformed
     int rejected_status_ = 0, final_status_ = 0;
     std::string rejected_code_;
