@@ -313,15 +313,16 @@ describe('service, requests, budget and cost', () => {
 
   test('budget set / show and cost, with --json; a negative budget exits 2', () => {
     assert.match(assertCliOk(cli(['budget', 'set', project, '--monthly-usd', '99.50'])), /99\.50 USD per month/);
-    assert.equal(cliJson(['budget', 'show', project, '--json']).budget_usd, 99.5);
+    assert.equal(cliJson(['budget', 'show', project, '--json']).budget_usd, '99.500000');
     const c = cliJson(['cost', project, '--json']);
     assert.equal(c.project_id, project);
-    assert.equal(typeof c.total_usd, 'number');
+    assert.match(c.total_usd, /^\d+\.\d{6}$/, 'money is exact decimal text');
     assert.ok(Array.isArray(c.lines));
     assert.match(assertCliOk(cli(['cost', project, '--window', 'day'])), new RegExp(project));
     assertCliFails(cli(['budget', 'set', project, '--monthly-usd', '-1']), 2);
     assertCliFails(cli(['budget', 'set', project, '--monthly-usd', '1e12']), 2);
-    assert.equal(cliJson(['budget', 'show', project, '--json']).budget_usd, 99.5);
+    assertCliFails(cli(['budget', 'set', project, '--monthly-usd', '0.0000001']), 2);  // under a micro-dollar
+    assert.equal(cliJson(['budget', 'show', project, '--json']).budget_usd, '99.500000');
   });
 });
 

@@ -24,7 +24,12 @@ before(async () => { client = await sdkConnect(newUserToken('e2e-cost').token); 
 after(async () => { if (client) await sdkClose(client); });
 
 const cost = async (args) => assertOk(await client.callTool({ name: 'get_cost', arguments: args }), 'get_cost');
-const close = (a, b) => Math.abs(a - b) < 1e-6;
+// Money is exact decimal text with six places; compared as integer micro-USD.
+const USD = /^-?\d+\.\d{6}$/;
+const micro = (text) => {
+  assert.match(text, USD, `money is decimal text with six places: ${text}`);
+  return BigInt(text.replace('.', ''));
+};
 
 describe('get_cost', () => {
   test('a fresh project costs nothing and has no budget', async () => {
@@ -35,7 +40,8 @@ describe('get_cost', () => {
     assert.equal(c.window, 'month');
     assert.deepEqual(c.by_service, []);
     assert.deepEqual(c.by_model, []);
-    assert.equal(c.total_usd, 0);
+    assert.deepEqual(c.by_day, []);
+    assert.equal(c.total_usd, '0.000000');
     assert.equal(c.budget_usd, null);
     assert.equal(c.remaining_usd, null);
     assert.match(c.from, /^\d{4}-\d\d-01T00:00:00Z$/, 'a month window starts on the 1st');
@@ -58,29 +64,29 @@ describe('get_cost', () => {
     assert.equal(lines[db.resource_id].service, 'postgres-database');
     assert.equal(lines[redis.resource_id].service, 'redis-namespace');
     for (const l of c.by_service) {
-      assert.equal(typeof l.usd, 'number');
-      assert.ok(l.usd >= 0 && l.usd < 1, `a few seconds of a monthly price: ${l.usd}`);
+      assert.ok(micro(l.usd) >= 0n && micro(l.usd) < 1000000n, `a few seconds of a monthly price: ${l.usd}`);
     }
-    assert.equal(lines[secret.resource_id].usd, 0, 'a free service costs 0');
-    assert.ok(close(c.total_usd, c.by_service.reduce((s, l) => s + l.usd, 0)), 'total is the sum of the lines');
+    assert.equal(lines[secret.resource_id].usd, '0.000000', 'a free service costs 0');
+    assert.equal(micro(c.total_usd), c.by_service.reduce((s, l) => s + micro(l.usd), 0n), 'total is exactly the sum of the lines');
     assert.equal(c.budget_usd, null);
     assert.equal(c.remaining_usd, null);
 
     assert.match(assertCliOk(cli(['budget', 'set', project, '--monthly-usd', '50'])), /50\.00 USD/);
     const b = await cost({ project_id: project });
-    assert.equal(b.budget_usd, 50);
-    assert.ok(close(b.remaining_usd, 50 - b.total_usd), `remaining ${b.remaining_usd} = 50 - ${b.total_usd}`);
+    assert.equal(b.budget_usd, '50.000000');
+    assert.equal(micro(b.remaining_usd), 50000000n - micro(b.total_usd), `remaining ${b.remaining_usd} = 50 - ${b.total_usd}, exactly`);
 
     const shown = cliJson(['cost', project, '--json']);
     assert.equal(shown.project_id, project);
-    assert.equal(shown.budget_usd, 50);
+    assert.equal(shown.budget_usd, '50.000000');
+    assert.match(shown.total_usd, USD);
     assert.ok(shown.lines.some((l) => l.resource_id === db.resource_id && l.service === 'postgres-database'));
-    assert.equal(cliJson(['budget', 'show', project, '--json']).budget_usd, 50);
+    assert.equal(cliJson(['budget', 'show', project, '--json']).budget_usd, '50.000000');
     assert.match(assertCliOk(cli(['cost', project])), /budget 50\.00/);
 
     // A negative budget is refused and changes nothing.
     assertCliFails(cli(['budget', 'set', project, '--monthly-usd', '-5']), 2);
-    assert.equal((await cost({ project_id: project })).budget_usd, 50);
+    assert.equal((await cost({ project_id: project })).budget_usd, '50.000000');
 
     // Released resources stop growing but keep their line for the month.
     assertOk(await client.callTool({ name: 'release_resource', arguments: { project_id: project, resource_id: db.resource_id } }));

@@ -475,10 +475,16 @@ describe('accounting', () => {
     const line = c.by_model.find((l) => l.model === DEFAULT_MODEL);
     assert.ok(line, `get_cost by_model has ${DEFAULT_MODEL}: ${JSON.stringify(c.by_model)}`);
     assert.equal(line.requests, okCalls);
-    assert.ok(line.usd > 0, `usd > 0: ${JSON.stringify(line)}`);
-    assert.ok(Math.abs(line.usd - spend.cost_usd) < 1e-9, `get_cost agrees with spend_daily: ${line.usd} vs ${spend.cost_usd}`);
+    assert.match(line.usd, /^\d+\.\d{6}$/, 'money is exact decimal text');
+    assert.ok(Number(line.usd) > 0, `usd > 0: ${JSON.stringify(line)}`);
+    assert.equal(Number(line.usd.replace('.', '')), Math.round(spend.cost_usd * 1e6),
+      `get_cost agrees with spend_daily to the micro-dollar: ${line.usd} vs ${spend.cost_usd}`);
     assert.equal(line.input_tokens, Number(spend.input_tokens));
     assert.equal(line.output_tokens, Number(spend.output_tokens));
-    assert.ok(c.total_usd >= line.usd);
+    assert.ok(Number(c.total_usd) >= Number(line.usd));
+    // by_day: the same calls per UTC day (one model here, so the days sum to its line).
+    assert.equal(c.by_day.reduce((n, d) => n + d.requests, 0), line.requests, JSON.stringify(c.by_day));
+    assert.equal(c.by_day.reduce((n, d) => n + BigInt(d.usd.replace('.', '')), 0n), BigInt(line.usd.replace('.', '')));
+    for (const d of c.by_day) assert.match(d.day, /^\d{4}-\d\d-\d\d$/);
   });
 });

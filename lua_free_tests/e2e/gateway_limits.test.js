@@ -278,8 +278,11 @@ describe('budgets', () => {
     assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 1000 })));
 
     const c = await p.session.call('get_cost', { project_id: p.projectId });
-    assert.equal(c.structuredContent.budget_usd, 0.02);
-    assert.ok(c.structuredContent.remaining_usd < 0.02 && c.structuredContent.remaining_usd > 0.019, JSON.stringify(c.structuredContent));
+    assert.equal(c.structuredContent.budget_usd, '0.020000');
+    // Exact decimal text: the budget less what the served call cost, to the micro-dollar.
+    const spent = BigInt(c.structuredContent.total_usd.replace('.', ''));
+    assert.ok(spent > 0n && spent < 1000n, JSON.stringify(c.structuredContent));
+    assert.equal(c.structuredContent.remaining_usd, usd(20000 - Number(spent)), JSON.stringify(c.structuredContent));
   });
 
   test('100 concurrent calls each charged their worst case: exactly floor(budget / worst case) are served, spend never exceeds the budget', async () => {

@@ -87,7 +87,7 @@ describe('list_services', () => {
     for (const s of services) {
       assert.equal(typeof s.title, 'string');
       assert.equal(s.parameters.type, 'object', `${s.type} parameters is a JSON Schema`);
-      assert.equal(typeof s.price_usd_month, 'number');
+      assert.match(s.price_usd_month, /^\d+\.\d{2}$/, `${s.type}: a price is exact decimal text`);
     }
     assert.deepEqual(services.find((s) => s.type === 'secret').parameters.required, ['name']);
   });

@@ -1,7 +1,6 @@
 // asgard project | key | group | settings | budget | cost: projects and their keys, people, policy and money.
 #include <cstdio>
 
-#include "gateway/data_class.hpp"
 #include "cli/cli_args.hpp"
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
@@ -10,6 +9,7 @@
 #include "store/cost_store.hpp"
 #include "store/project_store.hpp"
 #include "store/user_store.hpp"
+#include "util/money.hpp"
 
 namespace asg::cli {
 
@@ -231,18 +231,15 @@ int run_budget(const CliSettings& settings, const Words& words) {
         std::string project = args.positional()[1];
         auto amount = args.option("monthly-usd");
         if (!amount) throw CliError("--monthly-usd N is required", 2);
-        char* end = nullptr;
-        double value = std::strtod(amount->c_str(), &end);
-        if (amount->empty() || *end != '\0' || value < 0 || value > 1e9)
-            throw CliError("--monthly-usd must be a non-negative amount in USD, e.g. 250 or 99.50", 2);
+        std::optional<std::int64_t> micro = parse_usd(*amount);
+        if (!micro) throw CliError("--monthly-usd must be a non-negative amount in USD with at most six decimals, e.g. 250 or 99.50", 2);
+        if (*micro >= 100000000LL * 1000000) throw CliError("--monthly-usd must be under 100000000 USD", 2);
+        std::string text = format_usd(*micro);
         need_project(db, project);
-        set_budget(db, project, *amount);
+        set_budget(db, project, text);
         audit_append(db, {cli_actor(), std::nullopt, "budget.set", project, "ok",
-                          json_to_string(json_own(json_pack("{s:f}", "monthly_usd", value)).get())});
-        char shown[64];
-        std::snprintf(shown, sizeof shown, "%.6f", value);  // to the micro-dollar, at least cents
-        std::string text = shown;
-        while (text.size() > 3 && text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();
+                          json_to_string(json_own(json_pack("{s:s}", "monthly_usd", text.c_str())).get())});
+        while (text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();  // to the micro-dollar, at least cents
         std::printf("budget of %s: %s USD per month\n", project.c_str(), text.c_str());
         return 0;
     }
@@ -262,27 +259,28 @@ int run_cost(const CliSettings& settings, const Words& words) {
     CostReport r = project_cost(db, project, window);
     if (args.flag("json")) {
         Json lines = json_own(json_array());
-        for (const auto& l : r.by_service) json_array_append_new(lines.get(), json_pack("{s:s,s:s,s:f}", "service", l.key.c_str(), "resource_id", l.resource.c_str(), "usd", l.usd));
-        for (const auto& l : r.by_model) json_array_append_new(lines.get(), json_pack("{s:s,s:f,s:I}", "model", l.key.c_str(), "usd", l.usd, "requests", (json_int_t)l.requests));
-        Json out = json_own(json_pack("{s:s,s:s,s:s,s:f,s:O}", "project_id", project.c_str(), "from", r.from.c_str(), "to", r.to.c_str(), "total_usd", r.total_usd, "lines", lines.get()));
-        json_object_set_new(out.get(), "budget_usd", r.budget_usd ? json_real(*r.budget_usd) : json_null());
+        for (const auto& l : r.by_service)
+            json_array_append_new(lines.get(), json_pack("{s:s,s:s,s:s}", "service", l.key.c_str(), "resource_id", l.resource.c_str(),
+                                                         "usd", format_usd(l.micro_usd).c_str()));
+        for (const auto& l : r.by_model)
+            json_array_append_new(lines.get(), json_pack("{s:s,s:s,s:I}", "model", l.key.c_str(), "usd", format_usd(l.micro_usd).c_str(),
+                                                         "requests", (json_int_t)l.requests));
+        Json out = json_own(json_pack("{s:s,s:s,s:s,s:s,s:O}", "project_id", project.c_str(), "from", r.from.c_str(), "to", r.to.c_str(),
+                                      "total_usd", format_usd(r.total_micro_usd).c_str(), "lines", lines.get()));
+        json_object_set_new(out.get(), "budget_usd", r.budget_micro_usd ? json_string(format_usd(*r.budget_micro_usd).c_str()) : json_null());
         print_json(out.get());
         return 0;
     }
     std::vector<std::vector<std::string>> rows;
-    char buf[64];
-    for (const auto& l : r.by_service) {
-        std::snprintf(buf, sizeof buf, "%.6f", l.usd);
-        rows.push_back({"service", l.key + " (" + l.resource + ")", buf});
-    }
-    for (const auto& l : r.by_model) {
-        std::snprintf(buf, sizeof buf, "%.6f", l.usd);
-        rows.push_back({"model", l.key + " (" + std::to_string(l.requests) + " requests)", buf});
-    }
+    for (const auto& l : r.by_service) rows.push_back({"service", l.key + " (" + l.resource + ")", format_usd(l.micro_usd)});
+    for (const auto& l : r.by_model)
+        rows.push_back({"model", l.key + " (" + std::to_string(l.requests) + " requests)", format_usd(l.micro_usd)});
     std::printf("%s, %s to %s\n", project.c_str(), r.from.c_str(), r.to.c_str());
     print_table({"KIND", "WHAT", "USD"}, rows);
-    std::printf("total %.6f USD", r.total_usd);
-    if (r.budget_usd) std::printf(", budget %.2f, remaining %.6f", *r.budget_usd, *r.budget_usd - r.total_usd);
+    std::printf("total %s USD", format_usd(r.total_micro_usd).c_str());
+    if (r.budget_micro_usd)
+        std::printf(", budget %s, remaining %s", format_usd(*r.budget_micro_usd).c_str(),
+                    format_usd(*r.budget_micro_usd - r.total_micro_usd).c_str());
     std::printf("\n");
     return 0;
 }

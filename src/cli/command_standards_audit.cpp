@@ -7,6 +7,7 @@
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
 #include "gateway/spend_log.hpp"
+#include "util/money.hpp"
 #include "store/audit_log.hpp"
 #include "store/gateway_call_log.hpp"
 #include "store/standards_store.hpp"

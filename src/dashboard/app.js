@@ -1,16 +1,14 @@
 // The dashboard's views, chosen by the URL's #fragment: #/signin/<link> (the one-time link's
-// page), #/tokens (Getting started: create a PAT, and my tokens). A 401 anywhere shows how to
-// sign in.
+// page), #/tokens (Getting started: create a PAT, and my tokens), #/projects and
+// #/projects/<id> (projects.js). A 401 anywhere shows how to sign in.
 import { api, ApiError } from './api.js';
 import { h, show } from './dom.js';
+import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
+import { copyField, errorBox, table, when } from './ui.js';
 
 const view = document.getElementById('view');
 let me = null;
-
-function errorBox(e) {
-  return h('div', { class: 'error', role: 'alert' }, e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`);
-}
 
 function signedOutView(message) {
   setAccount(null);
@@ -25,6 +23,7 @@ function signedOutView(message) {
 function setAccount(user) {
   me = user;
   document.getElementById('account').hidden = !user;
+  document.getElementById('sections').hidden = !user;
   document.getElementById('whoami').textContent = user ? `Signed in as ${user.user}${user.is_admin ? ' (admin)' : ''}` : '';
 }
 
@@ -55,9 +54,6 @@ async function signinView(link) {
     h('div', { class: 'card' }, h('p', {}, 'This link signs you in once. Press the button to continue.'), button));
 }
 
-/** 2026-12-07T02:32:16Z -> 2026-12-07 02:32 UTC */
-const when = (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : null);
-
 function tokenRow(t, refresh) {
   const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke token ${t.name ?? t.prefix}` }, 'Revoke');
   revoke.addEventListener('click', async () => {
@@ -83,16 +79,10 @@ function tokenRow(t, refresh) {
 }
 
 function createdPanel(created) {
-  const field = h('input', { class: 'secret', id: 'new-token', readonly: true, value: created.token, 'aria-label': 'Your new token' });
-  const copy = h('button', { type: 'button', class: 'quiet' }, 'Copy');
-  copy.addEventListener('click', async () => {
-    field.select();
-    try { await navigator.clipboard.writeText(created.token); copy.textContent = 'Copied'; } catch { copy.textContent = 'Select and copy'; }
-  });
   return h('div', { class: 'card', id: 'created' },
     h('h2', {}, 'Your new token'),
     h('p', { class: 'notice' }, 'Shown once: store it like a password. It acts as you on every project you own or manage.'),
-    h('div', { class: 'row' }, h('div', {}, field), copy),
+    copyField(created.token, 'new-token', 'Your new token'),
     h('h2', {}, 'Connect your agent'),
     ...snippets(location.origin).flatMap(([title, text]) => [h('label', {}, title), h('pre', {}, text)]));
 }
@@ -134,9 +124,7 @@ async function tokensView(created) {
     h('div', { class: 'card' },
       h('h2', {}, 'My tokens'),
       rows.length === 0 ? h('p', { class: 'muted' }, 'None yet.')
-        : h('div', { class: 'table-wrap' }, h('table', { id: 'tokens' },
-          h('thead', {}, h('tr', {}, ...['Name', 'Prefix', 'Status', 'Created', 'Last used', 'Expires', ''].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, ...rows)))));
+        : table('tokens', ['Name', 'Prefix', 'Status', 'Created', 'Last used', 'Expires', ''], rows)));
 }
 
 async function route() {
@@ -149,7 +137,19 @@ async function route() {
     if (e instanceof ApiError && e.status === 401) return signedOutView();
     return show(view, errorBox(e));
   }
+  const signedOut = () => signedOutView('Your session has ended. Sign in again with a new link.');
+  markNav(hash);
+  const project = /^#\/projects\/(proj-[0-9]{4}-[0-9]{4,})$/.exec(hash);
+  if (project) return projectView(view, project[1], signedOut);
+  if (hash === '#/projects') return projectsView(view, signedOut);
   return tokensView();
+}
+
+function markNav(hash) {
+  for (const a of document.querySelectorAll('#sections a')) {
+    const current = hash.startsWith(a.getAttribute('href'));
+    if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
 }
 
 document.getElementById('signout').addEventListener('click', async () => {

@@ -1,5 +1,6 @@
 // The dashboard API's routes.
 #include "dashboard_api/dashboard_api.hpp"
+#include "dashboard_api/dashboard_routes.hpp"
 
 #include <charconv>
 #include <optional>
@@ -12,17 +13,23 @@
 
 namespace asg {
 
-namespace {
-
-void error(DashboardResponse& out, int status, const char* code, const std::string& message) {
+void dashboard_error(DashboardResponse& out, int status, const char* code, const std::string& message) {
     out.status = status;
     out.body = json_to_string(json_own(json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message.c_str())).get());
 }
 
-void ok(DashboardResponse& out, int status, json_t* body) {
+void dashboard_ok(DashboardResponse& out, int status, json_t* body) {
     out.status = status;
     out.body = json_to_string(json_own(body).get());
 }
+
+namespace {
+
+void error(DashboardResponse& out, int status, const char* code, const std::string& message) {
+    dashboard_error(out, status, code, message);
+}
+
+void ok(DashboardResponse& out, int status, json_t* body) { dashboard_ok(out, status, body); }
 
 // The session cookie's value in a Cookie header, or "".
 std::string_view cookie_value(std::string_view header) {
@@ -166,6 +173,7 @@ void route(const DashboardRequest& req, DashboardResponse& out) {
         if (!revoked) return error(out, 404, "not_found", "no token " + std::to_string(id) + " of yours that is not revoked already");
         return ok(out, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
     }
+    if (route_projects(req, *me, body.get(), out)) return;
     return error(out, 404, "not_found", "no such dashboard route");
 }
 

@@ -22,6 +22,7 @@
 #include "gateway/reservation_amount.hpp"
 #include "gateway/spend_log.hpp"
 #include "store/pg_connection.hpp"
+#include "util/money.hpp"
 #include "util/crypto.hpp"
 #include "util/json_writer.hpp"
 

@@ -276,19 +276,6 @@ const std::string& utc_day(std::int64_t now) {
     return day;
 }
 
-std::string format_usd(std::int64_t micro) {
-    std::string out;
-    std::uint64_t magnitude = micro < 0 ? 0 - static_cast<std::uint64_t>(micro) : static_cast<std::uint64_t>(micro);
-    if (micro < 0) out += '-';
-    char digits[24];
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, magnitude / 1000000).ptr);
-    char fraction[7] = "000000";
-    for (int i = 5, rest = static_cast<int>(magnitude % 1000000); i >= 0; --i, rest /= 10) fraction[i] = static_cast<char>('0' + rest % 10);
-    out += '.';
-    out.append(fraction, 6);
-    return out;
-}
-
 // The snapshot joins the list unless it is the last one there (nearly always).
 void keep_snapshot(std::vector<std::shared_ptr<const GatewaySnapshot>>& kept, const std::shared_ptr<const GatewaySnapshot>& snapshot) {
     if (kept.empty() || kept.back() != snapshot) kept.push_back(snapshot);

@@ -47,7 +47,5 @@ std::string replay_call_spools(bool& failed);
 // The UTC day (YYYY-MM-DD) and month (YYYY-MM) of a millisecond timestamp.
 const std::string& utc_day(std::int64_t now_ms);
 const std::string& utc_month(std::int64_t now_ms);
-// Micro-USD as USD with six decimals.
-std::string format_usd(std::int64_t micro);
 
 }  // namespace asg

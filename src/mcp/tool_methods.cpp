@@ -87,10 +87,7 @@ Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params) {
         return jsonrpc_result(id, call_result(tool_error("not_an_mcp_tool", kGatewayChatMoved)));
     const RegisteredTool* tool = find_tool(tool_name);
     if (tool == nullptr) return jsonrpc_error(id, kInvalidParams, "Unknown tool: " + std::string(tool_name));
-    std::string invalid = validate_against_schema(tool->input_schema.get(), arguments, "arguments");
-    if (!invalid.empty())
-        return jsonrpc_result(id, call_result(tool_error("invalid_arguments",
-                                                         "Invalid arguments for " + std::string(tool_name) + ": " + invalid)));
+    if (auto invalid = check_tool_arguments(*tool, arguments)) return jsonrpc_result(id, call_result(*invalid));
     if (!ctx.allow_io) {
         ctx.needs_io = true;
         return nullptr;

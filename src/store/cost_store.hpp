@@ -1,5 +1,6 @@
 // Month-to-date cost of a project: provisioned services by price and gateway spend by model.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,18 +9,26 @@
 
 namespace asg {
 
+// Money in integer micro-USD (util/money.hpp writes it as decimal text).
 struct CostLine {
     std::string key;        // service type (with resource id) or model
     std::string resource;   // resource id for services
-    double usd = 0;
+    std::int64_t micro_usd = 0;
     long long requests = 0, input_tokens = 0, output_tokens = 0;
+};
+
+struct CostDay {
+    std::string day;  // YYYY-MM-DD (UTC)
+    std::int64_t micro_usd = 0;
+    long long requests = 0;
 };
 
 struct CostReport {
     std::string from, to;  // RFC 3339 window
     std::vector<CostLine> by_service, by_model;
-    double total_usd = 0;
-    std::optional<double> budget_usd;
+    std::vector<CostDay> by_day;  // gateway spend per day of the window with calls, oldest first
+    std::int64_t total_micro_usd = 0;
+    std::optional<std::int64_t> budget_micro_usd;
 };
 
 // window: "month" (month to date, UTC) or "day" (today, UTC).

@@ -94,6 +94,28 @@ std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::str
     return out;
 }
 
+std::vector<TokenRow> list_project_keys(PgConnection& db, const std::string& project_id) {
+    auto r = db.exec("SELECT t.id, t.display_prefix, " + ts("t.created_at") + ", " + ts("t.last_used_at") +
+                         ", t.may_provision, coalesce(t.default_data_class, '')"
+                         " FROM tokens t WHERE t.kind = 'project' AND t.project_id = $1 AND t.revoked_at IS NULL"
+                         " ORDER BY t.id DESC",
+                     {project_id});
+    std::vector<TokenRow> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        TokenRow t;
+        t.id = r.int64(i, 0);
+        t.kind = "project";
+        t.owner = project_id;
+        t.display_prefix = r.text(i, 1);
+        t.created = r.text(i, 2);
+        t.last_used = r.text(i, 3);
+        t.may_provision = r.boolean(i, 4);
+        t.default_data_class = r.text(i, 5);
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
 bool revoke_token(PgConnection& db, std::int64_t id) {
     auto r = db.exec("UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
                      {std::to_string(id)});

@@ -48,6 +48,9 @@ bool revoke_user_token(PgConnection& db, std::int64_t user_id, std::int64_t toke
 MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, bool may_provision = false,
                                const std::string& default_data_class = "");
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user);
+// A project's live keys (not revoked), newest first: the app's key and a CI key minted with
+// may_provision at most, as rotation leaves them.
+std::vector<TokenRow> list_project_keys(PgConnection& db, const std::string& project_id);
 // Returns false when no such live token exists.
 bool revoke_token(PgConnection& db, std::int64_t id);
 

@@ -3,6 +3,7 @@
 #include "store/cost_store.hpp"
 #include "store/secret_store.hpp"
 #include "store/user_store.hpp"
+#include "util/money.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/tool_support.hpp"
 
@@ -60,13 +61,22 @@ static ToolResult run_get_secret(const ToolContext& ctx, const json_t* args) {
 static json_t* cost_lines(const std::vector<CostLine>& lines, bool models) {
     json_t* list = json_array();
     for (const auto& l : lines) {
-        json_t* item = models ? json_pack("{s:s,s:f,s:I,s:I,s:I}", "model", l.key.c_str(), "usd", l.usd, "requests",
+        std::string usd = format_usd(l.micro_usd);
+        json_t* item = models ? json_pack("{s:s,s:s,s:I,s:I,s:I}", "model", l.key.c_str(), "usd", usd.c_str(), "requests",
                                           (json_int_t)l.requests, "input_tokens", (json_int_t)l.input_tokens,
                                           "output_tokens", (json_int_t)l.output_tokens)
-                              : json_pack("{s:s,s:s,s:f}", "service", l.key.c_str(), "resource_id", l.resource.c_str(),
-                                          "usd", l.usd);
+                              : json_pack("{s:s,s:s,s:s}", "service", l.key.c_str(), "resource_id", l.resource.c_str(),
+                                          "usd", usd.c_str());
         json_array_append_new(list, item);
     }
+    return list;
+}
+
+static json_t* cost_days(const std::vector<CostDay>& days) {
+    json_t* list = json_array();
+    for (const auto& d : days)
+        json_array_append_new(list, json_pack("{s:s,s:s,s:I}", "day", d.day.c_str(), "usd", format_usd(d.micro_usd).c_str(),
+                                              "requests", (json_int_t)d.requests));
     return list;
 }
 
@@ -77,13 +87,16 @@ static ToolResult run_get_cost(const ToolContext& ctx, const json_t* args) {
     if (!access) return denial;
     std::string window = arg_string(args, "window").value_or("month");
     CostReport report = project_cost(db, access->project.id, window);
-    Json out = json_own(json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:o,s:o}", "project_id", access->project.id.c_str(), "window",
+    // Money is decimal text (six places, exact): never a binary float.
+    Json out = json_own(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "project_id", access->project.id.c_str(), "window",
                                   window.c_str(), "from", report.from.c_str(), "to", report.to.c_str(), "currency", "USD",
-                                  "total_usd", report.total_usd, "by_service", cost_lines(report.by_service, false),
-                                  "by_model", cost_lines(report.by_model, true)));
-    if (report.budget_usd) {
-        json_object_set_new(out.get(), "budget_usd", json_real(*report.budget_usd));
-        json_object_set_new(out.get(), "remaining_usd", json_real(*report.budget_usd - report.total_usd));
+                                  "total_usd", format_usd(report.total_micro_usd).c_str(), "by_service",
+                                  cost_lines(report.by_service, false), "by_model", cost_lines(report.by_model, true), "by_day",
+                                  cost_days(report.by_day)));
+    if (report.budget_micro_usd) {
+        json_object_set_new(out.get(), "budget_usd", json_string(format_usd(*report.budget_micro_usd).c_str()));
+        json_object_set_new(out.get(), "remaining_usd",
+                            json_string(format_usd(*report.budget_micro_usd - report.total_micro_usd).c_str()));
     } else {
         json_object_set_new(out.get(), "budget_usd", json_null());
         json_object_set_new(out.get(), "remaining_usd", json_null());
@@ -118,13 +131,15 @@ void add_credential_tools(std::vector<ToolDef>& out) {
                    R"({"type":"object","required":["project_id","name","value"],"properties":{"project_id":{"type":"string"},"name":{"type":"string"},"value":{"type":"string"}}})",
                    true, false, true, run_get_secret});
     out.push_back({"get_cost", "Read a project's cost",
-                   "Spend in the window by service (provisioned resources, pro rata of their monthly price) and by model "
-                   "(gateway calls), with the monthly budget and what remains.",
+                   "Spend in the window by service (provisioned resources, pro rata of their monthly price), by model "
+                   "and by day (gateway calls), with the monthly budget and what remains. Amounts are USD as exact "
+                   "decimal text with six places (\"0.000093\").",
                    cost_input.c_str(),
-                   R"({"type":"object","required":["project_id","window","currency","total_usd","by_service","by_model"],"properties":{)"
+                   R"({"type":"object","required":["project_id","window","currency","total_usd","by_service","by_model","by_day"],"properties":{)"
                    R"("project_id":{"type":"string"},"window":{"type":"string"},"from":{"type":"string"},"to":{"type":"string"},"currency":{"type":"string"},)"
-                   R"("total_usd":{"type":"number"},"by_service":{"type":"array"},"by_model":{"type":"array"},)"
-                   R"("budget_usd":{"type":["number","null"]},"remaining_usd":{"type":["number","null"]}}})",
+                   R"("total_usd":{"type":"string","pattern":"^-?[0-9]+\\.[0-9]{6}$","description":"USD as exact decimal text, six places"},)"
+                   R"("by_service":{"type":"array"},"by_model":{"type":"array"},"by_day":{"type":"array","description":"gateway spend per UTC day with calls"},)"
+                   R"("budget_usd":{"type":["string","null"]},"remaining_usd":{"type":["string","null"]}}})",
                    true, false, true, run_get_cost});
 }
 

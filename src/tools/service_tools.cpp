@@ -14,20 +14,20 @@ static json_t* parse_or_empty(const std::string& text) {
 }
 
 static json_t* resource_json(const ResourceRow& r) {
-    return json_drop_nulls(json_pack("{s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s,s:f,s:s,s:s}", "resource_id", r.id.c_str(), "project_id",
+    return json_drop_nulls(json_pack("{s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s,s:s,s:s,s:s}", "resource_id", r.id.c_str(), "project_id",
                      r.project_id.c_str(), "service", r.service_type.c_str(), "params", parse_or_empty(r.params_json),
                      "state", r.state.c_str(), "reason", r.reason.empty() ? nullptr : r.reason.c_str(), "outputs",
                      parse_or_empty(r.outputs_json), "requested_by", r.requested_by.c_str(), "price_usd_month",
-                     std::atof(r.price_usd_month.c_str()), "created", r.created.c_str(), "updated", r.updated.c_str()));
+                     r.price_usd_month.c_str(), "created", r.created.c_str(), "updated", r.updated.c_str()));
 }
 
 static ToolResult run_list_services(const ToolContext&, const json_t*) {
     Json list = json_own(json_array());
     for (const auto& s : list_services(thread_pg(), true))
-        json_array_append_new(list.get(), json_pack("{s:s,s:s,s:s,s:s,s:o,s:f}", "type", s.type.c_str(), "title",
+        json_array_append_new(list.get(), json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "type", s.type.c_str(), "title",
                                                     s.title.c_str(), "description", s.description.c_str(), "tier",
                                                     s.tier.c_str(), "parameters", parse_or_empty(s.parameters_json),
-                                                    "price_usd_month", std::atof(s.price_usd_month.c_str())));
+                                                    "price_usd_month", s.price_usd_month.c_str()));
     return tool_ok(json_own(json_pack("{s:O}", "services", list.get())));
 }
 
@@ -140,7 +140,7 @@ static const char kResourceSchema[] =
     R"({"type":"object","required":["resource_id","project_id","service","state","params","outputs"],"properties":{)"
     R"("resource_id":{"type":"string"},"project_id":{"type":"string"},"service":{"type":"string"},"params":{"type":"object"},)"
     R"("state":{"type":"string","enum":["requested","pending_approval","approved","provisioning","ready","deprovisioning","deprovisioned","denied","cancelled","failed"]},)"
-    R"("reason":{"type":"string"},"outputs":{"type":"object"},"requested_by":{"type":"string"},"price_usd_month":{"type":"number"},)"
+    R"("reason":{"type":"string"},"outputs":{"type":"object"},"requested_by":{"type":"string"},"price_usd_month":{"type":"string","description":"USD per month, exact decimal text"},)"
     R"("created":{"type":"string"},"updated":{"type":"string"},"events":{"type":"array"}}})";
 
 static const char kProjectId[] =
@@ -164,7 +164,7 @@ void add_service_tools(std::vector<ToolDef>& out) {
                    "for an admin's approval), parameters (JSON Schema) and monthly price in USD.",
                    R"({"type":"object","additionalProperties":false,"properties":{}})",
                    R"({"type":"object","required":["services"],"properties":{"services":{"type":"array","items":{"type":"object","required":["type","title","tier","parameters","price_usd_month"],)"
-                   R"("properties":{"type":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"tier":{"type":"string","enum":["self-service","review"]},"parameters":{"type":"object"},"price_usd_month":{"type":"number"}}}}}})",
+                   R"("properties":{"type":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"tier":{"type":"string","enum":["self-service","review"]},"parameters":{"type":"object"},"price_usd_month":{"type":"string","description":"USD per month, exact decimal text"}}}}}})",
                    true, false, true, run_list_services});
     out.push_back({"request_resource", "Request a resource",
                    "Requests a service for a project. Self-service types are provisioned at once (state ready, secrets "

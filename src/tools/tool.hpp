@@ -13,6 +13,9 @@ namespace asg {
 struct ToolContext {
     const asg_principal_t& principal;
     std::string default_project;  // used when a project-scoped tool gets no project_id (stdio)
+    // A person signed in to the dashboard (principal.token_id is 0: a browser session, not a
+    // token): audited as user:NAME, as over MCP with a PAT.
+    bool browser_session = false;
 };
 
 struct ToolResult {

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "mcp/schema_validator.hpp"
+
 namespace asg {
 
 ToolResult tool_ok(Json structured) {
@@ -82,6 +84,12 @@ const RegisteredTool* find_tool(std::string_view name) {
     for (const auto& tool : tool_catalog())
         if (name == tool.def.name) return &tool;
     return nullptr;
+}
+
+std::optional<ToolResult> check_tool_arguments(const RegisteredTool& tool, const json_t* arguments) {
+    std::string invalid = validate_against_schema(tool.input_schema.get(), arguments, "arguments");
+    if (invalid.empty()) return std::nullopt;
+    return tool_error("invalid_arguments", "Invalid arguments for " + std::string(tool.def.name) + ": " + invalid);
 }
 
 }  // namespace asg

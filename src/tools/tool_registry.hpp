@@ -1,5 +1,6 @@
 // The catalog of MCP tools: definitions with parsed schemas, looked up by name.
 #pragma once
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct RegisteredTool {
 
 const std::vector<RegisteredTool>& tool_catalog();
 const RegisteredTool* find_tool(std::string_view name);
+// The invalid_arguments error when `arguments` do not match the tool's input schema (the text MCP
+// clients get), or nullopt.
+std::optional<ToolResult> check_tool_arguments(const RegisteredTool& tool, const json_t* arguments);
 
 // Tool groups, each defined in its own file.
 void add_standards_tools(std::vector<ToolDef>& out);

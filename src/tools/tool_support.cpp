@@ -15,7 +15,7 @@ bool is_project_key(const ToolContext& ctx) { return ctx.principal.kind == ASG_C
 
 std::string actor_of(const ToolContext& ctx) {
     if (is_project_key(ctx)) return std::string("key:") + ctx.principal.project_id;
-    if (ctx.principal.token_id == 0) return std::string("local:") + ctx.principal.user_name;
+    if (ctx.principal.token_id == 0 && !ctx.browser_session) return std::string("local:") + ctx.principal.user_name;
     return std::string("user:") + ctx.principal.user_name;
 }
 
@@ -76,7 +76,7 @@ std::optional<ProjectAccess> resolve_project(PgConnection& db, const ToolContext
     if (is_project_key(ctx)) return ProjectAccess{*project, "key"};
     if (project->owner_id == ctx.principal.user_id) return ProjectAccess{*project, "owner"};
     if (project->manager_id == ctx.principal.user_id) return ProjectAccess{*project, "manager"};
-    if (ctx.principal.is_admin) return ProjectAccess{*project, ctx.principal.token_id ? "admin" : "local"};
+    if (ctx.principal.is_admin) return ProjectAccess{*project, ctx.principal.token_id || ctx.browser_session ? "admin" : "local"};
     denial = deny(db, ctx, tool, project_id, "not_authorized", "not authorized for project " + project_id);
     return std::nullopt;
 }

@@ -1,0 +1,21 @@
+// What the dashboard API's route files share: JSON answers, and the routes each file owns.
+#pragma once
+#include <jansson.h>
+
+#include <string>
+
+#include "dashboard_api/dashboard_api.hpp"
+#include "store/browser_session_store.hpp"
+
+namespace asg {
+
+// {"error": {"code", "message"}} with the status.
+void dashboard_error(DashboardResponse& out, int status, const char* code, const std::string& message);
+// The body (its reference is taken) with the status.
+void dashboard_ok(DashboardResponse& out, int status, json_t* body);
+
+// The project pages (/services, /projects...): false when the path is not theirs. `body` is the
+// POST's JSON object (nullptr for a GET).
+bool route_projects(const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);
+
+}  // namespace asg
