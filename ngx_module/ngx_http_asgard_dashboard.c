@@ -157,7 +157,7 @@ ngx_http_asgard_dashboard_process(ngx_http_request_t *r)
 {
     u_char                            *p;
     size_t                             size, prefix;
-    ngx_str_t                          body, *cookie, *host, *origin, *fetch_site;
+    ngx_str_t                          body, *cookie, *host, *origin, *fetch_site, sso_user;
     ngx_http_core_loc_conf_t          *clcf;
     ngx_http_asgard_loc_conf_t        *alcf;
     ngx_http_asgard_request_task_t    *task;
@@ -192,8 +192,16 @@ ngx_http_asgard_dashboard_process(ngx_http_request_t *r)
     origin = ngx_http_asgard_dashboard_header(r, "origin", 6);
     fetch_site = ngx_http_asgard_dashboard_header(r, "sec-fetch-site", 14);
 
+    ngx_str_null(&sso_user);
+    if (alcf->dashboard_user != NULL
+        && ngx_http_complex_value(r, alcf->dashboard_user, &sso_user) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     size = sizeof(ngx_http_asgard_dashboard_task_t) + r->method_name.len + (r->uri.len - prefix)
-           + body.len + cookie->len + host->len + origin->len + fetch_site->len;
+           + body.len + cookie->len + host->len + origin->len + fetch_site->len + sso_user.len;
 
     t = ngx_http_asgard_request_task(r, size, ngx_http_asgard_dashboard_thread,
                                      ngx_http_asgard_dashboard_done,
@@ -214,7 +222,8 @@ ngx_http_asgard_dashboard_process(ngx_http_request_t *r)
     p = ngx_http_asgard_dashboard_copy(p, &t->in.cookie, cookie->data, cookie->len);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.host, host->data, host->len);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.origin, origin->data, origin->len);
-    (void) ngx_http_asgard_dashboard_copy(p, &t->in.fetch_site, fetch_site->data, fetch_site->len);
+    p = ngx_http_asgard_dashboard_copy(p, &t->in.fetch_site, fetch_site->data, fetch_site->len);
+    (void) ngx_http_asgard_dashboard_copy(p, &t->in.sso_user, sso_user.data, sso_user.len);
 
     t->in.csrf_header = ngx_http_asgard_find_header(r, "x-asgard-dashboard",
                                                     sizeof("x-asgard-dashboard") - 1) != NULL;

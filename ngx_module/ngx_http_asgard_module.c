@@ -146,6 +146,16 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
       0,
       NULL },
 
+    /* The person the organisation's single sign-on (auth_request to oauth2-proxy, Authelia,
+     * Pomerium...) says this is, e.g. $upstream_http_x_auth_request_user: never a header the
+     * client sent. Empty: nobody (the session cookie decides). */
+    { ngx_string("asgard_dashboard_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_asgard_loc_conf_t, dashboard_user),
+      NULL },
+
     { ngx_string("asgard_gateway"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_asgard_gateway,
@@ -322,6 +332,7 @@ ngx_http_asgard_create_loc_conf(ngx_conf_t *cf)
     alcf->auth_limit_zone = NGX_CONF_UNSET_PTR;
     alcf->mcp_max_batch = NGX_CONF_UNSET;
     alcf->mcp_max_response_size = NGX_CONF_UNSET_SIZE;
+    alcf->dashboard_user = NGX_CONF_UNSET_PTR;
 
     return alcf;
 }
@@ -340,6 +351,7 @@ ngx_http_asgard_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->gateway_models, prev->gateway_models, 0);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins, NULL);
     ngx_conf_merge_ptr_value(conf->allowed_hosts, prev->allowed_hosts, NULL);
+    ngx_conf_merge_ptr_value(conf->dashboard_user, prev->dashboard_user, NULL);
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size, 1024 * 1024);
     ngx_conf_merge_value(conf->mcp_max_batch, prev->mcp_max_batch, 100);
     ngx_conf_merge_size_value(conf->mcp_max_response_size, prev->mcp_max_response_size,

@@ -43,6 +43,7 @@ typedef struct {
     ngx_shm_zone_t      *auth_limit_zone;  /* asgard_auth_failure_limit; NULL: off */
     ngx_int_t            mcp_max_batch;          /* messages one /mcp batch may hold */
     size_t               mcp_max_response_size;  /* bytes one /mcp answer may reach */
+    ngx_http_complex_value_t  *dashboard_user;   /* asgard_dashboard_user: the SSO user; NULL: none */
 } ngx_http_asgard_loc_conf_t;
 
 typedef enum {

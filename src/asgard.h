@@ -310,6 +310,7 @@ typedef struct {
     asg_str_t  fetch_site;  /* the Sec-Fetch-Site header ("" when absent) */
     int        csrf_header; /* X-Asgard-Dashboard was sent */
     int        loopback;    /* the client reached a loopback address: the cookie may go without Secure */
+    asg_str_t  sso_user;    /* asgard_dashboard_user's value: who the SSO says this is ("" for nobody) */
 } asg_dashboard_request_t;
 
 typedef struct {

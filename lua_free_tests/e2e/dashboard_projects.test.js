@@ -38,16 +38,16 @@ const get = (path, cookie) => fetch(`${env.url}/api/dashboard${path}`, { headers
 const answer = async (res) => ({ status: res.status, json: await res.json() });
 
 /** A fresh user and a one-time sign-in link for them: { name, url, link }. */
-function userWithLink(prefix) {
+function userWithLink(prefix, admin = false) {
   const name = nonce(prefix);
-  asgardOk(['user', 'add', name]);
+  asgardOk(['user', 'add', name, ...(admin ? ['--admin'] : [])]);
   const { url } = JSON.parse(asgardOk(['login-link', '--user', name, '--url', env.url, '--json']));
   return { name, url, link: url.split('/').pop() };
 }
 
-/** A fresh user signed in through the API: { name, cookie }. */
-async function signedIn(prefix) {
-  const { name, link } = userWithLink(prefix);
+/** A fresh user (an admin when asked) signed in through the API: { name, cookie }. */
+async function signedIn(prefix, { admin = false } = {}) {
+  const { name, link } = userWithLink(prefix, admin);
   const res = await post('/signin', { link });
   assert.equal(res.status, 200, await res.clone().text());
   return { name, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] };
@@ -230,6 +230,13 @@ describe('a person works on a project in the dashboard', () => {
       assert.equal(r.status, 403, `${method} ${path}: ${JSON.stringify(r.json)}`);
       assert.equal(r.json.error.message, `not authorized for project ${id}`);
     }
+    // An admin's "My projects" holds only what they own or manage; the page of any project opens.
+    const admin = await signedIn('dash-admin', { admin: true });
+    assert.deepEqual((await answer(await get('/projects', admin.cookie))).json.projects, []);
+    const seen = await answer(await get(`/projects/${id}`, admin.cookie));
+    assert.equal(seen.status, 200);
+    assert.equal(seen.json.project.your_role, 'admin');
+
     const denials = psql(`SELECT count(*) FROM audit_log WHERE actor = 'user:${other.name}' AND outcome = 'denied' AND project_id = '${id}'`);
     assert.equal(Number(denials), 5, 'each refusal is audited, as over MCP');
 

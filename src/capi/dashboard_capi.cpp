@@ -25,6 +25,7 @@ extern "C" void asg_dashboard_handle(const asg_dashboard_request_t* req, asg_das
         in.fetch_site = view(req->fetch_site);
         in.csrf_header = req->csrf_header != 0;
         in.loopback = req->loopback != 0;
+        in.sso_user = view(req->sso_user);
         DashboardResponse res;
         handle_dashboard(in, res);
         if (res.set_cookie.size() >= sizeof out->set_cookie) res.set_cookie.clear();

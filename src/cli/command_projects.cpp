@@ -36,7 +36,8 @@ static const char kSettingsHelp[] =
     "keys: projects.require_manager (true|false), projects.require_group (true|false),\n"
     "      gateway.default_data_class (public|internal|confidential|restricted|none: a request\n"
     "      without data_class gets 400), gateway.rate_limit_fail_open (true|false: serve when Redis\n"
-    "      is down, without rate limits; budgets never fail open)\n";
+    "      is down, without rate limits; budgets never fail open), dashboard.sso_create_users\n"
+    "      (true|false: a person single sign-on names who is not a user yet is created on first sign-in)\n";
 static const char kBudgetHelp[] =
     "usage: asgard budget set PROJECT --monthly-usd N\n"
     "       asgard budget show PROJECT [--json]\n";
@@ -207,7 +208,8 @@ int run_settings(const CliSettings& settings, const Words& words) {
         if (key == "gateway.default_data_class") {
             if (value != "" && value != "none" && value != "public" && value != "internal" && value != "confidential" && value != "restricted")
                 throw CliError(key + " takes public, internal, confidential, restricted or none", 2);
-        } else if (key == "projects.require_manager" || key == "projects.require_group" || key == "gateway.rate_limit_fail_open") {
+        } else if (key == "projects.require_manager" || key == "projects.require_group" || key == "gateway.rate_limit_fail_open" ||
+                   key == "dashboard.sso_create_users") {
             if (value != "true" && value != "false") throw CliError(key + " takes true or false", 2);
         } else {
             throw CliError("unknown setting " + key + " (see asgard settings --help)", 2);

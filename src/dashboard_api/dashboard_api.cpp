@@ -4,10 +4,12 @@
 
 #include <charconv>
 #include <optional>
+#include <stdexcept>
 
 #include "store/audit_log.hpp"
 #include "store/browser_session_store.hpp"
 #include "store/pg_connection.hpp"
+#include "store/project_store.hpp"
 #include "store/user_store.hpp"
 #include "util/json_ptr.hpp"
 
@@ -83,6 +85,49 @@ const char* link_problem_text(const std::string& problem) {
     return "this sign-in link is not valid; ask for a new one (asgard login-link --user NAME)";
 }
 
+// Signs in the person the operator's single sign-on names (asgard_dashboard_user): a known user,
+// or one created now when the setting dashboard.sso_create_users is true. A new session's cookie
+// goes with the answer. Fills `out` with the refusal when it cannot.
+std::optional<SessionUser> sso_sign_in(PgConnection& db, const DashboardRequest& req, DashboardResponse& out) {
+    std::string name(req.sso_user);
+    std::optional<UserRow> user = find_user(db, name);
+    if (!user) {
+        if (get_setting(db, "dashboard.sso_create_users", "false") != "true") {
+            error(out, 403, "sso_user_unknown",
+                  "single sign-on says you are " + name + ", who is not an Asgard user: ask an administrator to add you "
+                  "(asgard user add NAME), or to let single sign-on create users (asgard settings set dashboard.sso_create_users true)");
+            return std::nullopt;
+        }
+        try {
+            user = pg_transaction(db, [&] {
+                UserRow made = add_user(db, name, false);
+                audit_append(db, {"user:" + name, std::nullopt, "user.add", std::nullopt, "ok",
+                                  json_to_string(json_own(json_pack("{s:s,s:b,s:s}", "user", name.c_str(), "admin", 0, "via", "sso")).get())});
+                return made;
+            });
+        } catch (const PgError& e) {
+            if (e.sqlstate == "23505") {
+                user = find_user(db, name);  // created meanwhile by the same person's other request
+            } else if (e.sqlstate == "23514") {
+                error(out, 403, "sso_user_invalid",
+                      "single sign-on names '" + name + "', which is not a valid Asgard user name (lower-case letters, digits, "
+                      "'.', '_' and '-', at most 63): the operator points asgard_dashboard_user at a header holding such a name");
+                return std::nullopt;
+            } else {
+                throw;
+            }
+        }
+        if (!user) throw std::runtime_error("the user single sign-on created could not be read back");
+    }
+    std::string secret = open_browser_session(db, user->id, req.max_seconds);
+    std::optional<SessionUser> me = find_session(db, secret, req.idle_seconds);
+    if (!me) throw std::runtime_error("the new session could not be read back");
+    audit_append(db, {"user:" + me->name, std::nullopt, "dashboard.signin", std::nullopt, "ok",
+                      json_to_string(json_own(json_pack("{s:s}", "via", "sso")).get())});
+    out.set_cookie = session_cookie(req, secret, req.max_seconds);
+    return me;
+}
+
 void route(const DashboardRequest& req, DashboardResponse& out) {
     PgConnection& db = thread_pg();
     bool post = req.method == "POST";
@@ -119,6 +164,12 @@ void route(const DashboardRequest& req, DashboardResponse& out) {
 
     std::string_view secret = cookie_value(req.cookie);
     std::optional<SessionUser> me = secret.empty() ? std::nullopt : find_session(db, secret, req.idle_seconds);
+    if (!req.sso_user.empty() && (!me || me->name != req.sso_user)) {
+        // The operator's single sign-on names someone this session is not (or there is none).
+        if (me) end_session(db, me->session_id);
+        me = sso_sign_in(db, req, out);
+        if (!me) return;
+    }
     if (!me) return error(out, 401, "not_signed_in", "sign in with a link from your administrator (asgard login-link)");
 
     if (req.path == "/me") {

@@ -14,6 +14,7 @@ struct DashboardRequest {
     std::string_view body, cookie, host, origin, fetch_site;
     bool csrf_header = false;  // X-Asgard-Dashboard was sent
     bool loopback = false;     // the Host is a loopback address: the cookie may go without Secure
+    std::string_view sso_user;  // who the operator's single sign-on says this is (asgard_dashboard_user); "" for nobody
     std::int64_t idle_seconds = 12 * 3600, max_seconds = 7 * 24 * 3600;
 };
 

@@ -2,7 +2,7 @@
 // person (the same rules, audit rows and error texts as over MCP with a PAT); a page's view is one
 // request. Routes:
 //   GET  /services                         the catalog (list_services)
-//   GET  /projects                         my projects with my role (list_projects)
+//   GET  /projects                         the projects I own or manage, with my role (list_projects)
 //   POST /projects                         register one (register_project)
 //   GET  /projects/ID                      the project page: project and role, resources, cost,
 //                                          live keys (prefix only), secret names
@@ -50,12 +50,14 @@ int status_of(std::string_view code) {
     return 400;  // the caller's input: invalid_arguments, invalid_params, unknown_service, manager_required...
 }
 
-// Runs a tool as `me` with `args`; on a refusal fills `out` with its error and returns an empty Json.
-Json run_tool(const char* name, const SessionUser& me, const json_t* args, DashboardResponse& out) {
+// Runs a tool as `me` with `args` (`as_admin` false: as if `me` were no admin, for what is mine
+// alone); on a refusal fills `out` with its error and returns an empty Json.
+Json run_tool(const char* name, const SessionUser& me, const json_t* args, DashboardResponse& out, bool as_admin = true) {
     const RegisteredTool* tool = find_tool(name);
     if (tool == nullptr) throw std::logic_error(std::string("no tool ") + name);
     std::optional<ToolResult> invalid = check_tool_arguments(*tool, args);
     asg_principal_t principal = principal_of(me);
+    if (!as_admin) principal.is_admin = 0;
     ToolResult result = invalid ? std::move(*invalid) : tool->def.run(ToolContext{principal, "", true}, args);
     if (!result.is_error) return std::move(result.structured);
     const json_t* error = json_object_get(result.structured.get(), "error");
@@ -133,14 +135,14 @@ bool route_projects(const DashboardRequest& req, const SessionUser& me, const js
     }
     if (path == "/projects") {
         if (!post) {
-            Json list = run_tool("list_projects", me, empty.get(), out);
+            // My projects: those I own or manage (every project is the admin pages' business).
+            Json list = run_tool("list_projects", me, empty.get(), out, false);
             if (!list) return true;
             std::size_t i;
             json_t* p;
             json_array_foreach(json_object_get(list.get(), "projects"), i, p) {
                 const char* owner = json_string_value(json_object_get(p, "owner"));
-                const char* manager = json_string_value(json_object_get(p, "manager"));
-                const char* role = owner && me.name == owner ? "owner" : manager && me.name == manager ? "manager" : "admin";
+                const char* role = owner && me.name == owner ? "owner" : "manager";
                 json_object_set_new(p, "your_role", json_string(role));
             }
             dashboard_ok(out, 200, json_incref(list.get()));
