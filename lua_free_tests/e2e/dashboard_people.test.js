@@ -10,46 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
+import { launchBrowser, newPage as openPage, userWithLink } from './dashboard_helpers.js';
 import { asgardOk, eventually, nonce, tokenCacheTtlMs } from './gateway_helpers.js';
 import { assertErrorLogClean, env, openSession, psql } from './helpers.js';
 
 const shots = mkdtempSync(join(tmpdir(), 'asgard-dashboard-shots-'));
 let browser;
 
-before(async () => {
-  browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
-});
+before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 after(assertErrorLogClean);
 
-/** A fresh user and a one-time sign-in link for them. */
-function userWithLink(prefix) {
-  const name = nonce(prefix);
-  asgardOk(['user', 'add', name]);
-  const link = JSON.parse(asgardOk(['login-link', '--user', name, '--url', env.url, '--json']));
-  assert.match(link.url, new RegExp(`^${env.url}/dashboard/#/signin/[A-Za-z0-9]{43}$`));
-  return { name, url: link.url };
-}
-
 /** A page in a context of its own (its own cookies), recording CSP violations. */
-async function newPage() {
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
-  await page.setViewport({ width: 1280, height: 800 });
-  await page.evaluateOnNewDocument(() => {
-    window.__violations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  page.on('dialog', (d) => d.accept());
-  return { context, page };
-}
+const newPage = () => openPage(browser);
 
 const textOf = (page, selector) => page.$eval(selector, (el) => el.textContent);
 
@@ -66,6 +39,7 @@ async function apiPost(path, cookie, headers = {}) {
 describe('a person signs in and gets a PAT', () => {
   test('sign in by link (once), create a PAT, use it over MCP, revoke it (401), sign out', async () => {
     const { name, url } = userWithLink('dash');
+    assert.match(url, new RegExp(`^${env.url}/dashboard/#/signin/[A-Za-z0-9]{43}$`), 'the link carries its secret in the #fragment');
     const { context, page } = await newPage();
     await page.goto(url);
     await page.waitForSelector('#signin');

@@ -10,67 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
-import { CHAT_PATH, asgardOk, chatBody, eventually, nonce, tokenCacheTtlMs } from './gateway_helpers.js';
+import { answer, dashGet as get, dashPost as post, launchBrowser, signedIn, signedInPage as openSignedIn } from './dashboard_helpers.js';
+import { CHAT_PATH, chatBody, eventually, tokenCacheTtlMs } from './gateway_helpers.js';
 import { assertErrorLogClean, env, psql } from './helpers.js';
 
 const shots = mkdtempSync(join(tmpdir(), 'asgard-dashboard-shots-projects-'));
 let browser;
 
-before(async () => {
-  browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
-});
+before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 after(assertErrorLogClean);
 
-const post = (path, body, cookie) => fetch(`${env.url}/api/dashboard${path}`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', 'x-asgard-dashboard': '1', cookie },
-  body: JSON.stringify(body ?? {}),
-});
-const get = (path, cookie) => fetch(`${env.url}/api/dashboard${path}`, { headers: { cookie } });
-const answer = async (res) => ({ status: res.status, json: await res.json() });
-
-/** A fresh user and a one-time sign-in link for them: { name, url, link }. */
-function userWithLink(prefix, admin = false) {
-  const name = nonce(prefix);
-  asgardOk(['user', 'add', name, ...(admin ? ['--admin'] : [])]);
-  const { url } = JSON.parse(asgardOk(['login-link', '--user', name, '--url', env.url, '--json']));
-  return { name, url, link: url.split('/').pop() };
-}
-
-/** A fresh user (an admin when asked) signed in through the API: { name, cookie }. */
-async function signedIn(prefix, { admin = false } = {}) {
-  const { name, link } = userWithLink(prefix, admin);
-  const res = await post('/signin', { link });
-  assert.equal(res.status, 200, await res.clone().text());
-  return { name, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] };
-}
-
-/** A signed-in page in a browser context of its own, recording CSP violations. */
-async function signedInPage(prefix) {
-  const { name, url } = userWithLink(prefix);
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
-  await page.setViewport({ width: 1280, height: 800 });
-  await page.evaluateOnNewDocument(() => {
-    window.__violations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  page.on('dialog', (d) => d.accept());
-  await page.goto(url);
-  await page.waitForSelector('#signin');
-  await page.click('#signin');
-  await page.waitForSelector('#create-token');
-  return { name, context, page };
-}
-
+const signedInPage = (prefix, options) => openSignedIn(browser, prefix, options);
 const textOf = (page, selector) => page.$eval(selector, (el) => el.textContent);
 const gatewayCall = (key) => fetch(`${env.url}${CHAT_PATH}`, {
   method: 'POST',

@@ -4,31 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 
+import { dashGet, dashPost, signedIn as signIn } from './dashboard_helpers.js';
 import { asgardOk, nonce } from './gateway_helpers.js';
 import { assertErrorLogClean, env } from './helpers.js';
 import { startNode } from './nginx_node.js';
 
 after(assertErrorLogClean);
 
-const post = (base, path, body, cookie) => fetch(`${base}/api/dashboard${path}`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', 'x-asgard-dashboard': '1', ...(cookie ? { cookie } : {}) },
-  body: JSON.stringify(body ?? {}),
-});
-const get = (base, path, cookie) => fetch(`${base}/api/dashboard${path}`, { headers: cookie ? { cookie } : {} });
-
-/** A fresh user signed in through the API: { name, cookie } (the Cookie header to send back). */
-async function signedIn(prefix, base = env.url) {
-  const name = nonce(prefix);
-  asgardOk(['user', 'add', name]);
-  const { url } = JSON.parse(asgardOk(['login-link', '--user', name, '--url', base, '--json']));
-  const link = url.split('/').pop();
-  const res = await post(base, '/signin', { link });
-  assert.equal(res.status, 200, await res.clone().text());
-  const setCookie = res.headers.get('set-cookie') ?? '';
-  assert.match(setCookie, /^asgard_session=[A-Za-z0-9]{43}; Path=\/api\/dashboard; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
-  return { name, link, cookie: setCookie.split(';')[0] };
-}
+const post = (base, path, body, cookie) => dashPost(path, body, cookie, {}, base);
+const get = (base, path, cookie) => dashGet(path, cookie, {}, base);
+const signedIn = (prefix, base = env.url) => signIn(prefix, { base });
 
 describe('dashboard sessions', () => {
   test('a session works on a second node; sign-out on one node ends it on the other', async () => {

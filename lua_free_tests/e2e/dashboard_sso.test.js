@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import puppeteer from 'puppeteer-core';
-
+import { launchBrowser } from './dashboard_helpers.js';
 import { asgardOk, nonce } from './gateway_helpers.js';
 import { assertErrorLogClean, env, psql } from './helpers.js';
 import { startNode } from './nginx_node.js';
@@ -56,12 +55,7 @@ before(async () => {
         whole],
     ],
   });
-  browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();

@@ -8,7 +8,9 @@
 #include "cli/commands.hpp"
 #include "config/runtime_config.hpp"
 #include "gateway/gateway_snapshot.hpp"
+#include "operations/admin_operations.hpp"
 #include "store/audit_log.hpp"
+#include "store/kill_switch_store.hpp"
 #include "util/aead.hpp"
 
 namespace asg::cli {
@@ -70,23 +72,17 @@ static void audit(PgConnection& db, const std::string& tool, const std::string& 
     audit_append(db, {cli_actor(), std::nullopt, tool, std::nullopt, "ok", detail});
 }
 
-static void rows_out(const Args& args, PgConnection& db, const std::string& sql, const std::vector<std::string>& headers) {
-    auto r = db.exec(sql);
+// Rows as JSON objects (--json) or a table, the headers upper-cased.
+static void table_out(const Args& args, const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
     if (args.flag("json")) {
         Json list = json_own(json_array());
-        for (int i = 0; i < r.rows(); ++i) {
+        for (const auto& row : rows) {
             json_t* o = json_object();
-            for (std::size_t c = 0; c < headers.size(); ++c) json_object_set_new(o, headers[c].c_str(), json_string(r.text(i, static_cast<int>(c)).c_str()));
+            for (std::size_t c = 0; c < headers.size(); ++c) json_object_set_new(o, headers[c].c_str(), json_string(row[c].c_str()));
             json_array_append_new(list.get(), o);
         }
         print_json(list.get());
         return;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (int i = 0; i < r.rows(); ++i) {
-        std::vector<std::string> row;
-        for (std::size_t c = 0; c < headers.size(); ++c) row.push_back(r.text(i, static_cast<int>(c)));
-        rows.push_back(row);
     }
     std::vector<std::string> upper;
     for (auto h : headers) {
@@ -94,6 +90,17 @@ static void rows_out(const Args& args, PgConnection& db, const std::string& sql,
         upper.push_back(h);
     }
     print_table(upper, rows);
+}
+
+static void rows_out(const Args& args, PgConnection& db, const std::string& sql, const std::vector<std::string>& headers) {
+    auto r = db.exec(sql);
+    std::vector<std::vector<std::string>> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+        std::vector<std::string> row;
+        for (std::size_t c = 0; c < headers.size(); ++c) row.push_back(r.text(i, static_cast<int>(c)));
+        rows.push_back(row);
+    }
+    table_out(args, headers, rows);
 }
 
 static std::string number_arg(const Args& args, const char* name, bool integer) {
@@ -213,9 +220,9 @@ int run_killswitch(const CliSettings& settings, const Words& words) {
     std::string verb = args.positional()[0];
     PgConnection db(settings.database_url);
     if (verb == "status") {
-        rows_out(args, db, "SELECT scope, target, coalesce(reason, ''), set_by, to_char(set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                           " FROM kill_switches ORDER BY scope, target",
-                 {"scope", "target", "reason", "set_by", "set_at"});
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& k : list_kill_switches(db)) rows.push_back({k.scope, k.target, k.reason, k.set_by, k.set_at});
+        table_out(args, {"scope", "target", "reason", "set_by", "set_at"}, rows);
         return 0;
     }
     if (verb != "on" && verb != "off") throw CliError("unknown subcommand 'killswitch " + verb + "' (see asgard killswitch --help)", 2);
@@ -225,14 +232,14 @@ int run_killswitch(const CliSettings& settings, const Words& words) {
     if (project && model) throw CliError("--project or --model, not both", 2);
     std::string scope = project ? "project" : model ? "model" : "global";
     std::string target = project ? *project : model ? *model : "";
-    if (verb == "on")
-        db.exec("INSERT INTO kill_switches (scope, target, reason, set_by) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (scope, target) DO UPDATE SET reason = EXCLUDED.reason, set_by = EXCLUDED.set_by, set_at = now()",
-                {scope, target, args.option("reason"), cli_actor()});
-    else
-        db.exec("DELETE FROM kill_switches WHERE scope = $1 AND target = $2", {scope, target});
-    audit(db, "killswitch." + verb, json_to_string(json_own(json_pack("{s:s,s:s}", "scope", scope.c_str(), "target", target.c_str())).get()));
-    std::printf("kill switch %s: %s%s\n", verb.c_str(), scope.c_str(), target.empty() ? "" : (" " + target).c_str());
+    bool changed;
+    try {
+        changed = set_kill_switch(db, scope, target, verb == "on", args.option("reason"), cli_actor());
+    } catch (const RequestRefused& e) {
+        throw CliError(e.what(), 2);
+    }
+    std::printf("kill switch %s: %s%s%s\n", verb.c_str(), scope.c_str(), target.empty() ? "" : (" " + target).c_str(),
+                changed ? "" : " (it was not on)");
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
 #include "config/runtime_config.hpp"
+#include "operations/admin_operations.hpp"
 #include "provisioning/request_flow.hpp"
 #include "store/audit_log.hpp"
 #include "store/document_store.hpp"
@@ -76,17 +77,12 @@ int run_drafts(const CliSettings& settings, const Words& words) {
     if (verb == "approve" || verb == "reject") {
         auto reason = args.option("reason");
         if (verb == "reject" && (!reason || reason->empty())) throw CliError("reject needs --reason TEXT", 2);
-        std::string status = verb == "approve" ? "published" : "rejected";
-        bool done = pg_transaction(db, [&] {
-            bool decided = decide_draft(db, ref.kind, ref.name, ref.version, status, cli_actor(), reason);
-            if (decided)
-                audit_append(db, {cli_actor(), std::nullopt, "drafts." + verb, std::nullopt, "ok",
-                                  json_to_string(json_own(json_pack("{s:s,s:s,s:i}", "kind", ref.kind.c_str(), "name",
-                                                                    ref.name.c_str(), "version", ref.version)).get())});
-            return decided;
-        });
-        if (!done) throw CliError(ref.kind + " " + ref.name + "@" + std::to_string(ref.version) + " is not a draft (unknown, or already decided)");
-        std::printf("%s/%s@%d %s\n", ref.kind.c_str(), ref.name.c_str(), ref.version, status.c_str());
+        try {
+            decide_document_draft(db, ref.kind, ref.name, ref.version, verb == "approve", cli_actor(), reason);
+        } catch (const RequestRefused& e) {
+            throw CliError(e.what());
+        }
+        std::printf("%s/%s@%d %s\n", ref.kind.c_str(), ref.name.c_str(), ref.version, verb == "approve" ? "published" : "rejected");
         return 0;
     }
     throw CliError("unknown subcommand 'drafts " + verb + "' (see asgard drafts --help)", 2);

@@ -1,11 +1,12 @@
 // The dashboard's views, chosen by the URL's #fragment: #/signin/<link> (the one-time link's
 // page), #/tokens (Getting started: create a PAT, and my tokens), #/projects and
 // #/projects/<id> (projects.js). A 401 anywhere shows how to sign in.
+import { inboxView, killSwitchView } from './admin.js';
 import { api, ApiError } from './api.js';
 import { h, show } from './dom.js';
 import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
-import { copyField, errorBox, table, when } from './ui.js';
+import { copyField, errorBox, tableOrNote, when } from './ui.js';
 
 const view = document.getElementById('view');
 let me = null;
@@ -24,6 +25,16 @@ function setAccount(user) {
   me = user;
   document.getElementById('account').hidden = !user;
   document.getElementById('sections').hidden = !user;
+  const admin = user?.admin;
+  document.getElementById('nav-approvals').hidden = !admin;
+  document.getElementById('nav-kill-switch').hidden = !admin;
+  document.getElementById('inbox-count').textContent = admin ? String(admin.inbox) : '';
+  document.getElementById('nav-approvals').setAttribute('aria-label', admin ? `Approvals: ${admin.inbox} waiting` : 'Approvals');
+  const banner = document.getElementById('banner');
+  const switches = admin?.kill_switches ?? [];
+  banner.hidden = switches.length === 0;
+  banner.textContent = switches.length === 0 ? '' : `Kill switch on: ${switches.map((s) =>
+    `${s.scope === 'global' ? 'the whole gateway' : `${s.scope} ${s.target}`} (${s.reason || 'no reason given'}, by ${s.set_by})`).join('; ')}`;
   document.getElementById('whoami').textContent = user ? `Signed in as ${user.user}${user.is_admin ? ' (admin)' : ''}` : '';
 }
 
@@ -43,7 +54,7 @@ async function signinView(link) {
       const user = await api('/signin', { method: 'POST', body: { link } });
       // The link is spent: take it out of the address bar and the history.
       history.replaceState(null, '', `${location.pathname}#/tokens`);
-      setAccount(user);
+      setAccount(user.is_admin ? await api('/me') : user);  // an admin's carries the inbox count and kill switches
       await tokensView();
     } catch (e) {
       button.disabled = false;
@@ -123,8 +134,7 @@ async function tokensView(created) {
       form),
     h('div', { class: 'card' },
       h('h2', {}, 'My tokens'),
-      rows.length === 0 ? h('p', { class: 'muted' }, 'None yet.')
-        : table('tokens', ['Name', 'Prefix', 'Status', 'Created', 'Last used', 'Expires', ''], rows)));
+      tableOrNote('tokens', ['Name', 'Prefix', 'Status', 'Created', 'Last used', 'Expires', ''], rows, 'None yet.')));
 }
 
 async function route() {
@@ -142,12 +152,16 @@ async function route() {
   const project = /^#\/projects\/(proj-[0-9]{4}-[0-9]{4,})$/.exec(hash);
   if (project) return projectView(view, project[1], signedOut);
   if (hash === '#/projects') return projectsView(view, signedOut);
+  const refreshAccount = async () => setAccount(await api('/me'));
+  if (hash === '#/admin') return inboxView(view, refreshAccount, signedOut);
+  if (hash === '#/admin/kill-switch') return killSwitchView(view, refreshAccount, signedOut);
   return tokensView();
 }
 
 function markNav(hash) {
   for (const a of document.querySelectorAll('#sections a')) {
-    const current = hash.startsWith(a.getAttribute('href'));
+    const href = a.getAttribute('href');
+    const current = href === '#/admin' ? hash === href : hash.startsWith(href);
     if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
 }

@@ -6,19 +6,7 @@ import { h, show } from './dom.js';
 import { schemaForm } from './schema_form.js';
 import { keySnippets } from './snippets.js';
 import { budgetMeter, dailyChart, usd } from './spend_chart.js';
-import { copyField, errorBox, table, when } from './ui.js';
-
-/** Runs `fn`; an error goes on top of `where` (a 401 sends the person to sign in). */
-async function guarded(where, fn, onSignedOut) {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    where.querySelector(':scope > .error')?.remove();
-    where.prepend(errorBox(e));
-    return undefined;
-  }
-}
+import { copyField, errorBox, guarded, table, tableOrNote, when } from './ui.js';
 
 export async function projectsView(view, onSignedOut) {
   let list;
@@ -56,8 +44,7 @@ export async function projectsView(view, onSignedOut) {
     h('h1', {}, 'Projects'),
     h('div', { class: 'card' },
       h('h2', {}, 'My projects'),
-      rows.length === 0 ? h('p', { class: 'muted' }, 'None yet: register one below (you become its owner).')
-        : table('projects', ['Project', 'Name', 'My role', 'Owner', 'Manager', 'Gateway'], rows)),
+      tableOrNote('projects', ['Project', 'Name', 'My role', 'Owner', 'Manager', 'Gateway'], rows, 'None yet: register one below (you become its owner).')),
     h('div', { class: 'card' },
       h('h2', {}, 'Register a project'),
       h('p', { class: 'muted' }, 'The gate: nothing chargeable happens without a registered project.'),
@@ -118,8 +105,7 @@ function resourcesCard(id, data, view, onSignedOut) {
   });
   return h('div', { class: 'card' },
     h('h2', {}, 'Services'),
-    rows.length === 0 ? h('p', { class: 'muted' }, 'No services yet.')
-      : table('resources', ['Resource', 'Service', 'State', 'Reason', 'Requested', ''], rows),
+    tableOrNote('resources', ['Resource', 'Service', 'State', 'Reason', 'Requested', ''], rows, 'No services yet.'),
     detail,
     h('p', {}, start),
     requestArea);
@@ -139,10 +125,9 @@ function keyCard(id, data, minted, view, onSignedOut) {
       h('p', { class: 'notice' }, 'Shown once: store it as the project\'s LLM key. Any earlier key of this project is revoked.'),
       copyField(minted.key, 'new-key', 'The new project key'),
       ...keySnippets(location.origin).flatMap(([title, text]) => [h('label', {}, title), h('pre', {}, text)])) : null,
-    data.keys.length === 0 ? h('p', { class: 'muted' }, 'No key yet.')
-      : table('keys', ['Prefix', 'Kind', 'Created', 'Last used'], data.keys.map((k) => h('tr', {},
-        h('td', {}, h('code', {}, `${k.prefix}…`)), h('td', {}, k.may_provision ? 'CI (provisions)' : 'app'),
-        h('td', {}, when(k.created)), h('td', {}, when(k.last_used) ?? 'never')))),
+    tableOrNote('keys', ['Prefix', 'Kind', 'Created', 'Last used'], data.keys.map((k) => h('tr', {},
+      h('td', {}, h('code', {}, `${k.prefix}…`)), h('td', {}, k.may_provision ? 'CI (provisions)' : 'app'),
+      h('td', {}, when(k.created)), h('td', {}, when(k.last_used) ?? 'never'))), 'No key yet.'),
     data.project.your_role === 'key' ? null : h('p', {}, mint));
 }
 
@@ -166,8 +151,7 @@ function secretsCard(id, data, view, onSignedOut) {
   return h('div', { class: 'card' },
     h('h2', {}, 'Secrets'),
     h('p', { class: 'muted' }, 'Every reveal is audited, as get_secret over MCP is.'),
-    rows.length === 0 ? h('p', { class: 'muted' }, 'None yet: services such as a database or a generated secret provision them.')
-      : table('secrets', ['Name', 'Value', ''], rows));
+    tableOrNote('secrets', ['Name', 'Value', ''], rows, 'None yet: services such as a database or a generated secret provision them.'));
 }
 
 function spendCard(data) {

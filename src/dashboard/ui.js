@@ -21,6 +21,23 @@ export function copyField(value, id, label) {
   return h('div', { class: 'row' }, h('div', {}, field), copy);
 }
 
+/** Runs `fn`; an error goes on top of `where`, and a 401 sends the person to sign in. */
+export async function guarded(where, fn, onSignedOut) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return onSignedOut();
+    where.querySelector(':scope > .error')?.remove();
+    where.prepend(errorBox(e));
+    return undefined;
+  }
+}
+
+/** The rows as a table, or `note` when there are none. */
+export function tableOrNote(id, headers, rows, note) {
+  return rows.length === 0 ? h('p', { class: 'muted' }, note) : table(id, headers, rows);
+}
+
 export function table(id, headers, rows) {
   return h('div', { class: 'table-wrap' }, h('table', { id },
     h('thead', {}, h('tr', {}, ...headers.map((c) => h('th', { scope: 'col' }, c)))),

@@ -174,7 +174,9 @@ void route(const DashboardRequest& req, DashboardResponse& out) {
 
     if (req.path == "/me") {
         if (post) return error(out, 405, "method_not_allowed", "use GET");
-        return ok(out, 200, json_pack("{s:s,s:b}", "user", me->name.c_str(), "is_admin", me->is_admin));
+        json_t* who = json_pack("{s:s,s:b}", "user", me->name.c_str(), "is_admin", me->is_admin);
+        if (me->is_admin) json_object_set_new(who, "admin", admin_summary(db));
+        return ok(out, 200, who);
     }
     if (req.path == "/signout") {
         if (!post) return error(out, 405, "method_not_allowed", "use POST");
@@ -224,6 +226,7 @@ void route(const DashboardRequest& req, DashboardResponse& out) {
         if (!revoked) return error(out, 404, "not_found", "no token " + std::to_string(id) + " of yours that is not revoked already");
         return ok(out, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
     }
+    if (route_admin(req, *me, body.get(), out)) return;
     if (route_projects(req, *me, body.get(), out)) return;
     return error(out, 404, "not_found", "no such dashboard route");
 }

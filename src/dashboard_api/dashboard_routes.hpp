@@ -18,4 +18,10 @@ void dashboard_ok(DashboardResponse& out, int status, json_t* body);
 // POST's JSON object (nullptr for a GET).
 bool route_projects(const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);
 
+// The admin's pages (/admin/...): 403 to a session that is not an admin's; false when the path is
+// not theirs.
+bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);
+// What every page of an admin shows: {inbox: N waiting for a decision, kill_switches: [...]}.
+json_t* admin_summary(PgConnection& db);
+
 }  // namespace asg

@@ -33,7 +33,13 @@ struct ResourceNameTaken : std::runtime_error {
 FlowResult submit_request(PgConnection& db, const std::string& project_id, const ServiceRow& service,
                           const json_t* params, const std::optional<std::string>& justification,
                           const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential);
-// Admin decisions on a pending request (CLI, provisioning/request_review.cpp). Throw std::runtime_error with a clear message.
+// An admin decision that cannot be made: code not_found or already_decided, the message for people.
+struct RequestRefused : std::runtime_error {
+    std::string code;
+    RequestRefused(std::string c, const std::string& message) : std::runtime_error(message), code(std::move(c)) {}
+};
+// Admin decisions on a pending request (the CLI and the dashboard's admin pages,
+// provisioning/request_review.cpp), audited with the actor. Throw RequestRefused.
 FlowResult approve_request(PgConnection& db, const std::string& id, const std::string& actor);
 ResourceRow deny_request(PgConnection& db, const std::string& id, const std::string& actor, const std::string& reason);
 // Releases a ready resource (deprovisions it) or cancels a pending one.

@@ -7,9 +7,9 @@ namespace asg {
 
 FlowResult approve_request(PgConnection& db, const std::string& id, const std::string& actor) {
     auto request = find_request(db, id);
-    if (!request) throw std::runtime_error("no request " + id);
+    if (!request) throw RequestRefused("not_found", "no request " + id);
     if (request->state != "pending_approval")
-        throw std::runtime_error("request " + id + " is " + request->state + ", not pending_approval: it was already decided");
+        throw RequestRefused("already_decided", "request " + id + " is " + request->state + ", not pending_approval: it was already decided");
     auto service = find_service(db, request->service_type);
     pg_transaction(db, [&] {
         transition(db, id, "pending_approval", "approved", actor, std::nullopt);
@@ -29,9 +29,9 @@ FlowResult approve_request(PgConnection& db, const std::string& id, const std::s
 
 ResourceRow deny_request(PgConnection& db, const std::string& id, const std::string& actor, const std::string& reason) {
     auto request = find_request(db, id);
-    if (!request) throw std::runtime_error("no request " + id);
+    if (!request) throw RequestRefused("not_found", "no request " + id);
     if (request->state != "pending_approval")
-        throw std::runtime_error("request " + id + " is " + request->state + ", not pending_approval: it was already decided");
+        throw RequestRefused("already_decided", "request " + id + " is " + request->state + ", not pending_approval: it was already decided");
     pg_transaction(db, [&] {
         transition(db, id, "pending_approval", "denied", actor, reason);
         audit_append(db, {actor, std::nullopt, "requests.deny", request->project_id, "ok",

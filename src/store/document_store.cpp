@@ -16,6 +16,8 @@ static DocumentRow row_at(const PgResult& r, int i) {
 }
 
 static const char kVisible[] = "(status = 'published' OR (status = 'draft' AND ($3 OR author_id = $2)))";
+// Asked for by version, a rejected draft is visible too, to its author and admins (with the reason).
+static const char kVisibleByVersion[] = "(status = 'published' OR (status IN ('draft', 'rejected') AND ($3 OR author_id = $2)))";
 
 std::vector<DocumentRow> list_documents(PgConnection& db, const std::string& kind, std::int64_t viewer_id,
                                         bool viewer_is_admin) {
@@ -32,7 +34,7 @@ std::vector<DocumentRow> list_documents(PgConnection& db, const std::string& kin
 std::optional<DocumentRow> get_document(PgConnection& db, const std::string& kind, const std::string& name,
                                         std::optional<int> version, std::int64_t viewer_id, bool viewer_is_admin) {
     std::string sql = std::string("SELECT ") + kColumns + " FROM documents WHERE kind = $1 AND name = $4 AND " +
-                      kVisible + (version ? " AND version = $5" : "") +
+                      (version ? kVisibleByVersion : kVisible) + (version ? " AND version = $5" : "") +
                       " ORDER BY (status = 'published') DESC, version DESC LIMIT 1";
     std::vector<PgParam> params{kind, std::to_string(viewer_id), viewer_is_admin ? "true" : "false", name};
     if (version) params.push_back(std::to_string(*version));

@@ -11,6 +11,8 @@ json_t* document_json(const DocumentRow& d, bool with_body) {
     json_t* j = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "name", d.name.c_str(), "title", d.title.c_str(), "version",
                           d.version, "status", d.status.c_str(), "author", d.author.c_str(), "created", d.created.c_str());
     if (with_body) json_object_set_new(j, "body", json_stringn(d.body.data(), d.body.size()));
+    if (!d.decided_by.empty()) json_object_set_new(j, "decided_by", json_string(d.decided_by.c_str()));
+    if (!d.reason.empty()) json_object_set_new(j, "reason", json_string(d.reason.c_str()));  // why it was rejected
     return j;
 }
 
@@ -59,7 +61,8 @@ ToolResult run_recipe_put(const ToolContext& c, const json_t* a) { return put_ki
 const char kSummary[] =
     R"({"type":"object","required":["name","title","version","status","author"],"properties":{"name":{"type":"string"},"title":{"type":"string"},)"
     R"("version":{"type":"integer"},"status":{"type":"string","enum":["draft","published","rejected"]},"author":{"type":"string"},"created":{"type":"string"},)"
-    R"("body":{"type":"string"},"note":{"type":"string"}}})";
+    R"("body":{"type":"string"},"note":{"type":"string"},"decided_by":{"type":"string"},)"
+    R"("reason":{"type":"string","description":"why an admin rejected it: asked for by version, a rejected draft is visible to its author"}}})";
 const char kName[] = R"("name":{"type":"string","pattern":"^[a-z0-9][a-z0-9_-]{0,63}$"})";
 
 }  // namespace

@@ -1,0 +1,213 @@
+// The admin's desk in the dashboard API, under /admin/ (403 to a session that is not an admin's):
+//   GET  /admin/inbox                               review-tier requests and drafts awaiting a decision
+//   POST /admin/requests/ID/approve                 runs the service's driver (request_flow)
+//   POST /admin/requests/ID/deny     {reason}
+//   GET  /admin/drafts/KIND/NAME/VERSION            the draft and the published version it would replace
+//   POST /admin/drafts/KIND/NAME/VERSION/approve    publishes it
+//   POST /admin/drafts/KIND/NAME/VERSION/reject     {reason}
+//   GET  /admin/kill-switches
+//   POST /admin/kill-switches        {scope, target, on, reason}   a reason is required to turn one on
+// Every decision is the CLI's own operation (operations/, provisioning/), audited with the admin as
+// actor (user:NAME).
+#include <charconv>
+#include <string_view>
+
+#include "dashboard_api/dashboard_routes.hpp"
+#include "operations/admin_operations.hpp"
+#include "provisioning/request_flow.hpp"
+#include "store/document_store.hpp"
+#include "store/kill_switch_store.hpp"
+#include "store/resource_store.hpp"
+#include "util/json_ptr.hpp"
+
+namespace asg {
+
+namespace {
+
+json_t* parsed(const std::string& text) {
+    json_error_t e;
+    json_t* v = json_loads(text.c_str(), 0, &e);
+    return v ? v : json_object();
+}
+
+json_t* request_json(const ResourceRow& r) {
+    return json_drop_nulls(json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:s?,s:s,s:s,s:s}", "resource_id", r.id.c_str(), "project_id",
+                                     r.project_id.c_str(), "service", r.service_type.c_str(), "state", r.state.c_str(), "reason",
+                                     r.reason.empty() ? nullptr : r.reason.c_str(), "params", parsed(r.params_json), "justification",
+                                     r.justification.empty() ? nullptr : r.justification.c_str(), "requested_by",
+                                     r.requested_by.c_str(), "price_usd_month", r.price_usd_month.c_str(), "created", r.created.c_str()));
+}
+
+json_t* draft_json(const DocumentRow& d, bool with_body) {
+    json_t* o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", (d.kind + "/" + d.name + "@" + std::to_string(d.version)).c_str(),
+                          "kind", d.kind.c_str(), "name", d.name.c_str(), "version", d.version, "title", d.title.c_str(),
+                          "author", d.author.c_str(), "created", d.created.c_str(), "status", d.status.c_str());
+    if (with_body) json_object_set_new(o, "body", json_string(d.body.c_str()));
+    return o;
+}
+
+json_t* kill_switch_json(const KillSwitchRow& k) {
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "scope", k.scope.c_str(), "target", k.target.c_str(), "reason", k.reason.c_str(),
+                     "set_by", k.set_by.c_str(), "set_at", k.set_at.c_str());
+}
+
+int status_of(const std::string& code) { return code == "not_found" ? 404 : code == "already_decided" ? 409 : 400; }
+
+std::optional<std::string> body_text(const json_t* body, const char* name) {
+    const json_t* v = body ? json_object_get(body, name) : nullptr;
+    if (!json_is_string(v)) return std::nullopt;
+    return std::string(json_string_value(v), json_string_length(v));
+}
+
+// KIND/NAME/VERSION[/rest]: false when the path is not one.
+bool parse_draft_path(std::string_view path, std::string& kind, std::string& name, int& version, std::string_view& rest) {
+    std::size_t a = path.find('/');
+    if (a == std::string_view::npos) return false;
+    std::size_t b = path.find('/', a + 1);
+    if (b == std::string_view::npos) return false;
+    std::size_t c = path.find('/', b + 1);
+    kind = std::string(path.substr(0, a));
+    name = std::string(path.substr(a + 1, b - a - 1));
+    std::string_view digits = path.substr(b + 1, c == std::string_view::npos ? std::string_view::npos : c - b - 1);
+    rest = c == std::string_view::npos ? std::string_view() : path.substr(c);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+    return (kind == "guidance" || kind == "recipe") && !name.empty() && ec == std::errc() && end == digits.data() + digits.size() &&
+           version > 0;
+}
+
+void inbox(PgConnection& db, DashboardResponse& out) {
+    json_t* requests = json_array();
+    for (const auto& r : list_requests(db, std::nullopt, std::string("pending_approval"))) json_array_append_new(requests, request_json(r));
+    json_t* drafts = json_array();
+    for (const auto& d : list_drafts(db)) json_array_append_new(drafts, draft_json(d, false));
+    dashboard_ok(out, 200, json_pack("{s:o,s:o}", "requests", requests, "drafts", drafts));
+}
+
+}  // namespace
+
+json_t* admin_summary(PgConnection& db) {
+    json_t* switches = json_array();
+    for (const auto& k : list_kill_switches(db)) json_array_append_new(switches, kill_switch_json(k));
+    std::size_t waiting = list_requests(db, std::nullopt, std::string("pending_approval")).size() + list_drafts(db).size();
+    return json_pack("{s:I,s:o}", "inbox", (json_int_t)waiting, "kill_switches", switches);
+}
+
+bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out) {
+    constexpr std::string_view kAdmin = "/admin/";
+    std::string_view path = req.path;
+    if (path != "/admin" && path.substr(0, kAdmin.size()) != kAdmin) return false;
+    if (!me.is_admin) {
+        dashboard_error(out, 403, "admin_only", "this is an administrator's page: " + me.name + " is not an administrator");
+        return true;
+    }
+    path.remove_prefix(std::min(path.size(), kAdmin.size()));
+    bool post = req.method == "POST";
+    PgConnection& db = thread_pg();
+    std::string actor = "user:" + me.name;
+    auto only = [&](bool want_post) {
+        if (post == want_post) return true;
+        dashboard_error(out, 405, "method_not_allowed", want_post ? "use POST" : "use GET");
+        return false;
+    };
+    try {
+        if (path == "inbox") {
+            if (only(false)) inbox(db, out);
+            return true;
+        }
+        if (path == "kill-switches") {
+            if (!post) {
+                json_t* list = json_array();
+                for (const auto& k : list_kill_switches(db)) json_array_append_new(list, kill_switch_json(k));
+                dashboard_ok(out, 200, json_pack("{s:o}", "kill_switches", list));
+                return true;
+            }
+            std::string scope = body_text(body, "scope").value_or("");
+            std::string target = body_text(body, "target").value_or("");
+            const json_t* on = body ? json_object_get(body, "on") : nullptr;
+            std::optional<std::string> reason = body_text(body, "reason");
+            if (!json_is_boolean(on)) {
+                dashboard_error(out, 400, "invalid_on", "on must be true (turn it on) or false (turn it off)");
+                return true;
+            }
+            if (json_is_true(on) && (!reason || reason->empty() || reason->size() > 500)) {
+                dashboard_error(out, 400, "reason_required", "say why the kill switch goes on (reason, at most 500 characters)");
+                return true;
+            }
+            bool changed = set_kill_switch(db, scope, target, json_is_true(on), reason, actor);
+            dashboard_ok(out, 200, json_pack("{s:s,s:s,s:b,s:b}", "scope", scope.c_str(), "target", target.c_str(), "on",
+                                             json_is_true(on), "changed", changed));
+            return true;
+        }
+        constexpr std::string_view kRequests = "requests/";
+        if (path.substr(0, kRequests.size()) == kRequests) {
+            std::string_view rest = path.substr(kRequests.size());
+            std::size_t slash = rest.find('/');
+            std::string id(rest.substr(0, slash));
+            std::string_view verb = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+            if (verb != "approve" && verb != "deny") {
+                dashboard_error(out, 404, "not_found", "no such admin page");
+                return true;
+            }
+            if (!only(true)) return true;
+            if (verb == "approve") {
+                FlowResult result = approve_request(db, id, actor);
+                json_t* answer = json_pack("{s:o}", "resource", request_json(result.request));
+                if (!result.one_time_credential.empty())
+                    json_object_set_new(answer, "note", json_string("the driver minted a key: it is shown to the requester's agent, not here"));
+                dashboard_ok(out, 200, answer);
+            } else {
+                std::optional<std::string> reason = body_text(body, "reason");
+                if (!reason || reason->empty() || reason->size() > 2000) {
+                    dashboard_error(out, 400, "reason_required", "say why the request is denied (reason, at most 2000 characters): the requester reads it");
+                    return true;
+                }
+                dashboard_ok(out, 200, json_pack("{s:o}", "resource", request_json(deny_request(db, id, actor, *reason))));
+            }
+            return true;
+        }
+        constexpr std::string_view kDrafts = "drafts/";
+        if (path.substr(0, kDrafts.size()) == kDrafts) {
+            std::string kind, name;
+            int version = 0;
+            std::string_view rest;
+            if (!parse_draft_path(path.substr(kDrafts.size()), kind, name, version, rest)) {
+                dashboard_error(out, 404, "not_found", "a draft is /admin/drafts/KIND/NAME/VERSION (guidance or recipe)");
+                return true;
+            }
+            if (rest.empty()) {
+                if (!only(false)) return true;
+                auto draft = get_document(db, kind, name, version, me.user_id, true);
+                if (!draft) {
+                    dashboard_error(out, 404, "not_found", "no " + kind + " " + name + " version " + std::to_string(version));
+                    return true;
+                }
+                auto published = get_document(db, kind, name, std::nullopt, 0, false);
+                dashboard_ok(out, 200, json_pack("{s:o,s:o}", "draft", draft_json(*draft, true), "published",
+                                                 published ? draft_json(*published, true) : json_null()));
+                return true;
+            }
+            if (rest != "/approve" && rest != "/reject") {
+                dashboard_error(out, 404, "not_found", "no such admin page");
+                return true;
+            }
+            if (!only(true)) return true;
+            bool approve = rest == "/approve";
+            std::optional<std::string> reason = body_text(body, "reason");
+            if (!approve && (!reason || reason->empty() || reason->size() > 2000)) {
+                dashboard_error(out, 400, "reason_required", "say why the draft is rejected (reason, at most 2000 characters): its author reads it");
+                return true;
+            }
+            decide_document_draft(db, kind, name, version, approve, actor, reason);
+            dashboard_ok(out, 200, json_pack("{s:s,s:s}", "id", (kind + "/" + name + "@" + std::to_string(version)).c_str(), "status",
+                                             approve ? "published" : "rejected"));
+            return true;
+        }
+    } catch (const RequestRefused& e) {
+        dashboard_error(out, status_of(e.code), e.code.c_str(), e.what());
+        return true;
+    }
+    dashboard_error(out, 404, "not_found", "no such admin page");
+    return true;
+}
+
+}  // namespace asg

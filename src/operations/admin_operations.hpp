@@ -1,0 +1,25 @@
+// The admin's decisions, one implementation for the asgard CLI and the dashboard's admin pages:
+// publishing or rejecting a guidance/recipe draft, turning a kill switch on or off (approving or
+// denying a review-tier request is provisioning/request_flow's). Each writes its audit row with
+// the actor given (cli:..., or user:NAME for a dashboard admin) in the transaction that decides.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "provisioning/request_flow.hpp"
+#include "store/pg_connection.hpp"
+
+namespace asg {
+
+// Publishes (approve) or rejects a draft; a rejection needs a reason. Throws RequestRefused
+// (not_found: no such draft, or already decided; invalid: no reason).
+void decide_document_draft(PgConnection& db, const std::string& kind, const std::string& name, int version, bool approve,
+                           const std::string& actor, const std::optional<std::string>& reason);
+
+// scope: global (target ""), project (a project id), model (an alias). False when turning off one
+// that was not on (nothing to do, nothing audited). Throws RequestRefused (invalid: a bad scope or
+// target).
+bool set_kill_switch(PgConnection& db, const std::string& scope, const std::string& target, bool on,
+                     const std::optional<std::string>& reason, const std::string& actor);
+
+}  // namespace asg
