@@ -50,6 +50,11 @@ const ADMIN_ROUTES = [
   ['GET', '/admin/drafts/guidance/anything/1'],
   ['POST', '/admin/drafts/guidance/anything/1/approve'],
   ['POST', '/admin/drafts/guidance/anything/1/reject', { reason: 'no' }],
+  ['GET', '/admin/standards'],
+  ['GET', '/admin/standards/security'],
+  ['GET', '/admin/standards/security/1'],
+  ['POST', '/admin/standards/security', { title: 'x', body: 'x', note: 'not yours' }],
+  ['POST', '/admin/standards/security/1/restore', { note: 'not yours' }],
   ['GET', '/admin/no-such-page'],
 ];
 
@@ -178,6 +183,63 @@ describe('the admin\'s desk', () => {
     await context.close();
   });
 
+  test('standards: written, edited twice with notes, diffed and restored in the browser; get_standards serves the newest at once', async () => {
+    const name = nonce('std');
+    const { context, page } = await newPage(browser);
+    const { url } = userWithLink('dash-std-admin', { admin: true });
+    await page.goto(url);
+    await page.waitForSelector('#signin');
+    await page.click('#signin');
+    await page.waitForSelector('#nav-standards:not([hidden])');
+    await page.click('#nav-standards');
+    await page.waitForSelector('#new-standard');
+    await page.type('#new-standard-name', name);
+    await page.click('#new-standard button[type=submit]');
+    await page.waitForSelector('#standard-form');
+    const save = async (body, note, title) => {
+      if (title !== undefined) {
+        await page.$eval('#standard-title', (el) => { el.value = ''; });
+        await page.type('#standard-title', title);
+      }
+      await page.$eval('#standard-body', (el, text) => { el.value = text; }, body);
+      await page.type('#standard-note', note);
+      const before = await page.$$eval('#standard-versions tbody tr', (rows) => rows.length).catch(() => 0);
+      await page.click('#standard-form button[type=submit]');
+      await page.waitForFunction((n) => document.querySelectorAll('#standard-versions tbody tr').length === n + 1, {}, before);
+    };
+    const v1 = '# Logging\n\n- never log secrets\n';
+    await save(v1, 'first version', 'Logging');
+    await save('# Logging\n\n- never log secrets\n- log the request id\n', 'request ids');
+    await save('# Logging\n\n- never log secrets or tokens\n- log the request id\n', 'tokens too');
+    assert.match(await page.$eval('#standard-versions', (el) => el.textContent), /v3.*tokens too.*v2.*request ids.*v1.*first version/s);
+
+    // The diff between the last two versions (the page picks them).
+    await page.click('#show-diff');
+    await page.waitForSelector('#standard-diff');
+    const diff = await page.$eval('#standard-diff', (el) => el.textContent);
+    assert.match(diff, /− - never log secrets\+ - never log secrets or tokens/);
+    await page.screenshot({ path: join(shots, 'a6-standard-diff.png'), fullPage: true });
+
+    // Agents read the newest version at once.
+    const session = await openSession(process.env.ASGARD_ADMIN_PAT);
+    const latest = async () => (await session.call('get_standards', { name })).structuredContent.standards[0];
+    assert.equal((await latest()).version, 3);
+    assert.match((await latest()).body, /secrets or tokens/);
+
+    // Restore version 1 as version 4.
+    await page.click('button[aria-label="Restore version 1"]');
+    await page.waitForFunction(() => document.querySelectorAll('#standard-versions tbody tr').length === 4);
+    assert.match(await page.$eval('#standard-versions', (el) => el.textContent), /v4.*restores version 1/s);
+    const restored = await latest();
+    assert.equal(restored.version, 4);
+    assert.equal(restored.body, v1);
+    await page.screenshot({ path: join(shots, 'a7-standard-restored.png'), fullPage: true });
+    const audit = psql(`SELECT tool FROM audit_log WHERE detail->>'name' = '${name}' ORDER BY id`).split('\n');
+    assert.deepEqual(audit, ['standards.put', 'standards.put', 'standards.put', 'standards.restore']);
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'no CSP violation');
+    await context.close();
+  });
+
   test('bad admin input is a 400 naming what is missing and changes nothing', async () => {
     const admin = await signedIn('dash-admin-in', { admin: true });
     for (const [path, body, code] of [
@@ -187,6 +249,10 @@ describe('the admin\'s desk', () => {
       ['/admin/kill-switches', { scope: 'global', target: '', on: 'yes', reason: 'x' }, 'invalid_on'],
       ['/admin/requests/req-000001/deny', {}, 'reason_required'],
       ['/admin/drafts/guidance/x/1/reject', {}, 'reason_required'],
+      ['/admin/standards/new-one', { title: 'T', body: 'text' }, 'note_required'],
+      ['/admin/standards/Not_Valid', { title: 'T', body: 'text', note: 'n' }, 'invalid'],
+      ['/admin/standards/new-one', { title: '', body: 'text', note: 'n' }, 'invalid'],
+      ['/admin/standards/new-one', { title: 'T', body: '', note: 'n' }, 'invalid'],
     ]) {
       const r = await answer(await post(path, body, admin.cookie));
       assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}: ${JSON.stringify(r.json)}`);
@@ -196,5 +262,8 @@ describe('the admin\'s desk', () => {
     assert.equal((await answer(await post('/admin/drafts/guidance/no-such-guide/1/approve', {}, admin.cookie))).status, 404);
     assert.equal((await answer(await get('/admin/drafts/poem/x/1', admin.cookie))).status, 404);
     assert.equal(psql("SELECT count(*) FROM kill_switches WHERE scope IN ('global', 'galaxy')"), '0');
+    assert.equal(psql("SELECT count(*) FROM standards WHERE name IN ('new-one', 'Not_Valid')"), '0');
+    assert.equal((await answer(await post('/admin/standards/no-such-standard/1/restore', { note: 'x' }, admin.cookie))).status, 404);
+    assert.equal((await answer(await get('/admin/standards/no-such-standard', admin.cookie))).status, 404);
   });
 });

@@ -53,8 +53,8 @@ describe('the event loop never blocks', () => {
       const res = await slow;
       assert.equal(res.status, 200, res.text);
       assert.equal(res.json.result.isError, false);
-      assert.deepEqual(res.json.result.structuredContent.standards.map((s) => s.name).sort(),
-        ['engineering', 'security', 'workflow']);
+      const names = res.json.result.structuredContent.standards.map((s) => s.name);
+      assert.ok(['engineering', 'security', 'workflow'].every((n) => names.includes(n)), names.join(', '));
       assert.deepEqual(settled, ['ping', 'list_standards']);
     } finally {
       await locker.end();

@@ -7,17 +7,19 @@
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
 #include "gateway/spend_log.hpp"
-#include "util/money.hpp"
+#include "operations/admin_operations.hpp"
 #include "store/audit_log.hpp"
 #include "store/gateway_call_log.hpp"
 #include "store/standards_store.hpp"
+#include "util/json_ptr.hpp"
+#include "util/money.hpp"
 
 namespace asg::cli {
 
 static const char kStandardsHelp[] =
     "usage: asgard standards list [--json]\n"
     "       asgard standards show NAME [--version N] [--json]\n"
-    "       asgard standards put NAME --file F [--title T] [--author A]\n"
+    "       asgard standards put NAME --file F [--title T] [--author A] [--note WHY]\n"
     "put appends a new version (earlier versions never change). The title defaults to the\n"
     "file's first Markdown heading, else the current title; the author to the CLI user.\n";
 
@@ -52,15 +54,8 @@ static std::string first_heading(const std::string& body) {
     return "";
 }
 
-static bool valid_utf8(const std::string& s) {
-    json_t* probe = json_stringn(s.data(), s.size());
-    bool ok = probe != nullptr;
-    json_decref(probe);
-    return ok;
-}
-
 int run_standards(const CliSettings& settings, const Words& words) {
-    Args args(words, {"file", "title", "author", "version"}, {"json"});
+    Args args(words, {"file", "title", "author", "version", "note"}, {"json"});
     if (args.help() || args.positional().empty()) return std::printf("%s", kStandardsHelp), args.help() ? 0 : 2;
     std::string verb = args.positional_at(0, "subcommand");
     PgConnection db(settings.database_url);
@@ -116,15 +111,11 @@ int run_standards(const CliSettings& settings, const Words& words) {
         std::string author = args.option("author").value_or(cli_actor().substr(4));
         StandardRow row = [&] {
             try {
-                return put_standard(db, name, title, body, author);
-            } catch (const PgError& e) {
-                if (e.sqlstate == "23514")
-                    throw CliError("invalid standard name '" + name + "': lower-case letters, digits, '_' and '-'", 2);
-                throw;
+                return save_standard(db, name, title, body, args.option("note").value_or(""), author, cli_actor());
+            } catch (const RequestRefused& e) {
+                throw CliError(e.what(), 2);
             }
         }();
-        audit_append(db, {cli_actor(), std::nullopt, "standards.put", std::nullopt, "ok",
-                          json_to_string(json_own(json_pack("{s:s,s:i}", "name", name.c_str(), "version", row.version)).get())});
         std::printf("standard %s is now version %d\n", row.name.c_str(), row.version);
         return 0;
     }

@@ -6,6 +6,7 @@ import { api, ApiError } from './api.js';
 import { h, show } from './dom.js';
 import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
+import { standardView, standardsView } from './standards.js';
 import { copyField, errorBox, tableOrNote, when } from './ui.js';
 
 const view = document.getElementById('view');
@@ -28,6 +29,7 @@ function setAccount(user) {
   const admin = user?.admin;
   document.getElementById('nav-approvals').hidden = !admin;
   document.getElementById('nav-kill-switch').hidden = !admin;
+  document.getElementById('nav-standards').hidden = !admin;
   document.getElementById('inbox-count').textContent = admin ? String(admin.inbox) : '';
   document.getElementById('nav-approvals').setAttribute('aria-label', admin ? `Approvals: ${admin.inbox} waiting` : 'Approvals');
   const banner = document.getElementById('banner');
@@ -155,6 +157,9 @@ async function route() {
   const refreshAccount = async () => setAccount(await api('/me'));
   if (hash === '#/admin') return inboxView(view, refreshAccount, signedOut);
   if (hash === '#/admin/kill-switch') return killSwitchView(view, refreshAccount, signedOut);
+  if (hash === '#/admin/standards') return standardsView(view, signedOut);
+  const standard = /^#\/admin\/standards\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(hash);
+  if (standard) return standardView(view, standard[1], signedOut);
   return tokensView();
 }
 

@@ -7,6 +7,11 @@
 //   POST /admin/drafts/KIND/NAME/VERSION/reject     {reason}
 //   GET  /admin/kill-switches
 //   POST /admin/kill-switches        {scope, target, on, reason}   a reason is required to turn one on
+//   GET  /admin/standards                           the latest version of each
+//   GET  /admin/standards/NAME                      the latest version with its text, and every version
+//   GET  /admin/standards/NAME/VERSION              one version with its text
+//   POST /admin/standards/NAME       {title, body, note}   a new version (a new standard); a note is required
+//   POST /admin/standards/NAME/VERSION/restore {note}      that version's text as the newest version
 // Every decision is the CLI's own operation (operations/, provisioning/), audited with the admin as
 // actor (user:NAME).
 #include <charconv>
@@ -18,6 +23,7 @@
 #include "store/document_store.hpp"
 #include "store/kill_switch_store.hpp"
 #include "store/resource_store.hpp"
+#include "store/standards_store.hpp"
 #include "util/json_ptr.hpp"
 
 namespace asg {
@@ -46,6 +52,64 @@ json_t* draft_json(const DocumentRow& d, bool with_body) {
     return o;
 }
 
+std::optional<std::string> body_text(const json_t* body, const char* name) {
+    const json_t* v = body ? json_object_get(body, name) : nullptr;
+    if (!json_is_string(v)) return std::nullopt;
+    return std::string(json_string_value(v), json_string_length(v));
+}
+
+json_t* standard_json(const StandardRow& s, bool with_body) {
+    json_t* o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "name", s.name.c_str(), "title", s.title.c_str(), "version", s.version,
+                          "updated", s.updated.c_str(), "author", s.author.c_str(), "note", s.note.c_str());
+    if (with_body) json_object_set_new(o, "body", json_string(s.body.c_str()));
+    return o;
+}
+
+// The standards' routes below /admin/standards ("" for the list).
+void standards(std::string_view path, bool post, const json_t* body, const SessionUser& me, DashboardResponse& out) {
+    PgConnection& db = thread_pg();
+    std::string actor = "user:" + me.name;
+    if (path.empty()) {
+        if (post) return dashboard_error(out, 405, "method_not_allowed", "use GET (a new standard is POST /admin/standards/NAME)");
+        json_t* list = json_array();
+        for (const auto& s : list_latest_standards(db)) json_array_append_new(list, standard_json(s, false));
+        return dashboard_ok(out, 200, json_pack("{s:o}", "standards", list));
+    }
+    std::size_t slash = path.find('/');
+    std::string name(path.substr(0, slash));
+    std::string_view rest = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (rest.empty()) {
+        if (post) {
+            std::optional<std::string> note = body_text(body, "note");
+            if (!note || note->empty()) return dashboard_error(out, 400, "note_required", "say what changed and why (note): every version keeps it");
+            StandardRow row = save_standard(db, name, body_text(body, "title").value_or(""), body_text(body, "body").value_or(""), *note,
+                                            me.name, actor);
+            return dashboard_ok(out, 201, json_pack("{s:o}", "standard", standard_json(row, false)));
+        }
+        auto latest = get_standards(db, name, std::nullopt);
+        if (latest.empty()) return dashboard_error(out, 404, "not_found", "no standard " + name);
+        json_t* versions = json_array();
+        for (const auto& v : standard_history(db, name)) json_array_append_new(versions, standard_json(v, false));
+        return dashboard_ok(out, 200, json_pack("{s:o,s:o}", "standard", standard_json(latest[0], true), "versions", versions));
+    }
+    std::size_t next = rest.find('/');
+    std::string_view digits = rest.substr(0, next);
+    std::string_view verb = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+    int version = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+    if (ec != std::errc() || end != digits.data() + digits.size() || version <= 0 || (!verb.empty() && verb != "restore"))
+        return dashboard_error(out, 404, "not_found", "no such admin page");
+    if (verb.empty()) {
+        if (post) return dashboard_error(out, 405, "method_not_allowed", "use GET");
+        auto one = get_standards(db, name, version);
+        if (one.empty()) return dashboard_error(out, 404, "not_found", "standard " + name + " has no version " + std::to_string(version));
+        return dashboard_ok(out, 200, json_pack("{s:o}", "standard", standard_json(one[0], true)));
+    }
+    if (!post) return dashboard_error(out, 405, "method_not_allowed", "use POST");
+    StandardRow row = restore_standard(db, name, version, body_text(body, "note").value_or(""), me.name, actor);
+    dashboard_ok(out, 201, json_pack("{s:o}", "standard", standard_json(row, false)));
+}
+
 json_t* kill_switch_json(const KillSwitchRow& k) {
     return json_pack("{s:s,s:s,s:s,s:s,s:s}", "scope", k.scope.c_str(), "target", k.target.c_str(), "reason", k.reason.c_str(),
                      "set_by", k.set_by.c_str(), "set_at", k.set_at.c_str());
@@ -53,11 +117,6 @@ json_t* kill_switch_json(const KillSwitchRow& k) {
 
 int status_of(const std::string& code) { return code == "not_found" ? 404 : code == "already_decided" ? 409 : 400; }
 
-std::optional<std::string> body_text(const json_t* body, const char* name) {
-    const json_t* v = body ? json_object_get(body, name) : nullptr;
-    if (!json_is_string(v)) return std::nullopt;
-    return std::string(json_string_value(v), json_string_length(v));
-}
 
 // KIND/NAME/VERSION[/rest]: false when the path is not one.
 bool parse_draft_path(std::string_view path, std::string& kind, std::string& name, int& version, std::string_view& rest) {
@@ -88,7 +147,7 @@ void inbox(PgConnection& db, DashboardResponse& out) {
 json_t* admin_summary(PgConnection& db) {
     json_t* switches = json_array();
     for (const auto& k : list_kill_switches(db)) json_array_append_new(switches, kill_switch_json(k));
-    std::size_t waiting = list_requests(db, std::nullopt, std::string("pending_approval")).size() + list_drafts(db).size();
+    std::int64_t waiting = count_requests(db, "pending_approval") + count_drafts(db);
     return json_pack("{s:I,s:o}", "inbox", (json_int_t)waiting, "kill_switches", switches);
 }
 
@@ -112,6 +171,11 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
     try {
         if (path == "inbox") {
             if (only(false)) inbox(db, out);
+            return true;
+        }
+        constexpr std::string_view kStandards = "standards";
+        if (path.substr(0, kStandards.size()) == kStandards && (path.size() == kStandards.size() || path[kStandards.size()] == '/')) {
+            standards(path.substr(std::min(path.size(), kStandards.size() + 1)), post, body, me, out);
             return true;
         }
         if (path == "kill-switches") {

@@ -2,6 +2,7 @@
 #include "operations/admin_operations.hpp"
 
 #include "store/audit_log.hpp"
+#include "util/json_ptr.hpp"
 #include "store/document_store.hpp"
 #include "store/kill_switch_store.hpp"
 #include "store/project_store.hpp"
@@ -41,6 +42,41 @@ bool set_kill_switch(PgConnection& db, const std::string& scope, const std::stri
         return done;
     });
     return changed;
+}
+
+StandardRow save_standard(PgConnection& db, const std::string& name, const std::string& title, const std::string& body,
+                          const std::string& note, const std::string& author, const std::string& actor) {
+    if (body.empty() || body.size() > 200000) throw RequestRefused("invalid", "a standard's text is 1 to 200,000 bytes");
+    if (!valid_utf8(body) || !valid_utf8(title) || !valid_utf8(note)) throw RequestRefused("invalid", "a standard is UTF-8 text");
+    if (title.empty() || title.size() > 200) throw RequestRefused("invalid", "a standard's title is 1 to 200 characters");
+    if (note.size() > 2000) throw RequestRefused("invalid", "a change note is at most 2,000 characters");
+    try {
+        return pg_transaction(db, [&] {
+            StandardRow row = put_standard(db, name, title, body, author, note);
+            audit_append(db, {actor, std::nullopt, "standards.put", std::nullopt, "ok",
+                              json_to_string(json_own(json_pack("{s:s,s:i,s:s}", "name", name.c_str(), "version", row.version,
+                                                                "note", note.c_str())).get())});
+            return row;
+        });
+    } catch (const PgError& e) {
+        if (e.sqlstate == "23514")
+            throw RequestRefused("invalid", "invalid standard name '" + name + "': lower-case letters, digits, '_' and '-' (at most 64)");
+        throw;
+    }
+}
+
+StandardRow restore_standard(PgConnection& db, const std::string& name, int version, const std::string& note,
+                             const std::string& author, const std::string& actor) {
+    auto old = get_standards(db, name, version);
+    if (old.empty()) throw RequestRefused("not_found", "standard " + name + " has no version " + std::to_string(version));
+    std::string why = "restores version " + std::to_string(version) + (note.empty() ? "" : ": " + note);
+    return pg_transaction(db, [&] {
+        StandardRow row = put_standard(db, name, old[0].title, old[0].body, author, why);
+        audit_append(db, {actor, std::nullopt, "standards.restore", std::nullopt, "ok",
+                          json_to_string(json_own(json_pack("{s:s,s:i,s:i}", "name", name.c_str(), "version", row.version,
+                                                            "restored", version)).get())});
+        return row;
+    });
 }
 
 }  // namespace asg

@@ -8,6 +8,7 @@
 
 #include "provisioning/request_flow.hpp"
 #include "store/pg_connection.hpp"
+#include "store/standards_store.hpp"
 
 namespace asg {
 
@@ -21,5 +22,16 @@ void decide_document_draft(PgConnection& db, const std::string& kind, const std:
 // target).
 bool set_kill_switch(PgConnection& db, const std::string& scope, const std::string& target, bool on,
                      const std::optional<std::string>& reason, const std::string& actor);
+
+// Writes a new version of a standard (a new standard when none has the name): its title, body
+// (not empty, valid UTF-8, at most 200,000 bytes) and change note, by `author`; audited
+// standards.put. MCP's get_standards serves it from the next call on, on every node. Throws
+// RequestRefused (invalid).
+StandardRow save_standard(PgConnection& db, const std::string& name, const std::string& title, const std::string& body,
+                          const std::string& note, const std::string& author, const std::string& actor);
+// Writes version `version`'s title and body again as the newest version; audited standards.restore.
+// Throws RequestRefused (not_found, invalid).
+StandardRow restore_standard(PgConnection& db, const std::string& name, int version, const std::string& note,
+                             const std::string& author, const std::string& actor);
 
 }  // namespace asg

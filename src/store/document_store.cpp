@@ -62,6 +62,10 @@ std::vector<DocumentRow> list_drafts(PgConnection& db) {
     return out;
 }
 
+std::int64_t count_drafts(PgConnection& db) {
+    return db.exec("SELECT count(*) FROM documents WHERE status = 'draft'").int64(0, 0);
+}
+
 bool decide_draft(PgConnection& db, const std::string& kind, const std::string& name, int version,
                   const std::string& status, const std::string& decided_by, const std::optional<std::string>& reason) {
     auto r = db.exec("UPDATE documents SET status = $4, decided_by = $5, decided_at = now(), reason = $6"

@@ -23,6 +23,7 @@ std::optional<DocumentRow> get_document(PgConnection& db, const std::string& kin
 DocumentRow put_draft(PgConnection& db, const std::string& kind, const std::string& name, const std::string& title,
                       const std::string& body, std::int64_t author_id, const std::string& author);
 std::vector<DocumentRow> list_drafts(PgConnection& db);
+std::int64_t count_drafts(PgConnection& db);
 // Decides a draft: published or rejected. Returns false when it is not a draft (already decided or unknown).
 bool decide_draft(PgConnection& db, const std::string& kind, const std::string& name, int version,
                   const std::string& status, const std::string& decided_by, const std::optional<std::string>& reason);

@@ -31,6 +31,7 @@ class PgResult {
 public:
     explicit PgResult(PGresult* r) : result_(r) {}
     int rows() const { return PQntuples(result_.get()); }
+    int columns() const { return PQnfields(result_.get()); }
     bool is_null(int row, int col) const { return PQgetisnull(result_.get(), row, col); }
     std::string text(int row, int col) const;
     std::int64_t int64(int row, int col) const;

@@ -71,6 +71,10 @@ std::vector<ResourceRow> list_requests(PgConnection& db, const std::optional<std
     return out;
 }
 
+std::int64_t count_requests(PgConnection& db, const std::string& state) {
+    return db.exec("SELECT count(*) FROM resource_requests WHERE state = $1", {state}).int64(0, 0);
+}
+
 std::vector<ResourceEvent> request_events(PgConnection& db, const std::string& id) {
     auto r = db.exec("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
                      " coalesce(from_state, ''), to_state, actor, coalesce(note, '')"

@@ -1,5 +1,6 @@
 // Services (the catalog) and resource requests with their state machine's event log.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ ResourceRow insert_request(PgConnection& db, const std::string& project_id, cons
 std::optional<ResourceRow> find_request(PgConnection& db, const std::string& id, bool for_update = false);
 std::vector<ResourceRow> list_requests(PgConnection& db, const std::optional<std::string>& project_id,
                                        const std::optional<std::string>& state);
+// How many requests are in a state (resource_requests_state_idx).
+std::int64_t count_requests(PgConnection& db, const std::string& state);
 // The name a request claims within its project and type: params.name, "main" when absent. A project
 // holds one live (not yet released, denied, cancelled or failed) request per name of the built-in
 // types (migration 0008's unique index; its violation is kUniqueViolation).

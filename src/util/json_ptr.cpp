@@ -59,4 +59,11 @@ std::string_view json_member_string(const json_t* object, const char* key) {
     return {json_string_value(member), json_string_length(member)};
 }
 
+bool valid_utf8(std::string_view s) {
+    json_t* probe = json_stringn(s.data(), s.size());
+    bool ok = probe != nullptr;
+    json_decref(probe);
+    return ok;
+}
+
 }  // namespace asg

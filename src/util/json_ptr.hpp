@@ -20,6 +20,8 @@ std::string json_to_string(const json_t* value);
 
 // s with every byte that is not part of valid UTF-8 replaced by '?': safe to put into JSON.
 std::string utf8_sanitized(std::string_view s);
+// Whether the bytes are valid UTF-8 (as jansson takes a string).
+bool valid_utf8(std::string_view s);
 
 // Removes members whose value is null (optional fields are absent, never null); returns object.
 json_t* json_drop_nulls(json_t* object);
