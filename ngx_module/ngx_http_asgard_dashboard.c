@@ -200,7 +200,7 @@ ngx_http_asgard_dashboard_process(ngx_http_request_t *r)
         return;
     }
 
-    size = sizeof(ngx_http_asgard_dashboard_task_t) + r->method_name.len + (r->uri.len - prefix)
+    size = sizeof(ngx_http_asgard_dashboard_task_t) + r->method_name.len + (r->uri.len - prefix) + r->args.len
            + body.len + cookie->len + host->len + origin->len + fetch_site->len + sso_user.len;
 
     t = ngx_http_asgard_request_task(r, size, ngx_http_asgard_dashboard_thread,
@@ -218,6 +218,7 @@ ngx_http_asgard_dashboard_process(ngx_http_request_t *r)
     p = (u_char *) (t + 1);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.method, r->method_name.data, r->method_name.len);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.path, r->uri.data + prefix, r->uri.len - prefix);
+    p = ngx_http_asgard_dashboard_copy(p, &t->in.query, r->args.data, r->args.len);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.body, body.data, body.len);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.cookie, cookie->data, cookie->len);
     p = ngx_http_asgard_dashboard_copy(p, &t->in.host, host->data, host->len);

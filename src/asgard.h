@@ -303,6 +303,7 @@ void asg_gateway_user_token_error(int api, asg_http_error_t *out) ASG_NOEXCEPT;
 typedef struct {
     asg_str_t  method;
     asg_str_t  path;        /* below the API's location, e.g. "/tokens" */
+    asg_str_t  query;       /* the query string without "?" ("" for none) */
     asg_str_t  body;
     asg_str_t  cookie;      /* the Cookie header */
     asg_str_t  host;        /* the Host header */

@@ -55,6 +55,9 @@ const ADMIN_ROUTES = [
   ['GET', '/admin/standards/security/1'],
   ['POST', '/admin/standards/security', { title: 'x', body: 'x', note: 'not yours' }],
   ['POST', '/admin/standards/security/1/restore', { note: 'not yours' }],
+  ['GET', '/admin/money'],
+  ['POST', '/admin/budgets/proj-2026-0001', { monthly_usd: '1' }],
+  ['POST', '/admin/rate-limits', { project_id: '', rpm: 1, tpm: 1 }],
   ['GET', '/admin/no-such-page'],
 ];
 
@@ -240,6 +243,61 @@ describe('the admin\'s desk', () => {
     await context.close();
   });
 
+  test('budgets and rate limits: a budget set below the spend (confirmed in the page) stops the key with 402; a rate limit; keyset pages', async () => {
+    const dev = await signedIn('dash-money-dev');
+    const projectId = (await answer(await post('/projects', { name: 'money', description: 'budget test' }, dev.cookie))).json.project.project_id;
+    const key = (await answer(await post(`/projects/${projectId}/key`, {}, dev.cookie))).json.key;
+    const call = async () => (await fetch(`${env.url}${CHAT_PATH}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(chatBody('money')),
+    })).status;
+    assert.equal(await call(), 200);
+    const admin = await signedIn('dash-money-admin', { admin: true });
+    const row = async () => (await answer(await get(`/admin/money?q=${projectId}`, admin.cookie))).json.projects.find((p) => p.project_id === projectId);
+    await eventually(async () => Number((await row())?.spent_usd) > 0, { timeoutMs: 8000, what: 'the call\'s spend on the money page' });
+    assert.equal((await row()).budget_usd, null);
+
+    // In the page: search, set a budget below the spend (the confirm says so), and the key gets 402.
+    const { context, page } = await newPage(browser);
+    const { url } = userWithLink('dash-money-page', { admin: true });
+    let confirmText = '';
+    page.on('dialog', (d) => { confirmText = d.message(); });
+    await page.goto(url);
+    await page.waitForSelector('#signin');
+    await page.click('#signin');
+    await page.waitForSelector('#nav-money:not([hidden])');
+    await page.click('#nav-money');
+    await page.waitForSelector('#money-search-form');
+    await page.type('#money-search', projectId);
+    await page.click('#money-search-form button[type=submit]');
+    await page.waitForFunction((id) => document.querySelectorAll('#money tbody tr').length === 1 && document.querySelector('#money').textContent.includes(id), {}, projectId);
+    await page.type(`#budget-${projectId}`, '0.000001');
+    await page.click(`form:has(#budget-${projectId}) button[type=submit]`);
+    await page.waitForFunction((id) => document.querySelector(`#budget-${id}`)?.value === '0.000001', {}, projectId);
+    assert.match(confirmText, /below this month's spend: the gateway refuses the project's calls \(402\)/);
+    await page.screenshot({ path: join(shots, 'a8-money.png'), fullPage: true });
+    assert.equal((await row()).budget_usd, '0.000001');
+    await eventually(async () => (await call()) === 402, { timeoutMs: 5000, what: 'the gateway to refuse the over-budget key' });
+    await context.close();
+
+    // Raised again at the API; a rate limit of one request a minute: the second call is 429.
+    assert.equal((await answer(await post(`/admin/budgets/${projectId}`, { monthly_usd: '50' }, admin.cookie))).status, 200);
+    await eventually(async () => (await call()) === 200, { timeoutMs: 5000, what: 'the key served again under the raised budget' });
+    assert.equal((await answer(await post('/admin/rate-limits', { project_id: projectId, rpm: 1, tpm: 1000000 }, admin.cookie))).status, 200);
+    await eventually(async () => (await call()) === 429, { timeoutMs: 5000, what: 'the key limited to one request a minute' });
+    assert.equal((await row()).rpm, 1);
+
+    // Keyset pages: ids after the cursor, in order, and the next cursor continues.
+    const first = (await answer(await get('/admin/money', admin.cookie))).json;
+    const ids = first.projects.map((p) => p.project_id);
+    assert.deepEqual(ids, [...ids].sort());
+    if (first.next) {
+      const second = (await answer(await get(`/admin/money?after=${first.next}`, admin.cookie))).json;
+      assert.ok(second.projects.every((p) => p.project_id > first.next));
+    }
+    const audit = psql(`SELECT tool FROM audit_log WHERE tool IN ('budget.set', 'ratelimit.set') AND (project_id = '${projectId}' OR detail->>'project' = '${projectId}') ORDER BY id`);
+    assert.deepEqual(audit.split('\n'), ['budget.set', 'budget.set', 'ratelimit.set']);
+  });
+
   test('bad admin input is a 400 naming what is missing and changes nothing', async () => {
     const admin = await signedIn('dash-admin-in', { admin: true });
     for (const [path, body, code] of [
@@ -253,6 +311,11 @@ describe('the admin\'s desk', () => {
       ['/admin/standards/Not_Valid', { title: 'T', body: 'text', note: 'n' }, 'invalid'],
       ['/admin/standards/new-one', { title: '', body: 'text', note: 'n' }, 'invalid'],
       ['/admin/standards/new-one', { title: 'T', body: '', note: 'n' }, 'invalid'],
+      ['/admin/budgets/proj-2026-0001', { monthly_usd: '-1' }, 'invalid_amount'],
+      ['/admin/budgets/proj-2026-0001', { monthly_usd: 50 }, 'invalid_amount'],
+      ['/admin/budgets/proj-2099-999999', { monthly_usd: '5' }, 'invalid'],
+      ['/admin/rate-limits', { project_id: '', rpm: 0, tpm: 5 }, 'invalid'],
+      ['/admin/rate-limits', { project_id: '', rpm: '5', tpm: 5 }, 'invalid_limits'],
     ]) {
       const r = await answer(await post(path, body, admin.cookie));
       assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}: ${JSON.stringify(r.json)}`);

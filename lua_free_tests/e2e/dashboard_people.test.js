@@ -135,6 +135,27 @@ describe('a person signs in and gets a PAT', () => {
     await context.close();
   });
 
+  test('a slow answer for a page the person already left never replaces the page they are on', async () => {
+    const { page, context } = await newPage();
+    // /me answers late: the first route (the dashboard's start) is still waiting for it when the
+    // person opens an unusable sign-in link, whose page answers at once.
+    await page.setRequestInterception(true);
+    page.on('request', (req) => {
+      if (req.url().endsWith('/api/dashboard/me')) setTimeout(() => req.continue(), 1500);
+      else req.continue();
+    });
+    const lateMe = page.waitForResponse((res) => res.url().endsWith('/api/dashboard/me'));
+    await page.goto(`${env.url}/dashboard/`, { waitUntil: 'domcontentloaded' });
+    await page.evaluate(() => { location.hash = `#/signin/${'y'.repeat(43)}`; });
+    await page.waitForSelector('.error');
+    assert.equal((await lateMe).status(), 401);
+    // Let the page run what the late answer set off (two macrotasks after its body is read).
+    await page.evaluate(() => new Promise((resolve) => setTimeout(() => setTimeout(resolve, 50), 0)));
+    assert.match(await textOf(page, 'main'), /This sign-in link cannot be used/, 'the sign-in link\'s page is still shown');
+    assert.doesNotMatch(await textOf(page, 'main'), /Sign in to Asgard/);
+    await context.close();
+  });
+
   test('a page without a session explains how to sign in; an unknown or expired link says so; the API answers JSON errors', async () => {
     const { page, context } = await newPage();
     await page.goto(`${env.url}/dashboard/`);

@@ -18,6 +18,7 @@ extern "C" void asg_dashboard_handle(const asg_dashboard_request_t* req, asg_das
         DashboardRequest in;
         in.method = view(req->method);
         in.path = view(req->path);
+        in.query = view(req->query);
         in.body = view(req->body);
         in.cookie = view(req->cookie);
         in.host = view(req->host);

@@ -257,10 +257,12 @@ int run_ratelimit(const CliSettings& settings, const Words& words) {
         args.expect_positionals(1, "asgard ratelimit set [--project P] --rpm N --tpm N");
         std::string rpm = number_arg(args, "rpm", true), tpm = number_arg(args, "tpm", true);
         std::string project = args.option("project").value_or("");
-        db.exec("INSERT INTO rate_limits (project_id, rpm, tpm) VALUES ($1, $2::int, $3::int)"
-                " ON CONFLICT (project_id) DO UPDATE SET rpm = EXCLUDED.rpm, tpm = EXCLUDED.tpm",
-                {project, rpm, tpm});
-        audit(db, "ratelimit.set", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "project", project.c_str(), "rpm", rpm.c_str(), "tpm", tpm.c_str())).get()));
+        try {
+            set_rate_limit(db, project, static_cast<long long>(std::strtod(rpm.c_str(), nullptr)),
+                           static_cast<long long>(std::strtod(tpm.c_str(), nullptr)), cli_actor());
+        } catch (const RequestRefused& e) {
+            throw CliError(e.what(), 2);
+        }
         std::printf("rate limit %s: %s requests and %s tokens per minute per key\n", project.empty() ? "(default)" : project.c_str(), rpm.c_str(), tpm.c_str());
         return 0;
     }

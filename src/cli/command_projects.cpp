@@ -5,6 +5,7 @@
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
 #include "gateway/data_class.hpp"
+#include "operations/admin_operations.hpp"
 #include "store/audit_log.hpp"
 #include "store/cost_store.hpp"
 #include "store/project_store.hpp"
@@ -236,11 +237,13 @@ int run_budget(const CliSettings& settings, const Words& words) {
         std::optional<std::int64_t> micro = parse_usd(*amount);
         if (!micro) throw CliError("--monthly-usd must be a non-negative amount in USD with at most six decimals, e.g. 250 or 99.50", 2);
         if (*micro >= 100000000LL * 1000000) throw CliError("--monthly-usd must be under 100000000 USD", 2);
-        std::string text = format_usd(*micro);
         need_project(db, project);
-        set_budget(db, project, text);
-        audit_append(db, {cli_actor(), std::nullopt, "budget.set", project, "ok",
-                          json_to_string(json_own(json_pack("{s:s}", "monthly_usd", text.c_str())).get())});
+        try {
+            set_project_budget(db, project, *micro, cli_actor());
+        } catch (const RequestRefused& e) {
+            throw CliError(e.what(), 2);
+        }
+        std::string text = format_usd(*micro);
         while (text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();  // to the micro-dollar, at least cents
         std::printf("budget of %s: %s USD per month\n", project.c_str(), text.c_str());
         return 0;

@@ -1,18 +1,29 @@
 // The dashboard's views, chosen by the URL's #fragment: #/signin/<link> (the one-time link's
 // page), #/tokens (Getting started: create a PAT, and my tokens), #/projects and
-// #/projects/<id> (projects.js). A 401 anywhere shows how to sign in.
+// #/projects/<id> (projects.js), the admin's pages (admin.js, standards.js, money.js). A 401
+// anywhere shows how to sign in. Each route renders into a container of its own, so a slow answer
+// for a page the person already left lands in a detached container, never over the current page.
 import { inboxView, killSwitchView } from './admin.js';
 import { api, ApiError } from './api.js';
 import { h, show } from './dom.js';
+import { moneyView } from './money.js';
 import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
 import { standardView, standardsView } from './standards.js';
 import { copyField, errorBox, tableOrNote, when } from './ui.js';
 
-const view = document.getElementById('view');
+const main = document.getElementById('view');
 let me = null;
 
-function signedOutView(message) {
+/** The container of a new route (the previous route's is detached). */
+function newView() {
+  const view = h('div', { tabindex: -1, class: 'route' });
+  main.replaceChildren(view);
+  return view;
+}
+
+function signedOutView(view, message) {
+  if (!view.isConnected) return;  // a page the person already left
   setAccount(null);
   show(view, h('h1', {}, 'Sign in to Asgard'),
     h('div', { class: 'card' },
@@ -30,6 +41,7 @@ function setAccount(user) {
   document.getElementById('nav-approvals').hidden = !admin;
   document.getElementById('nav-kill-switch').hidden = !admin;
   document.getElementById('nav-standards').hidden = !admin;
+  document.getElementById('nav-money').hidden = !admin;
   document.getElementById('inbox-count').textContent = admin ? String(admin.inbox) : '';
   document.getElementById('nav-approvals').setAttribute('aria-label', admin ? `Approvals: ${admin.inbox} waiting` : 'Approvals');
   const banner = document.getElementById('banner');
@@ -40,7 +52,7 @@ function setAccount(user) {
   document.getElementById('whoami').textContent = user ? `Signed in as ${user.user}${user.is_admin ? ' (admin)' : ''}` : '';
 }
 
-async function signinView(link) {
+async function signinView(view, link) {
   show(view, h('p', { class: 'muted' }, 'Checking your sign-in link…'));
   let peek;
   try {
@@ -57,7 +69,7 @@ async function signinView(link) {
       // The link is spent: take it out of the address bar and the history.
       history.replaceState(null, '', `${location.pathname}#/tokens`);
       setAccount(user.is_admin ? await api('/me') : user);  // an admin's carries the inbox count and kill switches
-      await tokensView();
+      await tokensView(view);
     } catch (e) {
       button.disabled = false;
       view.prepend(errorBox(e));
@@ -67,7 +79,7 @@ async function signinView(link) {
     h('div', { class: 'card' }, h('p', {}, 'This link signs you in once. Press the button to continue.'), button));
 }
 
-function tokenRow(t, refresh) {
+function tokenRow(view, t, refresh) {
   const revoke = h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke token ${t.name ?? t.prefix}` }, 'Revoke');
   revoke.addEventListener('click', async () => {
     if (!confirm(`Revoke ${t.name ?? t.prefix}…? Agents using it get 401 from then on.`)) return;
@@ -100,12 +112,12 @@ function createdPanel(created) {
     ...snippets(location.origin).flatMap(([title, text]) => [h('label', {}, title), h('pre', {}, text)]));
 }
 
-async function tokensView(created) {
+async function tokensView(view, created) {
   let list;
   try {
     list = await api('/tokens');
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return signedOutView('Your session has ended. Sign in again with a new link.');
+    if (e instanceof ApiError && e.status === 401) return signedOutView(view, 'Your session has ended. Sign in again with a new link.');
     return show(view, errorBox(e));
   }
   const name = h('input', { id: 'token-name', name: 'name', maxlength: 100, placeholder: 'e.g. laptop — Claude Code', required: true });
@@ -120,13 +132,13 @@ async function tokensView(created) {
     event.preventDefault();
     try {
       const made = await api('/tokens', { method: 'POST', body: { name: name.value.trim(), expires_days: Number(days.value) } });
-      await tokensView(made);
+      await tokensView(view, made);
     } catch (e) {
       view.prepend(errorBox(e));
     }
   });
-  const refresh = () => tokensView();
-  const rows = list.tokens.map((t) => tokenRow(t, refresh));
+  const refresh = () => tokensView(view);
+  const rows = list.tokens.map((t) => tokenRow(view, t, refresh));
   show(view,
     h('h1', {}, 'Getting started'),
     created ? createdPanel(created) : null,
@@ -140,16 +152,20 @@ async function tokensView(created) {
 }
 
 async function route() {
+  const view = newView();
   const hash = location.hash || '#/tokens';
   const signin = /^#\/signin\/([A-Za-z0-9]{1,100})$/.exec(hash);
-  if (signin) return signinView(signin[1]);
+  if (signin) return signinView(view, signin[1]);
+  let who;
   try {
-    setAccount(await api('/me'));
+    who = await api('/me');
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return signedOutView();
+    if (e instanceof ApiError && e.status === 401) return signedOutView(view);
     return show(view, errorBox(e));
   }
-  const signedOut = () => signedOutView('Your session has ended. Sign in again with a new link.');
+  if (!view.isConnected) return;  // the person has gone on to another page meanwhile
+  setAccount(who);
+  const signedOut = () => signedOutView(view, 'Your session has ended. Sign in again with a new link.');
   markNav(hash);
   const project = /^#\/projects\/(proj-[0-9]{4}-[0-9]{4,})$/.exec(hash);
   if (project) return projectView(view, project[1], signedOut);
@@ -158,9 +174,10 @@ async function route() {
   if (hash === '#/admin') return inboxView(view, refreshAccount, signedOut);
   if (hash === '#/admin/kill-switch') return killSwitchView(view, refreshAccount, signedOut);
   if (hash === '#/admin/standards') return standardsView(view, signedOut);
+  if (hash === '#/admin/money') return moneyView(view, signedOut);
   const standard = /^#\/admin\/standards\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(hash);
   if (standard) return standardView(view, standard[1], signedOut);
-  return tokensView();
+  return tokensView(view);
 }
 
 function markNav(hash) {
@@ -174,7 +191,7 @@ function markNav(hash) {
 document.getElementById('signout').addEventListener('click', async () => {
   try { await api('/signout', { method: 'POST', body: {} }); } catch { /* signed out either way */ }
   history.replaceState(null, '', `${location.pathname}#/signed-out`);
-  signedOutView('You are signed out.');
+  signedOutView(newView(), 'You are signed out.');
 });
 window.addEventListener('hashchange', route);
 route();

@@ -12,6 +12,9 @@
 //   GET  /admin/standards/NAME/VERSION              one version with its text
 //   POST /admin/standards/NAME       {title, body, note}   a new version (a new standard); a note is required
 //   POST /admin/standards/NAME/VERSION/restore {note}      that version's text as the newest version
+//   GET  /admin/money?after=ID&q=TEXT                50 projects a page: budget, this month's spend, rate limit
+//   POST /admin/budgets/ID           {monthly_usd: "500.00"}   decimal text, exact
+//   POST /admin/rate-limits          {project_id ("" for the default), rpm, tpm}
 // Every decision is the CLI's own operation (operations/, provisioning/), audited with the admin as
 // actor (user:NAME).
 #include <charconv>
@@ -22,9 +25,11 @@
 #include "provisioning/request_flow.hpp"
 #include "store/document_store.hpp"
 #include "store/kill_switch_store.hpp"
+#include "store/limits_store.hpp"
 #include "store/resource_store.hpp"
 #include "store/standards_store.hpp"
 #include "util/json_ptr.hpp"
+#include "util/money.hpp"
 
 namespace asg {
 
@@ -110,6 +115,30 @@ void standards(std::string_view path, bool post, const json_t* body, const Sessi
     dashboard_ok(out, 201, json_pack("{s:o}", "standard", standard_json(row, false)));
 }
 
+constexpr int kMoneyPage = 50;
+
+void money_page(const DashboardRequest& req, DashboardResponse& out) {
+    PgConnection& db = thread_pg();
+    std::string after = query_param(req.query, "after"), search = query_param(req.query, "q");
+    if (after.size() > 40 || search.size() > 100) return dashboard_error(out, 400, "invalid_query", "after is a project id; q is at most 100 characters");
+    auto rows = project_money_page(db, after, search, kMoneyPage + 1);
+    bool more = rows.size() > static_cast<std::size_t>(kMoneyPage);
+    if (more) rows.pop_back();
+    json_t* list = json_array();
+    for (const auto& p : rows) {
+        json_t* o = json_pack("{s:s,s:s,s:s,s:s}", "project_id", p.project_id.c_str(), "name", p.name.c_str(), "owner", p.owner.c_str(),
+                              "spent_usd", format_usd(p.spent_micro_usd).c_str());
+        json_object_set_new(o, "budget_usd", p.budget_micro_usd ? json_string(format_usd(*p.budget_micro_usd).c_str()) : json_null());
+        json_object_set_new(o, "rpm", p.rpm ? json_integer(*p.rpm) : json_null());
+        json_object_set_new(o, "tpm", p.tpm ? json_integer(*p.tpm) : json_null());
+        json_array_append_new(list, o);
+    }
+    RateLimitRow fallback = default_rate_limit(db);
+    dashboard_ok(out, 200, json_pack("{s:o,s:o,s:{s:i,s:i}}", "projects", list, "next",
+                                     more ? json_string(rows.back().project_id.c_str()) : json_null(), "default_rate_limit", "rpm",
+                                     fallback.rpm, "tpm", fallback.tpm));
+}
+
 json_t* kill_switch_json(const KillSwitchRow& k) {
     return json_pack("{s:s,s:s,s:s,s:s,s:s}", "scope", k.scope.c_str(), "target", k.target.c_str(), "reason", k.reason.c_str(),
                      "set_by", k.set_by.c_str(), "set_at", k.set_at.c_str());
@@ -176,6 +205,37 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
         constexpr std::string_view kStandards = "standards";
         if (path.substr(0, kStandards.size()) == kStandards && (path.size() == kStandards.size() || path[kStandards.size()] == '/')) {
             standards(path.substr(std::min(path.size(), kStandards.size() + 1)), post, body, me, out);
+            return true;
+        }
+        if (path == "money") {
+            if (only(false)) money_page(req, out);
+            return true;
+        }
+        constexpr std::string_view kBudgets = "budgets/";
+        if (path.substr(0, kBudgets.size()) == kBudgets) {
+            if (!only(true)) return true;
+            std::string project(path.substr(kBudgets.size()));
+            std::optional<std::int64_t> micro = parse_usd(body_text(body, "monthly_usd").value_or(""));
+            if (!micro) {
+                dashboard_error(out, 400, "invalid_amount", "monthly_usd is USD as decimal text with at most six decimals, e.g. \"500\" or \"99.50\"");
+                return true;
+            }
+            set_project_budget(db, project, *micro, actor);
+            dashboard_ok(out, 200, json_pack("{s:s,s:s}", "project_id", project.c_str(), "budget_usd", format_usd(*micro).c_str()));
+            return true;
+        }
+        if (path == "rate-limits") {
+            if (!only(true)) return true;
+            const json_t* rpm = body ? json_object_get(body, "rpm") : nullptr;
+            const json_t* tpm = body ? json_object_get(body, "tpm") : nullptr;
+            if (!json_is_integer(rpm) || !json_is_integer(tpm)) {
+                dashboard_error(out, 400, "invalid_limits", "rpm and tpm are whole numbers (requests and tokens per minute per key)");
+                return true;
+            }
+            std::string project = body_text(body, "project_id").value_or("");
+            set_rate_limit(db, project, json_integer_value(rpm), json_integer_value(tpm), actor);
+            dashboard_ok(out, 200, json_pack("{s:s,s:I,s:I}", "project_id", project.c_str(), "rpm", json_integer_value(rpm), "tpm",
+                                             json_integer_value(tpm)));
             return true;
         }
         if (path == "kill-switches") {

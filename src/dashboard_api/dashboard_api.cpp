@@ -25,6 +25,33 @@ void dashboard_ok(DashboardResponse& out, int status, json_t* body) {
     out.body = json_to_string(json_own(body).get());
 }
 
+std::string query_param(std::string_view query, std::string_view name) {
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    while (!query.empty()) {
+        std::size_t end = query.find('&');
+        std::string_view pair = query.substr(0, end);
+        std::size_t eq = pair.find('=');
+        if (pair.substr(0, eq) == name) {
+            std::string out;
+            std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+            for (std::size_t i = 0; i < value.size(); ++i) {
+                if (value[i] == '+') {
+                    out += ' ';
+                } else if (value[i] == '%' && i + 2 < value.size() && hex(value[i + 1]) >= 0 && hex(value[i + 2]) >= 0) {
+                    out += static_cast<char>(hex(value[i + 1]) * 16 + hex(value[i + 2]));
+                    i += 2;
+                } else {
+                    out += value[i];
+                }
+            }
+            return out;
+        }
+        if (end == std::string_view::npos) break;
+        query.remove_prefix(end + 1);
+    }
+    return "";
+}
+
 namespace {
 
 void error(DashboardResponse& out, int status, const char* code, const std::string& message) {

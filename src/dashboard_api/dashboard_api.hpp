@@ -11,6 +11,7 @@ namespace asg {
 
 struct DashboardRequest {
     std::string_view method, path;  // path below /api/dashboard, e.g. "/tokens"
+    std::string_view query;         // the query string, without "?"
     std::string_view body, cookie, host, origin, fetch_site;
     bool csrf_header = false;  // X-Asgard-Dashboard was sent
     bool loopback = false;     // the Host is a loopback address: the cookie may go without Secure

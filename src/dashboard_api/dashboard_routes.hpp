@@ -13,6 +13,8 @@ namespace asg {
 void dashboard_error(DashboardResponse& out, int status, const char* code, const std::string& message);
 // The body (its reference is taken) with the status.
 void dashboard_ok(DashboardResponse& out, int status, json_t* body);
+// A query parameter's value, percent- and plus-decoded ("" when absent).
+std::string query_param(std::string_view query, std::string_view name);
 
 // The project pages (/services, /projects...): false when the path is not theirs. `body` is the
 // POST's JSON object (nullptr for a GET).

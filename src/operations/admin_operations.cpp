@@ -2,10 +2,13 @@
 #include "operations/admin_operations.hpp"
 
 #include "store/audit_log.hpp"
-#include "util/json_ptr.hpp"
+#include "store/cost_store.hpp"
 #include "store/document_store.hpp"
 #include "store/kill_switch_store.hpp"
+#include "store/limits_store.hpp"
 #include "store/project_store.hpp"
+#include "util/json_ptr.hpp"
+#include "util/money.hpp"
 
 namespace asg {
 
@@ -76,6 +79,29 @@ StandardRow restore_standard(PgConnection& db, const std::string& name, int vers
                           json_to_string(json_own(json_pack("{s:s,s:i,s:i}", "name", name.c_str(), "version", row.version,
                                                             "restored", version)).get())});
         return row;
+    });
+}
+
+void set_project_budget(PgConnection& db, const std::string& project_id, std::int64_t micro_usd, const std::string& actor) {
+    if (micro_usd < 0 || micro_usd >= 100000000LL * 1000000) throw RequestRefused("invalid", "a monthly budget is 0 to 99,999,999.999999 USD");
+    if (!find_project(db, project_id)) throw RequestRefused("invalid", "no project " + project_id);
+    std::string text = format_usd(micro_usd);
+    pg_transaction(db, [&] {
+        set_budget(db, project_id, text);
+        audit_append(db, {actor, std::nullopt, "budget.set", project_id, "ok",
+                          json_to_string(json_own(json_pack("{s:s}", "monthly_usd", text.c_str())).get())});
+    });
+}
+
+void set_rate_limit(PgConnection& db, const std::string& project_id, long long rpm, long long tpm, const std::string& actor) {
+    if (rpm < 1 || tpm < 1 || rpm > 2000000000 || tpm > 2000000000)
+        throw RequestRefused("invalid", "rpm and tpm are whole numbers from 1 to 2,000,000,000");
+    if (!project_id.empty() && !find_project(db, project_id)) throw RequestRefused("invalid", "no project " + project_id);
+    pg_transaction(db, [&] {
+        put_rate_limit(db, project_id, static_cast<int>(rpm), static_cast<int>(tpm));
+        audit_append(db, {actor, std::nullopt, "ratelimit.set", std::nullopt, "ok",
+                          json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "project", project_id.c_str(), "rpm",
+                                                            std::to_string(rpm).c_str(), "tpm", std::to_string(tpm).c_str())).get())});
     });
 }
 

@@ -1,8 +1,10 @@
 // The admin's decisions, one implementation for the asgard CLI and the dashboard's admin pages:
-// publishing or rejecting a guidance/recipe draft, turning a kill switch on or off (approving or
-// denying a review-tier request is provisioning/request_flow's). Each writes its audit row with
+// publishing or rejecting a guidance/recipe draft, turning a kill switch on or off, writing a
+// standard's version, setting a budget or a rate limit (approving or denying a review-tier request
+// is provisioning/request_flow's). Each writes its audit row with
 // the actor given (cli:..., or user:NAME for a dashboard admin) in the transaction that decides.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -33,5 +35,12 @@ StandardRow save_standard(PgConnection& db, const std::string& name, const std::
 // Throws RequestRefused (not_found, invalid).
 StandardRow restore_standard(PgConnection& db, const std::string& name, int version, const std::string& note,
                              const std::string& author, const std::string& actor);
+
+// A project's monthly budget in micro-USD (under 100,000,000 USD); audited budget.set. Throws
+// RequestRefused (invalid: no such project, or out of range).
+void set_project_budget(PgConnection& db, const std::string& project_id, std::int64_t micro_usd, const std::string& actor);
+// Requests and tokens per minute per key: a project's ("" for the default); audited ratelimit.set.
+// Throws RequestRefused (invalid).
+void set_rate_limit(PgConnection& db, const std::string& project_id, long long rpm, long long tpm, const std::string& actor);
 
 }  // namespace asg
