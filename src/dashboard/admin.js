@@ -2,11 +2,11 @@
 // each approved, or refused with a reason the requester reads) and #/admin/kill-switch (global,
 // per project, per model; a reason and a confirm step to turn one on). A non-admin's session gets
 // 403 from every /api/dashboard/admin/ route.
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { h, show } from './dom.js';
 import { diffView } from './line_diff.js';
 import { usd } from './spend_chart.js';
-import { errorBox, guarded, tableOrNote, when } from './ui.js';
+import { guarded, loadView, tableOrNote, when } from './ui.js';
 
 /** A "Deny…"/"Reject…" button that opens a required reason and a confirm button. */
 function withReason(label, id, onConfirm) {
@@ -30,13 +30,8 @@ function withReason(label, id, onConfirm) {
 }
 
 export async function inboxView(view, refreshAccount, onSignedOut) {
-  let inbox;
-  try {
-    inbox = await api('/admin/inbox');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    return show(view, h('h1', {}, 'Approvals'), errorBox(e));
-  }
+  const inbox = await loadView(view, '/admin/inbox', onSignedOut, 'Approvals');
+  if (!inbox) return;
   const again = async () => { await refreshAccount(); await inboxView(view, refreshAccount, onSignedOut); };
   const requestRows = inbox.requests.map((r) => {
     const approve = h('button', { type: 'button', 'aria-label': `Approve ${r.resource_id}` }, 'Approve');
@@ -97,13 +92,8 @@ export async function inboxView(view, refreshAccount, onSignedOut) {
 }
 
 export async function killSwitchView(view, refreshAccount, onSignedOut) {
-  let list;
-  try {
-    list = await api('/admin/kill-switches');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    return show(view, h('h1', {}, 'Kill switch'), errorBox(e));
-  }
+  const list = await loadView(view, '/admin/kill-switches', onSignedOut, 'Kill switch');
+  if (!list) return;
   const again = async () => { await refreshAccount(); await killSwitchView(view, refreshAccount, onSignedOut); };
   const describe = (s) => (s.scope === 'global' ? 'every gateway call' : `every gateway call of ${s.scope} ${s.target}`);
   const rows = list.kill_switches.map((s) => {

@@ -4,13 +4,13 @@
 // anywhere shows how to sign in. Each route renders into a container of its own, so a slow answer
 // for a page the person already left lands in a detached container, never over the current page.
 import { inboxView, killSwitchView } from './admin.js';
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { h, show } from './dom.js';
 import { moneyView } from './money.js';
 import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
 import { standardView, standardsView } from './standards.js';
-import { copyField, errorBox, tableOrNote, when } from './ui.js';
+import { copyField, errorBox, loadView, tableOrNote, when } from './ui.js';
 
 const main = document.getElementById('view');
 let me = null;
@@ -113,13 +113,8 @@ function createdPanel(created) {
 }
 
 async function tokensView(view, created) {
-  let list;
-  try {
-    list = await api('/tokens');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return signedOutView(view, 'Your session has ended. Sign in again with a new link.');
-    return show(view, errorBox(e));
-  }
+  const list = await loadView(view, '/tokens', () => signedOutView(view, 'Your session has ended. Sign in again with a new link.'), 'Getting started');
+  if (!list) return;
   const name = h('input', { id: 'token-name', name: 'name', maxlength: 100, placeholder: 'e.g. laptop — Claude Code', required: true });
   const days = h('select', { id: 'token-days', name: 'expires_days' },
     ...[[7, '7 days'], [30, '30 days'], [90, '90 days'], [365, '1 year']].map(([v, text]) =>
@@ -156,14 +151,8 @@ async function route() {
   const hash = location.hash || '#/tokens';
   const signin = /^#\/signin\/([A-Za-z0-9]{1,100})$/.exec(hash);
   if (signin) return signinView(view, signin[1]);
-  let who;
-  try {
-    who = await api('/me');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return signedOutView(view);
-    return show(view, errorBox(e));
-  }
-  if (!view.isConnected) return;  // the person has gone on to another page meanwhile
+  const who = await loadView(view, '/me', () => signedOutView(view), 'Asgard');
+  if (!who || !view.isConnected) return;  // not signed in, or gone on to another page meanwhile
   setAccount(who);
   const signedOut = () => signedOutView(view, 'Your session has ended. Sign in again with a new link.');
   markNav(hash);

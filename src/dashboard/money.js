@@ -1,10 +1,10 @@
 // The admin's money page, #/admin/money: every project's monthly budget against this month's
 // gateway spend, and its rate limit, 50 projects a page (search by id or name); a budget or a
 // limit changed after a confirm step saying what it does.
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { h, show } from './dom.js';
 import { usd } from './spend_chart.js';
-import { errorBox, guarded, tableOrNote } from './ui.js';
+import { guarded, loadView, tableOrNote } from './ui.js';
 
 function budgetCell(p, refresh, view, onSignedOut) {
   const input = h('input', { id: `budget-${p.project_id}`, inputmode: 'decimal', size: 10, value: p.budget_usd === null ? '' : p.budget_usd.replace(/\.?0+$/, ''),
@@ -38,13 +38,8 @@ function limitCell(p, fallback, refresh, view, onSignedOut) {
 }
 
 export async function moneyView(view, onSignedOut, { q = '', after = '' } = {}) {
-  let page;
-  try {
-    page = await api(`/admin/money?q=${encodeURIComponent(q)}&after=${encodeURIComponent(after)}`);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    return show(view, h('h1', {}, 'Budgets and limits'), errorBox(e));
-  }
+  const page = await loadView(view, `/admin/money?q=${encodeURIComponent(q)}&after=${encodeURIComponent(after)}`, onSignedOut, 'Budgets and limits');
+  if (!page) return;
   const refresh = () => moneyView(view, onSignedOut, { q, after });
   const rows = page.projects.map((p) => {
     const pct = p.budget_usd === null || Number(p.budget_usd) === 0 ? null : Math.round((Number(p.spent_usd) / Number(p.budget_usd)) * 100);

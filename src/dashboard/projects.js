@@ -1,21 +1,16 @@
 // The project views: #/projects (my projects with my role; register one) and #/projects/<id> (its
 // services and their history, requesting one from its parameter form, the project key minted
 // once, secrets revealed on request (audited), spend against budget). Each view is one API call.
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { h, show } from './dom.js';
 import { schemaForm } from './schema_form.js';
 import { keySnippets } from './snippets.js';
 import { budgetMeter, dailyChart, usd } from './spend_chart.js';
-import { copyField, errorBox, guarded, table, tableOrNote, when } from './ui.js';
+import { copyField, guarded, loadView, table, tableOrNote, when } from './ui.js';
 
 export async function projectsView(view, onSignedOut) {
-  let list;
-  try {
-    list = await api('/projects');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    return show(view, errorBox(e));
-  }
+  const list = await loadView(view, '/projects', onSignedOut, 'Projects');
+  if (!list) return;
   const field = (id, label, attrs = {}) => h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name: id, ...attrs }));
   const form = h('form', { id: 'register-project' },
     field('project-name', 'Name', { required: true, maxlength: 100, placeholder: 'e.g. billing-api' }),
@@ -166,13 +161,8 @@ function spendCard(data) {
 }
 
 export async function projectView(view, id, onSignedOut, { minted, requested } = {}) {
-  let data;
-  try {
-    data = await api(`/projects/${id}`);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    return show(view, h('h1', {}, id), errorBox(e), h('p', {}, h('a', { href: '#/projects' }, 'Back to my projects')));
-  }
+  const data = await loadView(view, `/projects/${id}`, onSignedOut, id, h('p', {}, h('a', { href: '#/projects' }, 'Back to my projects')));
+  if (!data) return;
   const p = data.project;
   show(view,
     h('p', {}, h('a', { href: '#/projects' }, '← My projects')),

@@ -5,20 +5,15 @@
 import { api, ApiError } from './api.js';
 import { h, show } from './dom.js';
 import { diffView } from './line_diff.js';
-import { errorBox, guarded, tableOrNote, when } from './ui.js';
+import { errorBox, guarded, loadView, tableOrNote, when } from './ui.js';
 
 function field(id, label, input) {
   return h('div', { class: 'field' }, h('label', { for: id }, label), input);
 }
 
 export async function standardsView(view, onSignedOut) {
-  let list;
-  try {
-    list = await api('/admin/standards');
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return onSignedOut();
-    return show(view, h('h1', {}, 'Standards'), errorBox(e));
-  }
+  const list = await loadView(view, '/admin/standards', onSignedOut, 'Standards');
+  if (!list) return;
   const name = h('input', { id: 'new-standard-name', required: true, maxlength: 64, pattern: '[a-z0-9][a-z0-9_\\-]{0,63}', placeholder: 'e.g. api-design' });
   const form = h('form', { id: 'new-standard', class: 'row' }, field('new-standard-name', 'Name (lower-case letters, digits, - and _)', name),
     h('button', { type: 'submit' }, 'Write a new standard'));

@@ -1,6 +1,6 @@
 // Pieces every view uses: the error box, times, and a shown-once secret with its copy button.
-import { ApiError } from './api.js';
-import { h } from './dom.js';
+import { api, ApiError } from './api.js';
+import { h, show } from './dom.js';
 
 export function errorBox(e) {
   const text = e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`;
@@ -19,6 +19,18 @@ export function copyField(value, id, label) {
     try { await navigator.clipboard.writeText(value); copy.textContent = 'Copied'; } catch { copy.textContent = 'Select and copy'; }
   });
   return h('div', { class: 'row' }, h('div', {}, field), copy);
+}
+
+/** A view's one request: its answer, or undefined once the view shows why not under `title` (and
+ * `after`), or once a 401 has sent the person to sign in. */
+export async function loadView(view, path, onSignedOut, title, ...after) {
+  try {
+    return await api(path);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) onSignedOut();
+    else show(view, h('h1', {}, title), errorBox(e), ...after);
+    return undefined;
+  }
 }
 
 /** Runs `fn`; an error goes on top of `where`, and a 401 sends the person to sign in. */

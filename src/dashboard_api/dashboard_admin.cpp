@@ -28,6 +28,7 @@
 #include "store/limits_store.hpp"
 #include "store/resource_store.hpp"
 #include "store/standards_store.hpp"
+#include "tools/tool_support.hpp"
 #include "util/json_ptr.hpp"
 #include "util/money.hpp"
 
@@ -35,18 +36,11 @@ namespace asg {
 
 namespace {
 
-json_t* parsed(const std::string& text) {
-    json_error_t e;
-    json_t* v = json_loads(text.c_str(), 0, &e);
-    return v ? v : json_object();
-}
-
+// A request as get_resource shows it, with the requester's justification (for the reviewer).
 json_t* request_json(const ResourceRow& r) {
-    return json_drop_nulls(json_pack("{s:s,s:s,s:s,s:s,s:s?,s:o,s:s?,s:s,s:s,s:s}", "resource_id", r.id.c_str(), "project_id",
-                                     r.project_id.c_str(), "service", r.service_type.c_str(), "state", r.state.c_str(), "reason",
-                                     r.reason.empty() ? nullptr : r.reason.c_str(), "params", parsed(r.params_json), "justification",
-                                     r.justification.empty() ? nullptr : r.justification.c_str(), "requested_by",
-                                     r.requested_by.c_str(), "price_usd_month", r.price_usd_month.c_str(), "created", r.created.c_str()));
+    json_t* o = resource_json(r);
+    if (!r.justification.empty()) json_object_set_new(o, "justification", json_string(r.justification.c_str()));
+    return o;
 }
 
 json_t* draft_json(const DocumentRow& d, bool with_body) {
@@ -143,8 +137,6 @@ json_t* kill_switch_json(const KillSwitchRow& k) {
     return json_pack("{s:s,s:s,s:s,s:s,s:s}", "scope", k.scope.c_str(), "target", k.target.c_str(), "reason", k.reason.c_str(),
                      "set_by", k.set_by.c_str(), "set_at", k.set_at.c_str());
 }
-
-int status_of(const std::string& code) { return code == "not_found" ? 404 : code == "already_decided" ? 409 : 400; }
 
 
 // KIND/NAME/VERSION[/rest]: false when the path is not one.
@@ -327,7 +319,7 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
             return true;
         }
     } catch (const RequestRefused& e) {
-        dashboard_error(out, status_of(e.code), e.code.c_str(), e.what());
+        dashboard_error(out, dashboard_status_of(e.code), e.code.c_str(), e.what());
         return true;
     }
     dashboard_error(out, 404, "not_found", "no such admin page");

@@ -25,6 +25,18 @@ void dashboard_ok(DashboardResponse& out, int status, json_t* body) {
     out.body = json_to_string(json_own(body).get());
 }
 
+int dashboard_status_of(std::string_view code) {
+    for (std::string_view c : {"not_authorized", "cross_project_denied", "project_key_forbidden"})
+        if (code == c) return 403;
+    for (std::string_view c : {"not_found", "project_not_registered"})
+        if (code == c) return 404;
+    for (std::string_view c : {"already_exists", "already_decided", "invalid_state"})
+        if (code == c) return 409;
+    for (std::string_view c : {"provisioning_failed", "release_failed"})
+        if (code == c) return 502;
+    return 400;
+}
+
 std::string query_param(std::string_view query, std::string_view name) {
     auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
     while (!query.empty()) {
@@ -146,13 +158,11 @@ std::optional<SessionUser> sso_sign_in(PgConnection& db, const DashboardRequest&
         }
         if (!user) throw std::runtime_error("the user single sign-on created could not be read back");
     }
-    std::string secret = open_browser_session(db, user->id, req.max_seconds);
-    std::optional<SessionUser> me = find_session(db, secret, req.idle_seconds);
-    if (!me) throw std::runtime_error("the new session could not be read back");
-    audit_append(db, {"user:" + me->name, std::nullopt, "dashboard.signin", std::nullopt, "ok",
+    OpenedSession session = open_browser_session(db, user->id, req.max_seconds);
+    audit_append(db, {"user:" + user->name, std::nullopt, "dashboard.signin", std::nullopt, "ok",
                       json_to_string(json_own(json_pack("{s:s}", "via", "sso")).get())});
-    out.set_cookie = session_cookie(req, secret, req.max_seconds);
-    return me;
+    out.set_cookie = session_cookie(req, session.secret, req.max_seconds);
+    return SessionUser{session.id, user->id, user->name, user->is_admin};
 }
 
 void route(const DashboardRequest& req, DashboardResponse& out) {

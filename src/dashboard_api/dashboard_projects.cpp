@@ -37,19 +37,6 @@ asg_principal_t principal_of(const SessionUser& me) {
     return p;
 }
 
-// The HTTP status of a tool's refusal, by its code.
-int status_of(std::string_view code) {
-    for (std::string_view c : {"not_authorized", "cross_project_denied", "project_key_forbidden"})
-        if (code == c) return 403;
-    for (std::string_view c : {"not_found", "project_not_registered"})
-        if (code == c) return 404;
-    for (std::string_view c : {"already_exists", "invalid_state"})
-        if (code == c) return 409;
-    for (std::string_view c : {"provisioning_failed", "release_failed"})
-        if (code == c) return 502;
-    return 400;  // the caller's input: invalid_arguments, invalid_params, unknown_service, manager_required...
-}
-
 // Runs a tool as `me` with `args` (`as_admin` false: as if `me` were no admin, for what is mine
 // alone); on a refusal fills `out` with its error and returns an empty Json.
 Json run_tool(const char* name, const SessionUser& me, const json_t* args, DashboardResponse& out, bool as_admin = true) {
@@ -62,7 +49,7 @@ Json run_tool(const char* name, const SessionUser& me, const json_t* args, Dashb
     if (!result.is_error) return std::move(result.structured);
     const json_t* error = json_object_get(result.structured.get(), "error");
     const char* code = json_string_value(json_object_get(error, "code"));
-    out.status = status_of(code ? code : "");
+    out.status = dashboard_status_of(code ? code : "");
     out.body = json_to_string(result.structured.get());
     return Json();
 }

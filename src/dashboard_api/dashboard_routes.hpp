@@ -13,6 +13,10 @@ namespace asg {
 void dashboard_error(DashboardResponse& out, int status, const char* code, const std::string& message);
 // The body (its reference is taken) with the status.
 void dashboard_ok(DashboardResponse& out, int status, json_t* body);
+// The HTTP status of a refusal by its code, the same for a tool's (tool_error) and an admin
+// operation's (RequestRefused): 403 what the caller may not do, 404 what is not there, 409 what
+// was decided or exists already, 502 a driver that failed, else 400 (the caller's input).
+int dashboard_status_of(std::string_view code);
 // A query parameter's value, percent- and plus-decoded ("" when absent).
 std::string query_param(std::string_view query, std::string_view name);
 

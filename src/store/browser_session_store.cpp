@@ -45,16 +45,16 @@ std::optional<std::string> redeem_login_link(PgConnection& db, std::string_view 
             if (problem.empty()) problem = "used";
             return std::nullopt;
         }
-        return open_browser_session(db, used.int64(0, 0), max_seconds);
+        return open_browser_session(db, used.int64(0, 0), max_seconds).secret;
     });
 }
 
-std::string open_browser_session(PgConnection& db, std::int64_t user_id, std::int64_t max_seconds) {
+OpenedSession open_browser_session(PgConnection& db, std::int64_t user_id, std::int64_t max_seconds) {
     std::string session = new_browser_secret();
-    db.exec("INSERT INTO browser_sessions (digest, user_id, expires_at)"
-            " VALUES ($1, $2, now() + make_interval(secs => $3::bigint))",
-            {digest_of(session), std::to_string(user_id), std::to_string(max_seconds)});
-    return session;
+    auto r = db.exec("INSERT INTO browser_sessions (digest, user_id, expires_at)"
+                     " VALUES ($1, $2, now() + make_interval(secs => $3::bigint)) RETURNING id",
+                     {digest_of(session), std::to_string(user_id), std::to_string(max_seconds)});
+    return {session, r.int64(0, 0)};
 }
 
 std::optional<SessionUser> find_session(PgConnection& db, std::string_view secret, std::int64_t idle_seconds) {

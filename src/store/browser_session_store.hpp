@@ -32,8 +32,12 @@ LinkState peek_login_link(PgConnection& db, std::string_view secret);
 std::optional<std::string> redeem_login_link(PgConnection& db, std::string_view secret, std::int64_t max_seconds,
                                              std::string& problem);
 
-// Opens a session for a user (signed in by the operator's single sign-on): its secret.
-std::string open_browser_session(PgConnection& db, std::int64_t user_id, std::int64_t max_seconds);
+// Opens a session for a user (signed in by the operator's single sign-on): its secret and id.
+struct OpenedSession {
+    std::string secret;
+    std::int64_t id = 0;
+};
+OpenedSession open_browser_session(PgConnection& db, std::int64_t user_id, std::int64_t max_seconds);
 
 // The signed-in user of a live session (not ended, within its absolute lifetime and idle limit);
 // its last_seen_at moves on at most once a minute.

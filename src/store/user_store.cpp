@@ -40,25 +40,22 @@ MintedToken create_user_token(PgConnection& db, std::int64_t user_id, std::int64
     return {r.int64(0, 0), token.plaintext, r.text(0, 1)};
 }
 
-std::vector<TokenRow> list_user_tokens(PgConnection& db, std::int64_t user_id) {
-    auto r = db.exec("SELECT t.id, t.display_prefix, " + ts("t.created_at") + ", " + ts("t.expires_at") + ", " +
-                         ts("t.revoked_at") + ", " + ts("t.last_used_at") + ", coalesce(t.name, '')"
-                         " FROM tokens t WHERE t.kind = 'user' AND t.user_id = $1 ORDER BY t.id DESC LIMIT 200",
-                     {std::to_string(user_id)});
+// Tokens as every listing reads them: `where` picks and orders them (t is tokens, u its user).
+static std::vector<TokenRow> token_rows(PgConnection& db, const std::string& where, const std::vector<PgParam>& params) {
+    auto r = db.exec("SELECT t.id, t.kind, coalesce(u.name, t.project_id), t.display_prefix, " + ts("t.created_at") + ", " +
+                         ts("t.expires_at") + ", " + ts("t.revoked_at") + ", " + ts("t.last_used_at") +
+                         ", t.may_provision, coalesce(t.default_data_class, ''), coalesce(t.name, '')"
+                         " FROM tokens t LEFT JOIN users u ON u.id = t.user_id " + where,
+                     params);
     std::vector<TokenRow> out;
-    for (int i = 0; i < r.rows(); ++i) {
-        TokenRow t;
-        t.id = r.int64(i, 0);
-        t.kind = "user";
-        t.display_prefix = r.text(i, 1);
-        t.created = r.text(i, 2);
-        t.expires = r.text(i, 3);
-        t.revoked = r.text(i, 4);
-        t.last_used = r.text(i, 5);
-        t.name = r.text(i, 6);
-        out.push_back(std::move(t));
-    }
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5), r.text(i, 6),
+                       r.text(i, 7), r.boolean(i, 8), r.text(i, 9), r.text(i, 10)});
     return out;
+}
+
+std::vector<TokenRow> list_user_tokens(PgConnection& db, std::int64_t user_id) {
+    return token_rows(db, "WHERE t.kind = 'user' AND t.user_id = $1::bigint ORDER BY t.id DESC LIMIT 200", {std::to_string(user_id)});
 }
 
 bool revoke_user_token(PgConnection& db, std::int64_t user_id, std::int64_t token_id) {
@@ -81,39 +78,11 @@ MintedToken rotate_project_key(PgConnection& db, const std::string& project_id, 
 }
 
 std::vector<TokenRow> list_tokens(PgConnection& db, const std::optional<std::string>& user) {
-    auto r = db.exec(
-        "SELECT t.id, t.kind, coalesce(u.name, t.project_id), t.display_prefix, " + ts("t.created_at") + ", " +
-            ts("t.expires_at") + ", " + ts("t.revoked_at") + ", " + ts("t.last_used_at") + ", t.may_provision, coalesce(t.default_data_class, '')" +
-            " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
-            " WHERE $1::text IS NULL OR u.name = $1 ORDER BY t.id",
-        {user});
-    std::vector<TokenRow> out;
-    for (int i = 0; i < r.rows(); ++i)
-        out.push_back({r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
-                       r.text(i, 6), r.text(i, 7), r.boolean(i, 8), r.text(i, 9), ""});
-    return out;
+    return token_rows(db, "WHERE $1::text IS NULL OR u.name = $1 ORDER BY t.id", {user});
 }
 
 std::vector<TokenRow> list_project_keys(PgConnection& db, const std::string& project_id) {
-    auto r = db.exec("SELECT t.id, t.display_prefix, " + ts("t.created_at") + ", " + ts("t.last_used_at") +
-                         ", t.may_provision, coalesce(t.default_data_class, '')"
-                         " FROM tokens t WHERE t.kind = 'project' AND t.project_id = $1 AND t.revoked_at IS NULL"
-                         " ORDER BY t.id DESC",
-                     {project_id});
-    std::vector<TokenRow> out;
-    for (int i = 0; i < r.rows(); ++i) {
-        TokenRow t;
-        t.id = r.int64(i, 0);
-        t.kind = "project";
-        t.owner = project_id;
-        t.display_prefix = r.text(i, 1);
-        t.created = r.text(i, 2);
-        t.last_used = r.text(i, 3);
-        t.may_provision = r.boolean(i, 4);
-        t.default_data_class = r.text(i, 5);
-        out.push_back(std::move(t));
-    }
-    return out;
+    return token_rows(db, "WHERE t.kind = 'project' AND t.project_id = $1 AND t.revoked_at IS NULL ORDER BY t.id DESC", {project_id});
 }
 
 bool revoke_token(PgConnection& db, std::int64_t id) {

@@ -88,4 +88,18 @@ json_t* project_json(const ProjectRow& p) {
                      "gateway_enabled", p.gateway_enabled, "created", p.created.c_str(), "updated", p.updated.c_str()));
 }
 
+json_t* parse_or_empty(const std::string& text) {
+    json_error_t error;
+    json_t* v = json_loads(text.c_str(), 0, &error);
+    return v ? v : json_object();
+}
+
+json_t* resource_json(const ResourceRow& r) {
+    return json_drop_nulls(json_pack("{s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s,s:s,s:s,s:s}", "resource_id", r.id.c_str(), "project_id",
+                     r.project_id.c_str(), "service", r.service_type.c_str(), "params", parse_or_empty(r.params_json),
+                     "state", r.state.c_str(), "reason", r.reason.empty() ? nullptr : r.reason.c_str(), "outputs",
+                     parse_or_empty(r.outputs_json), "requested_by", r.requested_by.c_str(), "price_usd_month",
+                     r.price_usd_month.c_str(), "created", r.created.c_str(), "updated", r.updated.c_str()));
+}
+
 }  // namespace asg

@@ -6,6 +6,7 @@
 
 #include "store/pg_connection.hpp"
 #include "store/project_store.hpp"
+#include "store/resource_store.hpp"
 #include "tools/tool.hpp"
 
 namespace asg {
@@ -45,5 +46,9 @@ std::optional<ProjectAccess> resolve_project(PgConnection& db, const ToolContext
                                              const std::string& tool, ToolResult& denial);
 
 json_t* project_json(const ProjectRow& p);
+// A JSON text as a new value, or {} when it is none.
+json_t* parse_or_empty(const std::string& text);
+// A resource request as the service tools (and the dashboard's admin pages) show it.
+json_t* resource_json(const ResourceRow& r);
 
 }  // namespace asg
