@@ -312,6 +312,7 @@ typedef struct {
     int        csrf_header; /* X-Asgard-Dashboard was sent */
     int        loopback;    /* the client reached a loopback address: the cookie may go without Secure */
     asg_str_t  sso_user;    /* asgard_dashboard_user's value: who the SSO says this is ("" for nobody) */
+    asg_str_t  cursor;      /* a streamed answer's next part: the previous part's next_cursor ("" for the first) */
 } asg_dashboard_request_t;
 
 typedef struct {
@@ -320,9 +321,15 @@ typedef struct {
     size_t  body_len;
     char    set_cookie[200]; /* "" for none */
     char    log_line[200];   /* a server-side failure for the error log, "" for none */
+    char    content_type[48];          /* "" for application/json */
+    char    content_disposition[128];  /* "" for none */
+    char    next_cursor[96];           /* "" when the answer is whole; else the body is one part, and the
+                                          next comes from the same request with this as its cursor */
 } asg_dashboard_response_t;
 
-/* One dashboard API request (thread pool only: PostgreSQL). Never fails: errors are JSON answers. */
+/* One dashboard API request (thread pool only: PostgreSQL). Never fails: errors are JSON answers.
+ * A streamed answer (a CSV export) comes in parts: a part other than the first answers 200 or
+ * the stream is to be cut. */
 void asg_dashboard_handle(const asg_dashboard_request_t *req, asg_dashboard_response_t *out) ASG_NOEXCEPT;
 
 /* A fresh request id (32 hex digits + NUL). */

@@ -58,6 +58,13 @@ const ADMIN_ROUTES = [
   ['GET', '/admin/money'],
   ['POST', '/admin/budgets/proj-2026-0001', { monthly_usd: '1' }],
   ['POST', '/admin/rate-limits', { project_id: '', rpm: 1, tpm: 1 }],
+  ['GET', '/admin/calls'],
+  ['GET', '/admin/calls/1'],
+  ['GET', '/admin/calls.csv'],
+  ['GET', '/admin/audit'],
+  ['GET', '/admin/audit/1'],
+  ['GET', '/admin/audit.csv'],
+  ['POST', '/admin/verify', { log: 'audit', after_id: 0 }],
   ['GET', '/admin/no-such-page'],
 ];
 

@@ -93,6 +93,7 @@ export function psql(sql) {
   return execFileSync('psql', [...psqlArgs(), '-qAt', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
   }).trim();
 }
 

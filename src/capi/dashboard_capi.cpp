@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string_view>
 
 #include "asgard.h"
@@ -27,6 +28,7 @@ extern "C" void asg_dashboard_handle(const asg_dashboard_request_t* req, asg_das
         in.csrf_header = req->csrf_header != 0;
         in.loopback = req->loopback != 0;
         in.sso_user = view(req->sso_user);
+        in.cursor = view(req->cursor);
         DashboardResponse res;
         handle_dashboard(in, res);
         if (res.set_cookie.size() >= sizeof out->set_cookie) res.set_cookie.clear();
@@ -35,6 +37,17 @@ extern "C" void asg_dashboard_handle(const asg_dashboard_request_t* req, asg_das
         out->log_line[n] = '\0';
         std::memcpy(out->set_cookie, res.set_cookie.data(), res.set_cookie.size());
         out->set_cookie[res.set_cookie.size()] = '\0';
+        // A header that does not fit is dropped; a cursor that does not fit ends the answer as a
+        // failed part (the stream is cut, never silently shortened).
+        auto copy = [](char* dst, std::size_t size, const std::string& v) {
+            if (v.size() >= size) return false;
+            std::memcpy(dst, v.data(), v.size());
+            dst[v.size()] = '\0';
+            return true;
+        };
+        copy(out->content_type, sizeof out->content_type, res.content_type);
+        copy(out->content_disposition, sizeof out->content_disposition, res.content_disposition);
+        if (!copy(out->next_cursor, sizeof out->next_cursor, res.next_cursor)) throw std::length_error("a stream cursor too long");
         out->body = static_cast<char*>(std::malloc(res.body.size() + 1));
         if (out->body == nullptr) {
             out->http_status = 500;
@@ -52,6 +65,7 @@ extern "C" void asg_dashboard_handle(const asg_dashboard_request_t* req, asg_das
         std::memcpy(out->log_line + prefix.size(), what.data(), n);
         out->log_line[prefix.size() + n] = '\0';
         out->http_status = 500;
+        out->content_type[0] = out->content_disposition[0] = out->next_cursor[0] = '\0';
         out->body = static_cast<char*>(std::malloc(sizeof kInternal));
         if (out->body != nullptr) {
             std::memcpy(out->body, kInternal, sizeof kInternal);

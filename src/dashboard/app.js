@@ -6,6 +6,7 @@
 import { inboxView, killSwitchView } from './admin.js';
 import { api } from './api.js';
 import { h, show } from './dom.js';
+import { logsView } from './logs.js';
 import { moneyView } from './money.js';
 import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
@@ -42,6 +43,7 @@ function setAccount(user) {
   document.getElementById('nav-kill-switch').hidden = !admin;
   document.getElementById('nav-standards').hidden = !admin;
   document.getElementById('nav-money').hidden = !admin;
+  document.getElementById('nav-logs').hidden = !admin;
   document.getElementById('inbox-count').textContent = admin ? String(admin.inbox) : '';
   document.getElementById('nav-approvals').setAttribute('aria-label', admin ? `Approvals: ${admin.inbox} waiting` : 'Approvals');
   const banner = document.getElementById('banner');
@@ -164,6 +166,7 @@ async function route() {
   if (hash === '#/admin/kill-switch') return killSwitchView(view, refreshAccount, signedOut);
   if (hash === '#/admin/standards') return standardsView(view, signedOut);
   if (hash === '#/admin/money') return moneyView(view, signedOut);
+  if (hash === '#/admin/logs' || hash === '#/admin/logs/audit') return logsView(view, hash.endsWith('/audit') ? 'audit' : 'calls', signedOut);
   const standard = /^#\/admin\/standards\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(hash);
   if (standard) return standardView(view, standard[1], signedOut);
   return tokensView(view);

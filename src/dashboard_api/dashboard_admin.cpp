@@ -190,6 +190,7 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
         return false;
     };
     try {
+        if (route_logs(path, req, body, out)) return true;
         if (path == "inbox") {
             if (only(false)) inbox(db, out);
             return true;

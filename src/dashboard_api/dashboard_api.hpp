@@ -16,14 +16,18 @@ struct DashboardRequest {
     bool csrf_header = false;  // X-Asgard-Dashboard was sent
     bool loopback = false;     // the Host is a loopback address: the cookie may go without Secure
     std::string_view sso_user;  // who the operator's single sign-on says this is (asgard_dashboard_user); "" for nobody
+    std::string_view cursor;    // a streamed answer's next part: the next_cursor of the part before ("" for the first)
     std::int64_t idle_seconds = 12 * 3600, max_seconds = 7 * 24 * 3600;
 };
 
 struct DashboardResponse {
     int status = 200;
-    std::string body;        // JSON
+    std::string body;        // JSON, unless content_type says otherwise
     std::string set_cookie;  // "" for none
     std::string log_line;    // a server-side failure for the error log ("" for none)
+    std::string content_type;         // "" for application/json
+    std::string content_disposition;  // "" for none
+    std::string next_cursor;          // "" when the answer is whole; else ask again with it for the next part
 };
 
 void handle_dashboard(const DashboardRequest& req, DashboardResponse& out);

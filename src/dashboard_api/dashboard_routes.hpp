@@ -27,6 +27,9 @@ bool route_projects(const DashboardRequest& req, const SessionUser& me, const js
 // The admin's pages (/admin/...): 403 to a session that is not an admin's; false when the path is
 // not theirs.
 bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);
+// The admin's audit and call logs below /admin/ (`path` is what follows it): false when the path
+// is not theirs. route_admin calls it once the session is an admin's.
+bool route_logs(std::string_view path, const DashboardRequest& req, const json_t* body, DashboardResponse& out);
 // What every page of an admin shows: {inbox: N waiting for a decision, kill_switches: [...]}.
 json_t* admin_summary(PgConnection& db);
 

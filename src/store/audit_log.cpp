@@ -1,6 +1,8 @@
 // Audit log SQL: append through asgard_audit_append(), tail, and chain verification.
 #include "store/audit_log.hpp"
 
+#include "store/log_pages.hpp"
+
 namespace asg {
 
 std::int64_t audit_append(PgConnection& db, const AuditEntry& e) {
@@ -24,13 +26,18 @@ std::vector<AuditRow> audit_tail(PgConnection& db, int limit) {
 }
 
 std::string audit_verify(PgConnection& db, std::int64_t& rows_checked) {
-    // Each row must hash correctly and point at the previous row's hash; ids must not skip a
-    // deleted row (bigserial gaps from rolled-back inserts are told apart by the chain itself).
-    auto r = db.exec(
-        "SELECT id, prev_hash = coalesce(lag(row_hash) OVER (ORDER BY id), '\\x'::bytea),"
-        " row_hash = asgard_audit_row_hash(prev_hash, at, actor, credential_id, tool, project_id,"
-        " outcome, detail) FROM audit_log ORDER BY id");
-    return first_chain_break(r, rows_checked);
+    return verify_whole_chain(db, ChainLog::audit, rows_checked);
+}
+
+std::string verify_whole_chain(PgConnection& db, ChainLog log, std::int64_t& rows_checked) {
+    // In batches, so the walk's memory is one batch's whatever the log's length.
+    rows_checked = 0;
+    for (std::int64_t after = 0;;) {
+        ChainBatch b = verify_chain_batch(db, log, after, kChainBatchRows);
+        rows_checked += b.checked;
+        if (!b.broken.empty() || b.done) return b.broken;
+        after = b.through_id;
+    }
 }
 
 std::string first_chain_break(const PgResult& r, std::int64_t& rows_checked) {

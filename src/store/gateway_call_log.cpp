@@ -2,6 +2,7 @@
 #include "store/gateway_call_log.hpp"
 
 #include "store/audit_log.hpp"
+#include "store/log_pages.hpp"
 
 namespace asg {
 
@@ -20,13 +21,7 @@ std::vector<GatewayCallRow> gateway_calls_tail(PgConnection& db, int limit, cons
 }
 
 std::string gateway_calls_verify(PgConnection& db, std::int64_t& rows_checked) {
-    // As for the audit log: each row must hash correctly and point at the previous row's hash; a
-    // gap in the ids (a batch's row PostgreSQL refused) is no break, a missing row is.
-    auto r = db.exec(
-        "SELECT id, prev_hash = coalesce(lag(row_hash) OVER (ORDER BY id), '\\x'::bytea),"
-        " row_hash = asgard_gateway_call_hash(prev_hash, at, project_id, token_id, model, data_class, outcome, status,"
-        " input_tokens, output_tokens, cost_micro_usd, redacted, request_id) FROM gateway_calls ORDER BY id");
-    return first_chain_break(r, rows_checked);
+    return verify_whole_chain(db, ChainLog::calls, rows_checked);
 }
 
 }  // namespace asg
