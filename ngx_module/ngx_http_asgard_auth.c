@@ -121,6 +121,7 @@ ngx_http_asgard_reject(ngx_http_request_t *r, asg_auth_status_t status)
     case ASG_AUTH_UNKNOWN:
     case ASG_AUTH_REVOKED:
     case ASG_AUTH_EXPIRED:
+    case ASG_AUTH_USER_DISABLED:
         ngx_http_asgard_auth_limit_failed(r);   /* a token was presented and refused */
         break;
     default:                                    /* none presented, or PostgreSQL is down */

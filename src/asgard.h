@@ -49,7 +49,8 @@ typedef enum {
     ASG_AUTH_UNKNOWN,
     ASG_AUTH_REVOKED,
     ASG_AUTH_EXPIRED,
-    ASG_AUTH_UNAVAILABLE
+    ASG_AUTH_UNAVAILABLE,
+    ASG_AUTH_USER_DISABLED   /* a user token whose user an administrator has disabled */
 } asg_auth_status_t;
 
 typedef enum { ASG_CRED_USER = 1, ASG_CRED_PROJECT = 2 } asg_cred_kind_t;

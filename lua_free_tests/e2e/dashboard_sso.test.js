@@ -127,6 +127,18 @@ describe('the dashboard behind single sign-on', () => {
     }
   });
 
+  test('a person an administrator disabled is refused (403 user_disabled), and signed in again once enabled', async () => {
+    const name = nonce('sso-off');
+    asgardOk(['user', 'add', name]);
+    asgardOk(['user', 'disable', name, '--reason', 'on leave']);
+    const refused = await answer(await me({ cookie: `sso=${name}` }));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.error.code, 'user_disabled');
+    assert.equal(refused.cookie, null, 'no session opened');
+    asgardOk(['user', 'enable', name]);
+    assert.equal((await answer(await me({ cookie: `sso=${name}` }))).status, 200);
+  });
+
   test('the page signs in through the SSO without a link', async () => {
     const name = nonce('sso-page');
     asgardOk(['user', 'add', name]);

@@ -228,7 +228,7 @@ static void header_length_is_respected_not_nul(void **state) {
 static void failed_authentication_answers_401_with_bearer_challenge(void **state) {
     asg_auth_status_t failures[] = {ASG_AUTH_MISSING,  ASG_AUTH_NOT_BEARER, ASG_AUTH_MALFORMED,
                                     ASG_AUTH_BAD_CHECKSUM, ASG_AUTH_UNKNOWN, ASG_AUTH_REVOKED,
-                                    ASG_AUTH_EXPIRED};
+                                    ASG_AUTH_EXPIRED, ASG_AUTH_USER_DISABLED};
     for (size_t i = 0; i < sizeof failures / sizeof failures[0]; ++i) {
         asg_http_error_t out;
         assert_int_equal(asg_auth_error(failures[i], &out), 0);
@@ -258,7 +258,7 @@ static void invalid_token_challenge_names_invalid_token_error(void **state) {
 static void each_failure_has_its_own_error_code(void **state) {
     asg_auth_status_t failures[] = {ASG_AUTH_MISSING,  ASG_AUTH_NOT_BEARER, ASG_AUTH_MALFORMED,
                                     ASG_AUTH_BAD_CHECKSUM, ASG_AUTH_UNKNOWN, ASG_AUTH_REVOKED,
-                                    ASG_AUTH_EXPIRED, ASG_AUTH_UNAVAILABLE};
+                                    ASG_AUTH_EXPIRED, ASG_AUTH_UNAVAILABLE, ASG_AUTH_USER_DISABLED};
     enum { N = sizeof failures / sizeof failures[0] };
     char codes[N][64];
     for (size_t i = 0; i < N; ++i) {
@@ -289,7 +289,7 @@ static void unavailable_store_answers_503(void **state) {
 static void gateway_auth_errors_have_the_openai_shape_and_the_same_codes(void **state) {
     asg_auth_status_t failures[] = {ASG_AUTH_MISSING,  ASG_AUTH_NOT_BEARER, ASG_AUTH_MALFORMED,
                                     ASG_AUTH_BAD_CHECKSUM, ASG_AUTH_UNKNOWN, ASG_AUTH_REVOKED,
-                                    ASG_AUTH_EXPIRED, ASG_AUTH_UNAVAILABLE};
+                                    ASG_AUTH_EXPIRED, ASG_AUTH_UNAVAILABLE, ASG_AUTH_USER_DISABLED};
     for (size_t i = 0; i < sizeof failures / sizeof failures[0]; ++i) {
         asg_http_error_t oauth, openai;
         json_error_t error;

@@ -36,7 +36,7 @@ asg_principal_t lookup_principal(const Digest& digest) {
         "SELECT t.id, t.kind, coalesce(t.user_id, 0), coalesce(u.name, ''),"
         " coalesce(u.is_admin, false), coalesce(t.project_id, ''),"
         " coalesce((extract(epoch FROM t.expires_at) * 1000)::bigint, 0),"
-        " t.revoked_at IS NOT NULL, t.may_provision, coalesce(t.default_data_class, '')"
+        " t.revoked_at IS NOT NULL, t.may_provision, coalesce(t.default_data_class, ''), u.disabled_at IS NOT NULL"
         " FROM tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.digest = $1",
         {pg_bytea(as_view(digest))});
     if (rows.rows() == 0) {
@@ -52,7 +52,7 @@ asg_principal_t lookup_principal(const Digest& digest) {
     std::string project = rows.text(0, 5);
     std::strncpy(p.project_id, project.c_str(), sizeof p.project_id - 1);
     p.expires_at_ms = rows.int64(0, 6);
-    p.status = rows.boolean(0, 7) ? ASG_AUTH_REVOKED : ASG_AUTH_OK;
+    p.status = rows.boolean(0, 7) ? ASG_AUTH_REVOKED : rows.boolean(0, 10) ? ASG_AUTH_USER_DISABLED : ASG_AUTH_OK;
     p.may_provision = p.kind == ASG_CRED_PROJECT && rows.boolean(0, 8);
     std::string data_class = rows.text(0, 9);
     std::strncpy(p.default_data_class, data_class.c_str(), sizeof p.default_data_class - 1);
@@ -67,6 +67,7 @@ std::string_view auth_error_code(asg_auth_status_t status) {
         case ASG_AUTH_BAD_CHECKSUM: return "bad_checksum";
         case ASG_AUTH_UNKNOWN: return "unknown_token";
         case ASG_AUTH_REVOKED: return "revoked_token";
+        case ASG_AUTH_USER_DISABLED: return "user_disabled";
         case ASG_AUTH_EXPIRED: return "expired_token";
         case ASG_AUTH_UNAVAILABLE: return "temporarily_unavailable";
         case ASG_AUTH_OK: break;
@@ -89,6 +90,8 @@ std::string_view auth_error_description(asg_auth_status_t status) {
             return "the bearer token is not known to this Asgard";
         case ASG_AUTH_REVOKED:
             return "the bearer token has been revoked";
+        case ASG_AUTH_USER_DISABLED:
+            return "the bearer token's user has been disabled by an administrator";
         case ASG_AUTH_EXPIRED:
             return "the bearer token has expired";
         case ASG_AUTH_UNAVAILABLE:

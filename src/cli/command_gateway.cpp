@@ -9,6 +9,7 @@
 #include "config/runtime_config.hpp"
 #include "gateway/gateway_snapshot.hpp"
 #include "operations/admin_operations.hpp"
+#include "operations/catalog_operations.hpp"
 #include "store/audit_log.hpp"
 #include "store/kill_switch_store.hpp"
 #include "util/aead.hpp"
@@ -17,6 +18,7 @@ namespace asg::cli {
 
 static const char kProviderHelp[] =
     "usage: asgard provider add NAME --upstream UPSTREAM --key-file F [--api openai|anthropic] [--tls] [--host HOST] [--path PATH]\n"
+    "       asgard provider key NAME --key-file F     (rotate the key; the gateway uses it within a second)\n"
     "       asgard provider list [--json]\n"
     "       asgard provider remove NAME\n"
     "UPSTREAM names an nginx upstream{} block (see conf.examples/production.conf). The key is stored\n"
@@ -118,47 +120,60 @@ int run_provider(const CliSettings& settings, const Words& words) {
     if (args.help() || args.positional().empty()) return std::printf("%s", kProviderHelp), args.help() ? 0 : 2;
     std::string verb = args.positional()[0];
     PgConnection db(settings.database_url);
+    // A refusal is the operator's input (exit 2), except what is not there (exit 1).
+    auto refused = [](const RequestRefused& e) { return CliError(e.what(), e.code == "not_found" || e.code == "invalid_state" ? 1 : 2); };
     if (verb == "add") {
         args.expect_positionals(2, "asgard provider add NAME --upstream UPSTREAM --key-file F");
-        std::string name = args.positional()[1];
         auto upstream = args.option("upstream");
         auto key_file = args.option("key-file");
         if (!upstream || !key_file) throw CliError("--upstream and --key-file are required", 2);
-        std::string api = args.option("api").value_or("openai");
-        if (api != "openai" && api != "anthropic") throw CliError("--api must be openai or anthropic", 2);
-        std::string path = args.option("path").value_or(api == "anthropic" ? "/v1" : "/v1/chat/completions");
+        ProviderRow p;
+        p.name = args.positional()[1];
+        p.upstream = *upstream;
+        p.api = args.option("api").value_or("openai");
+        p.host = args.option("host").value_or("");
+        p.path = args.option("path").value_or("");
+        p.tls = args.flag("tls");
+        if (p.api != "openai" && p.api != "anthropic") throw CliError("--api must be openai or anthropic", 2);
         need_master_key(settings);
         std::string key = read_key_file(*key_file);
-        Sealed sealed = aead_seal(runtime_config()->secrets_key, key, "provider/" + name);
         try {
-            db.exec("INSERT INTO providers (name, upstream, tls, host, path, key_nonce, key_ciphertext, api)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO UPDATE SET upstream = EXCLUDED.upstream,"
-                    " tls = EXCLUDED.tls, host = EXCLUDED.host, path = EXCLUDED.path, key_nonce = EXCLUDED.key_nonce,"
-                    " key_ciphertext = EXCLUDED.key_ciphertext, api = EXCLUDED.api",
-                    {name, *upstream, args.flag("tls") ? "true" : "false", args.option("host").value_or(*upstream),
-                     path, pg_bytea(sealed.nonce), pg_bytea(sealed.ciphertext), api});
-        } catch (const PgError& e) {
-            if (e.sqlstate == "23514") throw CliError("invalid provider: name is lower-case letters, digits, '_' and '-'; upstream an nginx upstream name; path starts with /", 2);
-            throw;
+            p = add_provider(db, p, key, cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
         }
-        audit(db, "provider.add", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "name", name.c_str(), "upstream", upstream->c_str(),
-                                                                    "api", api.c_str())).get()));
-        std::printf("provider %s (%s) -> %s://%s%s (key stored encrypted)\n", name.c_str(), api.c_str(), args.flag("tls") ? "https" : "http",
-                    upstream->c_str(), path.c_str());
+        std::printf("provider %s (%s) -> %s://%s%s (key stored encrypted, %s)\n", p.name.c_str(), p.api.c_str(), p.tls ? "https" : "http",
+                    p.upstream.c_str(), p.path.c_str(), p.key_fingerprint.c_str());
+        return 0;
+    }
+    if (verb == "key") {
+        args.expect_positionals(2, "asgard provider key NAME --key-file F");
+        auto key_file = args.option("key-file");
+        if (!key_file) throw CliError("--key-file is required", 2);
+        need_master_key(settings);
+        ProviderRow p;
+        try {
+            p = rotate_provider_key(db, args.positional()[1], read_key_file(*key_file), cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
+        std::printf("provider %s: new key stored encrypted (%s); the gateway uses it within a second\n", p.name.c_str(), p.key_fingerprint.c_str());
         return 0;
     }
     if (verb == "list") {
-        rows_out(args, db, "SELECT name, api, upstream, CASE WHEN tls THEN 'https' ELSE 'http' END, host, path FROM providers ORDER BY name",
-                 {"name", "api", "upstream", "scheme", "host", "path"});
+        std::vector<std::vector<std::string>> rows;
+        for (const ProviderRow& p : list_providers(db))
+            rows.push_back({p.name, p.api, p.upstream, p.tls ? "https" : "http", p.host, p.path, p.key_fingerprint.empty() ? "-" : p.key_fingerprint});
+        table_out(args, {"name", "api", "upstream", "scheme", "host", "path", "key_fingerprint"}, rows);
         return 0;
     }
     if (verb == "remove") {
         args.expect_positionals(2, "asgard provider remove NAME");
-        auto used = db.exec("SELECT string_agg(alias, ', ') FROM models WHERE provider = $1", {args.positional()[1]});
-        if (!used.is_null(0, 0)) throw CliError("models still use provider " + args.positional()[1] + ": " + used.text(0, 0));
-        auto r = db.exec("DELETE FROM providers WHERE name = $1", {args.positional()[1]});
-        if (r.command_tuples() != "1") throw CliError("no provider " + args.positional()[1]);
-        audit(db, "provider.remove", json_to_string(json_own(json_pack("{s:s}", "name", args.positional()[1].c_str())).get()));
+        try {
+            remove_provider(db, args.positional()[1], cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
         std::printf("provider %s removed\n", args.positional()[1].c_str());
         return 0;
     }
@@ -170,44 +185,54 @@ int run_model(const CliSettings& settings, const Words& words) {
     if (args.help() || args.positional().empty()) return std::printf("%s", kModelHelp), args.help() ? 0 : 2;
     std::string verb = args.positional()[0];
     PgConnection db(settings.database_url);
+    auto refused = [](const RequestRefused& e) { return CliError(e.what(), e.code == "not_found" ? 1 : 2); };
     if (verb == "add") {
         args.expect_positionals(2, "asgard model add ALIAS --provider P --upstream-model M --price-in X --price-out Y --data-classes C");
-        std::string alias = args.positional()[1];
         auto provider = args.option("provider");
         auto upstream_model = args.option("upstream-model");
         auto classes = args.option("data-classes");
         if (!provider || !upstream_model || !classes) throw CliError("--provider, --upstream-model and --data-classes are required", 2);
-        std::string price_in = number_arg(args, "price-in", false), price_out = number_arg(args, "price-out", false);
-        std::string max_out = args.option("max-output-tokens") ? number_arg(args, "max-output-tokens", true) : "4096";
-        try {
-            db.exec("INSERT INTO models (alias, provider, upstream_model, price_in, price_out, data_classes, max_output_tokens)"
-                    " VALUES ($1, $2, $3, $4::numeric, $5::numeric, string_to_array($6, ','), $7::int)"
-                    " ON CONFLICT (alias) DO UPDATE SET provider = EXCLUDED.provider, upstream_model = EXCLUDED.upstream_model,"
-                    " price_in = EXCLUDED.price_in, price_out = EXCLUDED.price_out, data_classes = EXCLUDED.data_classes,"
-                    " max_output_tokens = EXCLUDED.max_output_tokens",
-                    {alias, *provider, *upstream_model, price_in, price_out, *classes, max_out});
-        } catch (const PgError& e) {
-            if (e.sqlstate == "23503") throw CliError("no provider " + *provider + " (add it with asgard provider add)");
-            if (e.sqlstate == "23514") throw CliError("invalid model: data classes are public, internal, confidential, restricted; the alias is letters, digits and :/._-", 2);
-            throw;
+        auto price_in = args.option("price-in"), price_out = args.option("price-out");
+        if (!price_in || !price_out) throw CliError("--price-in and --price-out are required (USD per million tokens)", 2);
+        ModelRow m;
+        m.alias = args.positional()[1];
+        m.provider = *provider;
+        m.upstream_model = *upstream_model;
+        m.price_in = *price_in;
+        m.price_out = *price_out;
+        for (std::size_t start = 0;;) {
+            std::size_t comma = classes->find(',', start);
+            m.data_classes.push_back(classes->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
         }
-        audit(db, "model.add", json_to_string(json_own(json_pack("{s:s,s:s,s:s}", "alias", alias.c_str(), "provider", provider->c_str(),
-                                                                 "upstream_model", upstream_model->c_str())).get()));
-        std::printf("model %s -> %s/%s (in %s, out %s USD per million tokens; %s)\n", alias.c_str(), provider->c_str(),
-                    upstream_model->c_str(), price_in.c_str(), price_out.c_str(), classes->c_str());
+        m.max_output_tokens = args.option("max-output-tokens") ? std::stoi(number_arg(args, "max-output-tokens", true)) : 4096;
+        try {
+            m = add_model(db, m, cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
+        std::printf("model %s -> %s/%s (in %s, out %s USD per million tokens; %s)\n", m.alias.c_str(), m.provider.c_str(),
+                    m.upstream_model.c_str(), m.price_in.c_str(), m.price_out.c_str(), classes->c_str());
         return 0;
     }
     if (verb == "list") {
-        rows_out(args, db, "SELECT alias, provider, upstream_model, price_in::text, price_out::text, array_to_string(data_classes, ','),"
-                           " max_output_tokens::text FROM models ORDER BY alias",
-                 {"alias", "provider", "upstream_model", "price_in", "price_out", "data_classes", "max_output_tokens"});
+        std::vector<std::vector<std::string>> rows;
+        for (const ModelRow& m : list_models(db)) {
+            std::string classes;
+            for (const auto& c : m.data_classes) classes += (classes.empty() ? "" : ",") + c;
+            rows.push_back({m.alias, m.provider, m.upstream_model, m.price_in, m.price_out, classes, std::to_string(m.max_output_tokens)});
+        }
+        table_out(args, {"alias", "provider", "upstream_model", "price_in", "price_out", "data_classes", "max_output_tokens"}, rows);
         return 0;
     }
     if (verb == "remove") {
         args.expect_positionals(2, "asgard model remove ALIAS");
-        auto r = db.exec("DELETE FROM models WHERE alias = $1", {args.positional()[1]});
-        if (r.command_tuples() != "1") throw CliError("no model " + args.positional()[1]);
-        audit(db, "model.remove", json_to_string(json_own(json_pack("{s:s}", "alias", args.positional()[1].c_str())).get()));
+        try {
+            remove_model(db, args.positional()[1], cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
         std::printf("model %s removed\n", args.positional()[1].c_str());
         return 0;
     }

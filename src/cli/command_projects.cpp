@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "gateway/data_class.hpp"
 #include "operations/admin_operations.hpp"
+#include "operations/user_operations.hpp"
 #include "store/audit_log.hpp"
 #include "store/cost_store.hpp"
 #include "store/project_store.hpp"
@@ -30,6 +31,7 @@ static const char kKeyHelp[] =
     "can set neither); before the operator's gateway.default_data_class.\n";
 static const char kGroupHelp[] =
     "usage: asgard group add GROUP USER\n"
+    "       asgard group remove GROUP USER\n"
     "       asgard group list [--json]\n";
 static const char kSettingsHelp[] =
     "usage: asgard settings list [--json]\n"
@@ -155,19 +157,18 @@ int run_group(const CliSettings& settings, const Words& words) {
     if (args.help() || args.positional().empty()) return std::printf("%s", kGroupHelp), args.help() ? 0 : 2;
     std::string verb = args.positional()[0];
     PgConnection db(settings.database_url);
-    if (verb == "add") {
-        args.expect_positionals(3, "asgard group add GROUP USER");
-        auto user = find_user(db, args.positional()[2]);
-        if (!user) throw CliError("no user " + args.positional()[2]);
+    if (verb == "add" || verb == "remove") {
+        args.expect_positionals(3, verb == "add" ? "asgard group add GROUP USER" : "asgard group remove GROUP USER");
+        const std::string& group = args.positional()[1];
+        const std::string& user = args.positional()[2];
+        bool changed;
         try {
-            add_group_member(db, args.positional()[1], user->id);
-        } catch (const PgError& e) {
-            if (e.sqlstate == "23514") throw CliError("invalid group name (lower-case letters, digits, '.', '_', '-')", 2);
-            throw;
+            changed = set_group_member(db, group, user, verb == "add", cli_actor());
+        } catch (const RequestRefused& e) {
+            throw CliError(e.what(), e.code == "not_found" ? 1 : 2);
         }
-        audit_append(db, {cli_actor(), std::nullopt, "group.add", std::nullopt, "ok",
-                          json_to_string(json_own(json_pack("{s:s,s:s}", "group", args.positional()[1].c_str(), "user", user->name.c_str())).get())});
-        std::printf("%s is in group %s\n", user->name.c_str(), args.positional()[1].c_str());
+        if (verb == "add") std::printf("%s is in group %s%s\n", user.c_str(), group.c_str(), changed ? "" : " (already)");
+        else std::printf("%s %s group %s\n", user.c_str(), changed ? "left" : "was not in", group.c_str());
         return 0;
     }
     if (verb == "list") {

@@ -1,10 +1,11 @@
-// asgard user add|list and asgard token create|list|revoke.
+// asgard user add|list|disable|enable|admin and asgard token create|list|revoke.
 #include <cstdio>
 #include <cstdlib>
 
 #include "cli/cli_args.hpp"
 #include "cli/cli_output.hpp"
 #include "cli/commands.hpp"
+#include "operations/user_operations.hpp"
 #include "store/audit_log.hpp"
 #include "store/user_store.hpp"
 
@@ -13,7 +14,12 @@ namespace asg::cli {
 static const char kUserHelp[] =
     "usage: asgard user add NAME [--admin] [--json]\n"
     "       asgard user list [--json]\n"
-    "Names are lower case: letters, digits, '.', '_' and '-', up to 63 characters.\n";
+    "       asgard user disable NAME --reason TEXT\n"
+    "       asgard user enable NAME\n"
+    "       asgard user admin NAME on|off\n"
+    "Names are lower case: letters, digits, '.', '_' and '-', up to 63 characters.\n"
+    "A disabled user's PATs stop working within the token cache TTL, their dashboard sessions end at\n"
+    "once and they cannot sign in; their projects, and the projects' keys, are untouched.\n";
 
 static const char kTokenHelp[] =
     "usage: asgard token create --user NAME [--expires 90d|12h|30m|never] [--json]\n"
@@ -41,30 +47,52 @@ long long parse_duration_seconds(const std::string& text) {
 }
 
 int run_user(const CliSettings& settings, const Words& words) {
-    Args args(words, {}, {"admin", "json"});
+    Args args(words, {"reason"}, {"admin", "json"});
     if (args.help() || args.positional().empty()) return std::printf("%s", kUserHelp), args.help() ? 0 : 2;
     std::string verb = args.positional_at(0, "subcommand");
     PgConnection db(settings.database_url);
+    // The operations' refusals are the user's input: exit 2 with their message.
+    auto refused = [](const RequestRefused& e) { return CliError(e.what(), e.code == "not_found" || e.code == "already_exists" ? 1 : 2); };
     if (verb == "add") {
         args.expect_positionals(2, "asgard user add NAME [--admin]");
         std::string name = args.positional()[1];
-        if (find_user(db, name)) throw CliError("user " + name + " already exists");
-        UserRow user = [&] {
-            try {
-                return add_user(db, name, args.flag("admin"));
-            } catch (const PgError& e) {
-                if (e.sqlstate == "23514")
-                    throw CliError("invalid user name '" + name +
-                                   "': use lower-case letters, digits, '.', '_' and '-' (max 63)", 2);
-                throw;
-            }
-        }();
-        audit_append(db, {cli_actor(), std::nullopt, "user.add", std::nullopt, "ok",
-                          json_to_string(json_own(json_pack("{s:s,s:b}", "user", name.c_str(), "admin", user.is_admin)).get())});
+        UserRow user;
+        try {
+            user = create_user(db, name, args.flag("admin"), cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
         if (args.flag("json"))
             print_json(json_own(json_pack("{s:I,s:s,s:b}", "id", (json_int_t)user.id, "name", user.name.c_str(), "admin", user.is_admin)).get());
         else
             std::printf("created user %s%s (id %lld)\n", user.name.c_str(), user.is_admin ? " (admin)" : "", (long long)user.id);
+        return 0;
+    }
+    if (verb == "disable" || verb == "enable") {
+        args.expect_positionals(2, verb == "disable" ? "asgard user disable NAME --reason TEXT" : "asgard user enable NAME");
+        std::string name = args.positional()[1];
+        bool changed;
+        try {
+            changed = verb == "disable" ? disable_user(db, name, args.option("reason").value_or(""), "", cli_actor())
+                                        : enable_user(db, name, cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
+        std::printf("%s %s\n", name.c_str(), changed ? (verb == "disable" ? "is disabled" : "is enabled again")
+                                                      : (verb == "disable" ? "was disabled already" : "was not disabled"));
+        return 0;
+    }
+    if (verb == "admin") {
+        args.expect_positionals(3, "asgard user admin NAME on|off");
+        std::string name = args.positional()[1], state = args.positional()[2];
+        if (state != "on" && state != "off") throw CliError("asgard user admin NAME on|off", 2);
+        bool changed;
+        try {
+            changed = set_admin_flag(db, name, state == "on", "", cli_actor());
+        } catch (const RequestRefused& e) {
+            throw refused(e);
+        }
+        std::printf("%s %s an administrator%s\n", name.c_str(), state == "on" ? "is" : "is not", changed ? "" : " (unchanged)");
         return 0;
     }
     if (verb == "list") {

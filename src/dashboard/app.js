@@ -7,11 +7,13 @@ import { inboxView, killSwitchView } from './admin.js';
 import { api } from './api.js';
 import { h, show } from './dom.js';
 import { logsView } from './logs.js';
+import { modelsView } from './models.js';
 import { moneyView } from './money.js';
 import { projectView, projectsView } from './projects.js';
 import { snippets } from './snippets.js';
 import { standardView, standardsView } from './standards.js';
 import { copyField, errorBox, loadView, tableOrNote, when } from './ui.js';
+import { userView, usersView } from './users.js';
 
 const main = document.getElementById('view');
 let me = null;
@@ -44,6 +46,8 @@ function setAccount(user) {
   document.getElementById('nav-standards').hidden = !admin;
   document.getElementById('nav-money').hidden = !admin;
   document.getElementById('nav-logs').hidden = !admin;
+  document.getElementById('nav-users').hidden = !admin;
+  document.getElementById('nav-models').hidden = !admin;
   document.getElementById('inbox-count').textContent = admin ? String(admin.inbox) : '';
   document.getElementById('nav-approvals').setAttribute('aria-label', admin ? `Approvals: ${admin.inbox} waiting` : 'Approvals');
   const banner = document.getElementById('banner');
@@ -166,6 +170,10 @@ async function route() {
   if (hash === '#/admin/kill-switch') return killSwitchView(view, refreshAccount, signedOut);
   if (hash === '#/admin/standards') return standardsView(view, signedOut);
   if (hash === '#/admin/money') return moneyView(view, signedOut);
+  if (hash === '#/admin/users') return usersView(view, signedOut);
+  if (hash === '#/admin/models') return modelsView(view, signedOut);
+  const person = /^#\/admin\/users\/([a-z0-9][a-z0-9._-]{0,62})$/.exec(hash);
+  if (person) return userView(view, person[1], who.user, signedOut);
   if (hash === '#/admin/logs' || hash === '#/admin/logs/audit') return logsView(view, hash.endsWith('/audit') ? 'audit' : 'calls', signedOut);
   const standard = /^#\/admin\/standards\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(hash);
   if (standard) return standardView(view, standard[1], signedOut);

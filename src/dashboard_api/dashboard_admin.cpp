@@ -191,6 +191,8 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
     };
     try {
         if (route_logs(path, req, body, out)) return true;
+        if (route_users(path, req, me, body, out)) return true;
+        if (route_catalog(path, req, me, body, out)) return true;
         if (path == "inbox") {
             if (only(false)) inbox(db, out);
             return true;

@@ -15,6 +15,13 @@
 
 namespace asg {
 
+json_t* token_json(const TokenRow& t) {
+    auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    return json_pack("{s:I,s:s?,s:s,s:s,s:s?,s:s?,s:s?}", "id", (json_int_t)t.id, "name", opt(t.name), "prefix",
+                     t.display_prefix.c_str(), "created", t.created.c_str(), "expires", opt(t.expires), "last_used",
+                     opt(t.last_used), "revoked", opt(t.revoked));
+}
+
 void dashboard_error(DashboardResponse& out, int status, const char* code, const std::string& message) {
     out.status = status;
     out.body = json_to_string(json_own(json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message.c_str())).get());
@@ -111,17 +118,16 @@ std::optional<std::string> body_string(const Json& body, const char* name) {
     return std::string(json_string_value(v), json_string_length(v));
 }
 
-json_t* token_json(const TokenRow& t) {
-    auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-    return json_pack("{s:I,s:s?,s:s,s:s,s:s?,s:s?,s:s?}", "id", (json_int_t)t.id, "name", opt(t.name), "prefix",
-                     t.display_prefix.c_str(), "created", t.created.c_str(), "expires", opt(t.expires), "last_used",
-                     opt(t.last_used), "revoked", opt(t.revoked));
-}
 
 const char* link_problem_text(const std::string& problem) {
     if (problem == "used") return "this sign-in link was already used; ask for a new one (asgard login-link --user NAME)";
     if (problem == "expired") return "this sign-in link has expired; ask for a new one (asgard login-link --user NAME)";
+    if (problem == "disabled") return "an administrator has disabled this account: it cannot sign in";
     return "this sign-in link is not valid; ask for a new one (asgard login-link --user NAME)";
+}
+
+int link_problem_status(const std::string& problem) {
+    return problem == "unknown" ? 404 : problem == "disabled" ? 403 : 410;
 }
 
 // Signs in the person the operator's single sign-on names (asgard_dashboard_user): a known user,
@@ -158,6 +164,10 @@ std::optional<SessionUser> sso_sign_in(PgConnection& db, const DashboardRequest&
         }
         if (!user) throw std::runtime_error("the user single sign-on created could not be read back");
     }
+    if (user_disabled(db, user->id)) {
+        error(out, 403, "user_disabled", "single sign-on says you are " + name + ", whom an administrator has disabled: sign-in is refused");
+        return std::nullopt;
+    }
     OpenedSession session = open_browser_session(db, user->id, req.max_seconds);
     audit_append(db, {"user:" + user->name, std::nullopt, "dashboard.signin", std::nullopt, "ok",
                       json_to_string(json_own(json_pack("{s:s}", "via", "sso")).get())});
@@ -186,12 +196,12 @@ void route(const DashboardRequest& req, DashboardResponse& out) {
         if (!secret || secret->empty() || secret->size() > 100) return error(out, 400, "invalid_link", "link is required");
         if (req.path == "/signin/peek") {
             LinkState state = peek_login_link(db, *secret);
-            if (!state.problem.empty()) return error(out, state.problem == "unknown" ? 404 : 410, "link_unusable", link_problem_text(state.problem));
+            if (!state.problem.empty()) return error(out, link_problem_status(state.problem), "link_unusable", link_problem_text(state.problem));
             return ok(out, 200, json_pack("{s:s}", "user", state.user.c_str()));
         }
         std::string problem;
         std::optional<std::string> session = redeem_login_link(db, *secret, req.max_seconds, problem);
-        if (!session) return error(out, problem == "unknown" ? 404 : 410, "link_unusable", link_problem_text(problem));
+        if (!session) return error(out, link_problem_status(problem), "link_unusable", link_problem_text(problem));
         std::optional<SessionUser> user = find_session(db, *session, req.idle_seconds);
         if (!user) return error(out, 500, "internal", "the new session could not be read back");
         audit_append(db, {"user:" + user->name, std::nullopt, "dashboard.signin", std::nullopt, "ok", "{}"});

@@ -6,6 +6,7 @@
 
 #include "dashboard_api/dashboard_api.hpp"
 #include "store/browser_session_store.hpp"
+#include "store/user_store.hpp"
 
 namespace asg {
 
@@ -17,6 +18,8 @@ void dashboard_ok(DashboardResponse& out, int status, json_t* body);
 // operation's (RequestRefused): 403 what the caller may not do, 404 what is not there, 409 what
 // was decided or exists already, 502 a driver that failed, else 400 (the caller's input).
 int dashboard_status_of(std::string_view code);
+// A PAT as the dashboard shows it (never its secret): id, name, prefix, created, expires, last_used, revoked.
+json_t* token_json(const TokenRow& t);
 // A query parameter's value, percent- and plus-decoded ("" when absent).
 std::string query_param(std::string_view query, std::string_view name);
 
@@ -30,6 +33,11 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
 // The admin's audit and call logs below /admin/ (`path` is what follows it): false when the path
 // is not theirs. route_admin calls it once the session is an admin's.
 bool route_logs(std::string_view path, const DashboardRequest& req, const json_t* body, DashboardResponse& out);
+// The admin's Users page below /admin/ (`path` is what follows it): false when not its path.
+// `me` is the acting admin (nobody disables themselves or drops their own admin flag).
+bool route_users(std::string_view path, const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);
+// The admin's Models page (providers and models) below /admin/: false when not its path.
+bool route_catalog(std::string_view path, const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);
 // What every page of an admin shows: {inbox: N waiting for a decision, kill_switches: [...]}.
 json_t* admin_summary(PgConnection& db);
 

@@ -25,7 +25,8 @@ LoginLink create_login_link(PgConnection& db, std::int64_t user_id, std::int64_t
 
 LinkState peek_login_link(PgConnection& db, std::string_view secret) {
     auto r = db.exec(
-        "SELECT u.name, CASE WHEN l.used_at IS NOT NULL THEN 'used' WHEN l.expires_at <= now() THEN 'expired' ELSE '' END"
+        "SELECT u.name, CASE WHEN u.disabled_at IS NOT NULL THEN 'disabled' WHEN l.used_at IS NOT NULL THEN 'used'"
+        " WHEN l.expires_at <= now() THEN 'expired' ELSE '' END"
         " FROM login_links l JOIN users u ON u.id = l.user_id WHERE l.digest = $1",
         {digest_of(secret)});
     if (r.rows() == 0) return {"", "unknown"};
@@ -37,8 +38,8 @@ std::optional<std::string> redeem_login_link(PgConnection& db, std::string_view 
     return pg_transaction(db, [&]() -> std::optional<std::string> {
         // The row lock makes the link single-use however many presses race.
         auto used = db.exec(
-            "UPDATE login_links SET used_at = now() WHERE digest = $1 AND used_at IS NULL AND expires_at > now()"
-            " RETURNING user_id",
+            "UPDATE login_links l SET used_at = now() FROM users u WHERE l.digest = $1 AND l.used_at IS NULL"
+            " AND l.expires_at > now() AND u.id = l.user_id AND u.disabled_at IS NULL RETURNING l.user_id",
             {digest_of(secret)});
         if (used.rows() == 0) {
             problem = peek_login_link(db, secret).problem;
@@ -64,7 +65,7 @@ std::optional<SessionUser> find_session(PgConnection& db, std::string_view secre
         "    AND s.last_seen_at > now() - make_interval(secs => $2::bigint)),"
         " seen AS (UPDATE browser_sessions b SET last_seen_at = now() FROM s"
         "  WHERE b.id = s.id AND s.last_seen_at < now() - interval '1 minute')"
-        " SELECT s.id, u.id, u.name, u.is_admin FROM s JOIN users u ON u.id = s.user_id",
+        " SELECT s.id, u.id, u.name, u.is_admin FROM s JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL",
         {digest_of(secret), std::to_string(idle_seconds)});
     if (r.rows() == 0) return std::nullopt;
     return SessionUser{r.int64(0, 0), r.int64(0, 1), r.text(0, 2), r.boolean(0, 3)};

@@ -91,4 +91,81 @@ bool revoke_token(PgConnection& db, std::int64_t id) {
     return r.command_tuples() == "1";
 }
 
+namespace {
+
+std::string summary_select() {
+    return "SELECT u.id, u.name, u.is_admin, " + ts("u.created_at") + ", coalesce(" + ts("u.disabled_at") +
+           ", ''), coalesce(u.disabled_by, ''), coalesce(u.disabled_reason, ''),"
+           " (SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.kind = 'user' AND t.revoked_at IS NULL"
+           "  AND (t.expires_at IS NULL OR t.expires_at > now())),"
+           " (SELECT count(*) FROM projects p WHERE p.owner_id = u.id OR p.manager_id = u.id),"
+           " coalesce((SELECT string_agg(g.group_name, ',' ORDER BY g.group_name) FROM group_members g WHERE g.user_id = u.id), '')"
+           " FROM users u";
+}
+
+UserSummary summary_of(const PgResult& r, int i) {
+    UserSummary s;
+    s.user = {r.int64(i, 0), r.text(i, 1), r.boolean(i, 2), r.text(i, 3)};
+    s.disabled_at = r.text(i, 4);
+    s.disabled_by = r.text(i, 5);
+    s.disabled_reason = r.text(i, 6);
+    s.live_tokens = r.int64(i, 7);
+    s.projects = r.int64(i, 8);
+    std::string groups = r.text(i, 9);
+    for (std::size_t start = 0; !groups.empty() && start <= groups.size();) {
+        std::size_t comma = groups.find(',', start);
+        s.groups.push_back(groups.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::vector<UserSummary> user_page(PgConnection& db, const std::string& search, const std::string& after, int limit) {
+    // Names are lower case ASCII: a search is lower-cased and matched as a substring; the keyset is
+    // the name (unique), so a page at any depth starts from the index.
+    std::string needle;
+    for (char c : search) needle += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    auto r = db.exec(summary_select() + " WHERE u.name > $1 AND ($2 = '' OR strpos(u.name, $2) > 0) ORDER BY u.name LIMIT $3",
+                     {after, needle, std::to_string(limit)});
+    std::vector<UserSummary> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(summary_of(r, i));
+    return out;
+}
+
+std::optional<UserSummary> user_summary(PgConnection& db, const std::string& name) {
+    auto r = db.exec(summary_select() + " WHERE u.name = $1", {name});
+    if (r.rows() == 0) return std::nullopt;
+    return summary_of(r, 0);
+}
+
+bool set_user_disabled(PgConnection& db, std::int64_t user_id, bool disabled, const std::string& by, const std::string& reason) {
+    if (!disabled)
+        return db.exec("UPDATE users SET disabled_at = NULL, disabled_by = NULL, disabled_reason = NULL"
+                       " WHERE id = $1 AND disabled_at IS NOT NULL", {std::to_string(user_id)}).command_tuples() == "1";
+    // The sessions end with the flag in one transaction: a page open in a browser is signed out at once.
+    auto r = db.exec("WITH u AS (UPDATE users SET disabled_at = now(), disabled_by = $2, disabled_reason = $3"
+                     " WHERE id = $1 AND disabled_at IS NULL RETURNING id),"
+                     " s AS (UPDATE browser_sessions SET ended_at = now() WHERE user_id IN (SELECT id FROM u) AND ended_at IS NULL)"
+                     " SELECT count(*) FROM u",
+                     {std::to_string(user_id), by, reason});
+    return r.int64(0, 0) == 1;
+}
+
+bool user_disabled(PgConnection& db, std::int64_t user_id) {
+    return db.exec("SELECT 1 FROM users WHERE id = $1 AND disabled_at IS NOT NULL", {std::to_string(user_id)}).rows() > 0;
+}
+
+bool set_user_admin(PgConnection& db, std::int64_t user_id, bool admin) {
+    return db.exec("UPDATE users SET is_admin = $2 WHERE id = $1 AND is_admin <> $2",
+                   {std::to_string(user_id), admin ? "true" : "false"}).command_tuples() == "1";
+}
+
+bool remove_group_member(PgConnection& db, const std::string& group, std::int64_t user_id) {
+    return db.exec("DELETE FROM group_members WHERE group_name = $1 AND user_id = $2",
+                   {group, std::to_string(user_id)}).command_tuples() == "1";
+}
+
 }  // namespace asg

@@ -29,6 +29,24 @@ UserRow add_user(PgConnection& db, const std::string& name, bool admin);  // thr
 std::optional<UserRow> find_user(PgConnection& db, const std::string& name);
 std::vector<UserRow> list_users(PgConnection& db);
 
+// What the admin's user pages show of a person.
+struct UserSummary {
+    UserRow user;
+    std::string disabled_at, disabled_by, disabled_reason;  // "" when not disabled
+    std::int64_t live_tokens = 0;   // PATs neither revoked nor expired
+    std::int64_t projects = 0;      // projects they own or manage
+    std::vector<std::string> groups;
+};
+// Up to `limit` people by name after `after` ("" from the start), their name containing `search`.
+std::vector<UserSummary> user_page(PgConnection& db, const std::string& search, const std::string& after, int limit);
+std::optional<UserSummary> user_summary(PgConnection& db, const std::string& name);
+// false when the person was in that state already.
+bool set_user_disabled(PgConnection& db, std::int64_t user_id, bool disabled, const std::string& by, const std::string& reason);
+bool user_disabled(PgConnection& db, std::int64_t user_id);
+bool set_user_admin(PgConnection& db, std::int64_t user_id, bool admin);
+// false when the person was not in the group.
+bool remove_group_member(PgConnection& db, const std::string& group, std::int64_t user_id);
+
 struct MintedToken {
     std::int64_t id;
     std::string plaintext;
