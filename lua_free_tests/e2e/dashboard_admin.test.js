@@ -56,6 +56,7 @@ const ADMIN_ROUTES = [
   ['POST', '/admin/standards/security', { title: 'x', body: 'x', note: 'not yours' }],
   ['POST', '/admin/standards/security/1/restore', { note: 'not yours' }],
   ['GET', '/admin/money'],
+  ['GET', '/admin/cost'],
   ['POST', '/admin/budgets/proj-2026-0001', { monthly_usd: '1' }],
   ['POST', '/admin/rate-limits', { project_id: '', rpm: 1, tpm: 1 }],
   ['GET', '/admin/calls'],

@@ -5,6 +5,7 @@
 // for a page the person already left lands in a detached container, never over the current page.
 import { inboxView, killSwitchView } from './admin.js';
 import { api } from './api.js';
+import { costView } from './cost.js';
 import { h, show } from './dom.js';
 import { logsView } from './logs.js';
 import { modelsView } from './models.js';
@@ -47,6 +48,7 @@ function setAccount(user) {
   document.getElementById('nav-money').hidden = !admin;
   document.getElementById('nav-logs').hidden = !admin;
   document.getElementById('nav-users').hidden = !admin;
+  document.getElementById('nav-cost').hidden = !admin;
   document.getElementById('nav-models').hidden = !admin;
   document.getElementById('inbox-count').textContent = admin ? String(admin.inbox) : '';
   document.getElementById('nav-approvals').setAttribute('aria-label', admin ? `Approvals: ${admin.inbox} waiting` : 'Approvals');
@@ -171,6 +173,7 @@ async function route() {
   if (hash === '#/admin/standards') return standardsView(view, signedOut);
   if (hash === '#/admin/money') return moneyView(view, signedOut);
   if (hash === '#/admin/users') return usersView(view, signedOut);
+  if (hash === '#/admin/cost') return costView(view, signedOut);
   if (hash === '#/admin/models') return modelsView(view, signedOut);
   const person = /^#\/admin\/users\/([a-z0-9][a-z0-9._-]{0,62})$/.exec(hash);
   if (person) return userView(view, person[1], who.user, signedOut);

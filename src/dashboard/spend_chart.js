@@ -43,8 +43,8 @@ function everyDay(from, to, days) {
 }
 
 /** Bars for the window's days of cost.by_day ([{day: 'YYYY-MM-DD', usd: '0.1', requests}]). */
-export function dailyChart(cost) {
-  if (!cost.by_day || cost.by_day.length === 0) return h('p', { class: 'muted' }, 'No gateway calls this month yet.');
+export function dailyChart(cost, empty = 'No gateway calls this month yet.') {
+  if (!cost.by_day || cost.by_day.length === 0) return h('p', { class: 'muted' }, empty);
   const days = everyDay(cost.from, cost.to, cost.by_day);
   const max = Math.max(...days.map((d) => Number(d.usd)), 1e-6);
   const w = 24;

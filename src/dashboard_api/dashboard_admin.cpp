@@ -12,20 +12,24 @@
 //   GET  /admin/standards/NAME/VERSION              one version with its text
 //   POST /admin/standards/NAME       {title, body, note}   a new version (a new standard); a note is required
 //   POST /admin/standards/NAME/VERSION/restore {note}      that version's text as the newest version
+//   GET  /admin/cost?from=DAY&to=DAY                 gateway spend per day, model and top project, from the rollups
 //   GET  /admin/money?after=ID&q=TEXT                50 projects a page: budget, this month's spend, rate limit
 //   POST /admin/budgets/ID           {monthly_usd: "500.00"}   decimal text, exact
 //   POST /admin/rate-limits          {project_id ("" for the default), rpm, tpm}
 // Every decision is the CLI's own operation (operations/, provisioning/), audited with the admin as
 // actor (user:NAME).
 #include <charconv>
+#include <ctime>
 #include <string_view>
 
 #include "dashboard_api/dashboard_routes.hpp"
 #include "operations/admin_operations.hpp"
 #include "provisioning/request_flow.hpp"
+#include "store/cost_store.hpp"
 #include "store/document_store.hpp"
 #include "store/kill_switch_store.hpp"
 #include "store/limits_store.hpp"
+#include "store/log_pages.hpp"
 #include "store/resource_store.hpp"
 #include "store/standards_store.hpp"
 #include "tools/tool_support.hpp"
@@ -110,6 +114,7 @@ void standards(std::string_view path, bool post, const json_t* body, const Sessi
 }
 
 constexpr int kMoneyPage = 50;
+constexpr int kCostTopProjects = 50;
 
 void money_page(const DashboardRequest& req, DashboardResponse& out) {
     PgConnection& db = thread_pg();
@@ -131,6 +136,48 @@ void money_page(const DashboardRequest& req, DashboardResponse& out) {
     dashboard_ok(out, 200, json_pack("{s:o,s:o,s:{s:i,s:i}}", "projects", list, "next",
                                      more ? json_string(rows.back().project_id.c_str()) : json_null(), "default_rate_limit", "rpm",
                                      fallback.rpm, "tpm", fallback.tpm));
+}
+
+// The gateway's spend over a range of UTC days (default: this month to today), from the rollups.
+void cost_page(const DashboardRequest& req, DashboardResponse& out) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char today[16], first[16];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    std::strftime(first, sizeof first, "%Y-%m-01", &tm);
+    std::string from = query_param(req.query, "from"), to = query_param(req.query, "to");
+    if (from.empty()) from = first;
+    if (to.empty()) to = today;
+    if (!valid_utc_date(from) || !valid_utc_date(to))
+        return dashboard_error(out, 400, "invalid_date", "from and to are UTC days as YYYY-MM-DD (both included)");
+    if (to < from) return dashboard_error(out, 400, "invalid_date", "to (" + to + ") is before from (" + from + ")");
+    auto days = [](const std::string& d) {
+        std::tm t{};
+        t.tm_year = std::stoi(d.substr(0, 4)) - 1900;
+        t.tm_mon = std::stoi(d.substr(5, 2)) - 1;
+        t.tm_mday = std::stoi(d.substr(8, 2));
+        return static_cast<long long>(timegm(&t) / 86400);
+    };
+    if (days(to) - days(from) > 366) return dashboard_error(out, 400, "invalid_date", "a range is at most 367 days");
+    SpendReport r = spend_report(thread_pg(), from, to, today, kCostTopProjects);
+    auto line = [](const SpendLine& l, const char* key) {
+        return json_pack("{s:s,s:s,s:I,s:I,s:I}", key, l.key.c_str(), "usd", format_usd(l.micro_usd).c_str(), "requests", (json_int_t)l.requests,
+                         "input_tokens", (json_int_t)l.input_tokens, "output_tokens", (json_int_t)l.output_tokens);
+    };
+    json_t* by_day = json_array();
+    for (const auto& l : r.by_day) json_array_append_new(by_day, line(l, "day"));
+    json_t* by_model = json_array();
+    for (const auto& l : r.by_model) json_array_append_new(by_model, line(l, "model"));
+    json_t* by_project = json_array();
+    for (const auto& l : r.by_project) {
+        json_t* o = line(l, "project_id");
+        json_object_set_new(o, "name", json_string(l.name.c_str()));
+        json_array_append_new(by_project, o);
+    }
+    dashboard_ok(out, 200, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o}", "from", from.c_str(), "to", to.c_str(), "total_usd",
+                                     format_usd(r.total.micro_usd).c_str(), "requests", (json_int_t)r.total.requests, "by_day", by_day,
+                                     "by_model", by_model, "by_project", by_project));
 }
 
 json_t* kill_switch_json(const KillSwitchRow& k) {
@@ -200,6 +247,10 @@ bool route_admin(const DashboardRequest& req, const SessionUser& me, const json_
         constexpr std::string_view kStandards = "standards";
         if (path.substr(0, kStandards.size()) == kStandards && (path.size() == kStandards.size() || path[kStandards.size()] == '/')) {
             standards(path.substr(std::min(path.size(), kStandards.size() + 1)), post, body, me, out);
+            return true;
+        }
+        if (path == "cost") {
+            if (only(false)) cost_page(req, out);
             return true;
         }
         if (path == "money") {

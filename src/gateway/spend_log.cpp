@@ -76,15 +76,22 @@ Digest call_hash(std::string_view prev, const SpendRow& r, std::int64_t at_us, s
     return sha256(scratch);
 }
 
-// Where a batch's rows chain on: under the call log's advisory lock (held to the end of the
-// transaction), the last row's hash and a block of ids, one setval instead of a nextval per row.
+// The call log's advisory lock, held to the end of the transaction. A batch takes it before its
+// first write: the batches of every worker and node then write one after the other, so the hash
+// chain has one order, and the spend rollups a batch touches (spend_daily and, through its
+// trigger, spend_day_model and spend_project_month, migration 0017) are never locked in two orders
+// at once (no deadlock between two batches).
+void lock_call_log(PgConnection& db) { db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.gateway_calls'))"); }
+
+// Where a batch's rows chain on: under the call log's lock, the last row's hash and a block of
+// ids, one setval instead of a nextval per row.
 struct ChainStart {
     std::string prev_hash;
     std::int64_t first_id;
 };
 
 ChainStart start_chain(PgConnection& db, std::size_t rows) {
-    db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.gateway_calls'))");
+    lock_call_log(db);
     auto last = db.exec("SELECT coalesce((SELECT encode(row_hash, 'hex') FROM gateway_calls ORDER BY id DESC LIMIT 1), ''),"
                         " setval('gateway_calls_id_seq', nextval('gateway_calls_id_seq') + $1 - 1)",
                         {std::to_string(rows)});
@@ -150,6 +157,7 @@ std::string flush_row_by_row(const std::vector<SpendRow>& rows, const std::strin
     try {
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
+            lock_call_log(db);
             for (const auto& sum : sum_spend(rows))
                 if (!on_its_own(db, [&] { upsert_spend(db, sum); })) dropped_spend += static_cast<std::size_t>(sum.requests);
             ChainStart chain = start_chain(db, rows.size());
@@ -337,6 +345,7 @@ static std::string flush_queued_rows() {
     try {
         PgConnection& db = thread_pg();
         pg_transaction(db, [&] {
+            lock_call_log(db);
             for (const auto& sum : sum_spend(rows)) upsert_spend(db, sum);
             write_calls(db, rows);
         });
@@ -391,7 +400,7 @@ std::string text_array(const std::vector<SpendRow>& rows) {
 // The look-up is bounded by the rows' own times: a row written before has exactly its `at`, and
 // the BRIN index on `at` keeps the look-up to the blocks of that span.
 std::vector<SpendRow> not_yet_written(PgConnection& db, const std::vector<SpendRow>& rows) {
-    db.exec("SELECT pg_advisory_xact_lock(hashtext('asgard.gateway_calls'))");
+    lock_call_log(db);
     std::int64_t lo = rows.front().at_ms, hi = lo;
     for (const auto& r : rows) lo = std::min(lo, r.at_ms), hi = std::max(hi, r.at_ms);
     auto known = db.exec("SELECT request_id FROM gateway_calls WHERE at BETWEEN timestamptz 'epoch' + $1::bigint * interval '1 microsecond'"

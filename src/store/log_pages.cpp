@@ -95,42 +95,44 @@ bool valid_utc_date(const std::string& text) {
     return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
+namespace {
+
+// The page after `after`: the filters' conditions (and the days) already in `w`.
+template <class Row, class RowOf>
+std::vector<Row> newest_first(PgConnection& db, const std::string& from, Where& w, const LogFilter& f,
+                              const std::optional<LogPosition>& after, int limit, RowOf row_of) {
+    w.dates(f);
+    w.position(after);
+    w.params.emplace_back(std::to_string(limit));
+    auto r = db.exec(from + w.sql + " ORDER BY at DESC, id DESC LIMIT $" + std::to_string(w.params.size()), w.params);
+    std::vector<Row> rows;
+    rows.reserve(r.rows());
+    for (int i = 0; i < r.rows(); ++i) rows.push_back(row_of(r, i));
+    return rows;
+}
+
+}  // namespace
+
 std::vector<AuditRow> audit_page(PgConnection& db, const LogFilter& f, const std::optional<LogPosition>& after, int limit) {
     Where w;
     if (!f.actor.empty()) w.add("actor = ?", f.actor);
     if (!f.project_id.empty()) w.add("project_id = ?", f.project_id);
     if (!f.action.empty()) w.add("tool = ?", f.action);
     if (!f.outcome.empty()) w.add("outcome = ?", f.outcome);
-    w.dates(f);
-    w.position(after);
-    w.params.emplace_back(std::to_string(limit));
-    auto r = db.exec("SELECT " + audit_columns() + " FROM audit_log" + w.sql + " ORDER BY at DESC, id DESC LIMIT $" +
-                         std::to_string(w.params.size()),
-                     w.params);
-    std::vector<AuditRow> rows;
-    rows.reserve(r.rows());
-    for (int i = 0; i < r.rows(); ++i) rows.push_back(audit_of(r, i));
-    return rows;
+    return newest_first<AuditRow>(db, "SELECT " + audit_columns() + " FROM audit_log", w, f, after, limit, audit_of);
 }
 
 std::vector<GatewayCallRow> calls_page(PgConnection& db, const LogFilter& f, const std::optional<LogPosition>& after, int limit) {
     Where w;
     if (!f.project_id.empty()) w.add("project_id = ?", f.project_id);
     if (!f.model.empty()) w.add("model = ?", f.model);
-    if (f.outcome == "denied")
-        w.add("outcome LIKE ?", "denied:%");
-    else if (!f.outcome.empty())
-        w.add("outcome = ?", f.outcome);
-    w.dates(f);
-    w.position(after);
-    w.params.emplace_back(std::to_string(limit));
-    auto r = db.exec("SELECT " + call_columns() + " FROM gateway_calls" + w.sql + " ORDER BY at DESC, id DESC LIMIT $" +
-                         std::to_string(w.params.size()),
-                     w.params);
-    std::vector<GatewayCallRow> rows;
-    rows.reserve(r.rows());
-    for (int i = 0; i < r.rows(); ++i) rows.push_back(call_of(r, i));
-    return rows;
+    if (!f.outcome.empty()) {
+        // The family picks the index; an exact outcome ("denied:rate_limited") is then a filter in it.
+        std::string family = f.outcome.substr(0, f.outcome.find(':'));
+        w.add("split_part(outcome, ':', 1) = ?", family);
+        if (family != f.outcome) w.add("outcome = ?", f.outcome);
+    }
+    return newest_first<GatewayCallRow>(db, "SELECT " + call_columns() + " FROM gateway_calls", w, f, after, limit, call_of);
 }
 
 std::optional<AuditRow> audit_row(PgConnection& db, std::int64_t id) {

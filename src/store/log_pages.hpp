@@ -18,7 +18,7 @@ struct LogFilter {
     std::string actor;       // the audit log's actor, exactly ("user:alice")
     std::string project_id;
     std::string action;      // the audit log's tool or command ("register_project", "killswitch.set")
-    std::string outcome;     // exactly; on the call log "denied" means every denied:<code>
+    std::string outcome;     // exactly; on the call log a family ("denied", "ok") means each outcome in it
     std::string model;       // the call log's model alias
     std::string from, to;    // "YYYY-MM-DD"
 };
