@@ -152,7 +152,8 @@ ngx_http_asgard_mcp_post(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *loop
     in = &loop->in;
     size = sizeof(ngx_http_asgard_mcp_task_t) + sizeof(asg_principal_t)
            + in->http_method.len + in->body.len + ASG_BODY_PADDING + in->content_type.len
-           + in->accept.len + in->protocol_version.len + in->session_id.len;
+           + in->accept.len + in->protocol_version.len + in->session_id.len + in->mcp_method.len
+           + in->mcp_name.len;
 
     t = ngx_http_asgard_request_task(r, size, ngx_http_asgard_mcp_thread, ngx_http_asgard_mcp_done,
                                      ngx_http_asgard_mcp_expired, ngx_http_asgard_mcp_forget,
@@ -175,7 +176,9 @@ ngx_http_asgard_mcp_post(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *loop
     p = ngx_http_asgard_mcp_copy(p, &t->in.content_type);
     p = ngx_http_asgard_mcp_copy(p, &t->in.accept);
     p = ngx_http_asgard_mcp_copy(p, &t->in.protocol_version);
-    (void) ngx_http_asgard_mcp_copy(p, &t->in.session_id);
+    p = ngx_http_asgard_mcp_copy(p, &t->in.session_id);
+    p = ngx_http_asgard_mcp_copy(p, &t->in.mcp_method);
+    (void) ngx_http_asgard_mcp_copy(p, &t->in.mcp_name);
 
     return ngx_http_asgard_request_task_post(r, task);
 }
@@ -227,6 +230,8 @@ ngx_http_asgard_mcp_process(ngx_http_request_t *r)
     t->in.accept = ngx_http_asgard_header_str(r, "accept", 6);
     t->in.protocol_version = ngx_http_asgard_header_str(r, "mcp-protocol-version", 20);
     t->in.session_id = ngx_http_asgard_header_str(r, "mcp-session-id", 14);
+    t->in.mcp_method = ngx_http_asgard_header_str(r, "mcp-method", 10);
+    t->in.mcp_name = ngx_http_asgard_header_str(r, "mcp-name", 8);
     t->in.principal = &ctx->principal;
     t->in.now_ms = ngx_http_asgard_now_ms();
     t->in.session_state = ASG_SESSION_UNKNOWN;

@@ -116,6 +116,8 @@ typedef struct {
     asg_str_t              accept;
     asg_str_t              protocol_version;  /* MCP-Protocol-Version header */
     asg_str_t              session_id;        /* Mcp-Session-Id header */
+    asg_str_t              mcp_method;        /* Mcp-Method header (2026-07-28) */
+    asg_str_t              mcp_name;          /* Mcp-Name header (2026-07-28) */
     const asg_principal_t *principal;
     int                    session_state;     /* asg_session_state_t from the glue's cache */
     int                    allow_io;          /* 0 on the event loop, 1 on a pool thread */

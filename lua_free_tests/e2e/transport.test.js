@@ -94,10 +94,11 @@ describe('POST /mcp header and body rules', () => {
     assertRpcError(res, 406, SERVER_ERROR);
   });
 
-  test('rejects an unsupported MCP-Protocol-Version header with 400', async () => {
+  test('rejects an unsupported MCP-Protocol-Version header with 400 and UnsupportedProtocolVersion (-32022) listing every revision', async () => {
     const res = await post(initBody(), { token, protocolVersion: '1999-01-01' });
-    assertRpcError(res, 400, SERVER_ERROR);
+    assertRpcError(res, 400, -32022);
     assert.match(res.json.error.message, /1999-01-01/);
+    assert.deepEqual(res.json.error.data, { supported: ['2026-07-28', ...SUPPORTED_VERSIONS], requested: '1999-01-01' });
   });
 
   test('accepts every supported MCP-Protocol-Version on a session, whichever version it negotiated', async () => {
@@ -114,8 +115,8 @@ describe('POST /mcp header and body rules', () => {
   test('rejects an unsupported MCP-Protocol-Version on a session with 400', async () => {
     const session = await openSession(token);
     const res = await session.send({ jsonrpc: '2.0', id: 1, method: 'ping' }, { protocolVersion: '2024-11-05' });
-    assertRpcError(res, 400, SERVER_ERROR);
-    assert.match(res.json.error.message, /unsupported MCP-Protocol-Version 2024-11-05/);
+    assertRpcError(res, 400, -32022);
+    assert.match(res.json.error.message, /Unsupported protocol version 2024-11-05/);
   });
 
   test('rejects a 10 MB body (over asgard_max_body_size 1m) with 413 JSON', async () => {

@@ -176,6 +176,9 @@ static void unsupported_protocol_version_header_is_400(void **state) {
     json_t *json = body_json(&out);
     assert_non_null(strstr(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
                            "1999-01-01"));
+    assert_int_equal(error_code_of(json), -32022);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(json, "error"), "data"), "requested")),
+                        "1999-01-01");
     json_decref(json);
     asg_free(out.body);
 }

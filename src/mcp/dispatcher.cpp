@@ -1,8 +1,10 @@
-// JSON-RPC message classification and the MCP lifecycle methods (initialize, ping).
+// JSON-RPC message classification and the MCP lifecycle methods (initialize and ping for the 2025
+// revisions, server/discover for 2026-07-28).
 #include "mcp/dispatcher.hpp"
 
 #include "auth/session_token.hpp"
 #include "mcp/jsonrpc.hpp"
+#include "mcp/modern_protocol.hpp"
 #include "mcp/protocol_versions.hpp"
 
 namespace asg {
@@ -48,10 +50,34 @@ std::string reply_to_wire(const Reply& reply) {
            ",\"result\":" + reply.raw_result + "}";
 }
 
+// A 2026-07-28 request: no initialize, ping or session; server/discover; every result complete.
+static Reply handle_modern_request(DispatchContext& ctx, const json_t* id, std::string_view method, const json_t* params) {
+    if (method == "server/discover") return {jsonrpc_result(id, discover_result()), {}};
+    if (method == "tools/list") {
+        std::string error;
+        std::string page = tools_list(params, 50, error);
+        if (page.empty()) return {jsonrpc_error(id, kInvalidParams, error), {}};
+        return {json_own(json_pack("{s:s,s:O}", "jsonrpc", "2.0", "id", id)), complete_modern_raw(page, 3600000)};
+    }
+    if (method == "tools/call") {
+        Json response = tools_call(ctx, id, params);
+        json_t* result = json_object_get(response.get(), "result");
+        if (json_is_object(result)) complete_modern_result(result);
+        return {std::move(response), {}};
+    }
+    if (method == "initialize" || method == "ping")
+        return {jsonrpc_error(id, kMethodNotFound, "Method not found: " + std::string(method) +
+                                                       " is not part of 2026-07-28 (no handshake: every request carries its _meta; "
+                                                       "or initialize with a 2025 revision)"),
+                {}};
+    return {jsonrpc_error(id, kMethodNotFound, "Method not found: " + std::string(method)), {}};
+}
+
 static Reply handle_request(DispatchContext& ctx, const json_t* id, std::string_view method,
                             const json_t* params) {
     if (params != nullptr && !json_is_object(params))
         return {jsonrpc_error(id, kInvalidParams, "params must be an object"), {}};
+    if (ctx.modern) return handle_modern_request(ctx, id, method, params);
     if (method == "initialize") {
         if (ctx.in_batch)
             return {jsonrpc_error(id, kInvalidRequest, "initialize must not be part of a JSON-RPC batch"), {}};

@@ -16,6 +16,7 @@ struct DispatchContext {
     bool allow_io = false;         // false: answer only what needs no PostgreSQL/Redis
     std::int64_t now = 0;
     bool in_batch = false;
+    bool modern = false;             // a 2026-07-28 request: stateless, results shaped as that revision says
     bool issues_sessions = true;     // false on stdio: one process is one session
     std::string default_project;     // stdio: $ASGARD_PROJECT
     // Outputs.

@@ -1,5 +1,7 @@
-// MCP Streamable HTTP (2025-03-26, 2025-06-18, 2025-11-25): validates the exchange, checks the
-// signed session, runs the dispatcher for one message or a batch, and shapes the HTTP answer.
+// MCP Streamable HTTP: validates the exchange and shapes the HTTP answer around the dispatcher.
+// 2025-03-26, 2025-06-18, 2025-11-25: a signed session from initialize, batches in 2025-03-26.
+// 2026-07-28 (stateless): each request names its revision in params._meta and in headers
+// (MCP-Protocol-Version, Mcp-Method, Mcp-Name) that must match the body; no session.
 #include "mcp/http_transport.hpp"
 
 #include <strings.h>
@@ -15,6 +17,7 @@
 #include "mcp/dispatcher.hpp"
 #include "mcp/jsonrpc.hpp"
 #include "mcp/message_parser.hpp"
+#include "mcp/modern_protocol.hpp"
 #include "mcp/protocol_versions.hpp"
 #include "mcp/session_store.hpp"
 #include "store/pg_connection.hpp"
@@ -156,6 +159,72 @@ int http_status_for(const json_t* response) {
     return 200;
 }
 
+// HTTP's status for a modern answer: an unknown method 404 (so a client tells it from a server
+// without the endpoint), a malformed request 400, else 200.
+int modern_status_for(const json_t* response) {
+    json_t* code = json_object_get(json_object_get(response, "error"), "code");
+    if (json_is_integer(code) && json_integer_value(code) == kMethodNotFound) return 404;
+    return http_status_for(response);
+}
+
+// The header checks of 2026-07-28: "" when the headers match the body, else why not.
+std::string modern_header_problem(const asg_mcp_request_t& req, const json_t* message, std::string_view meta_version) {
+    std::string_view header_version = view(req.protocol_version);
+    if (header_version.empty()) return "the MCP-Protocol-Version header is required (" + std::string(meta_version) + ", as in _meta)";
+    if (header_version != meta_version)
+        return "MCP-Protocol-Version header value '" + std::string(header_version) + "' does not match _meta value '" + std::string(meta_version) + "'";
+    std::string_view method = json_member_string(message, "method");
+    std::string_view mcp_method = view(req.mcp_method);
+    if (mcp_method.empty()) return "the Mcp-Method header is required (" + std::string(method) + ")";
+    if (mcp_method != method) return "Mcp-Method header value '" + std::string(mcp_method) + "' does not match body value '" + std::string(method) + "'";
+    const char* name_field = method == "tools/call" || method == "prompts/get" ? "name" : method == "resources/read" ? "uri" : nullptr;
+    if (name_field == nullptr) return "";
+    const json_t* params = json_object_get(message, "params");
+    const json_t* body_name = json_is_object(params) ? json_object_get(params, name_field) : nullptr;
+    std::string_view header_name = view(req.mcp_name);
+    if (header_name.empty()) return std::string("the Mcp-Name header is required for ") + std::string(method);
+    std::string decoded;
+    if (!decode_header_value(header_name, decoded)) return "the Mcp-Name header's =?base64?...?= value is not valid Base64";
+    if (!json_is_string(body_name) || decoded != json_string_value(body_name))
+        return "Mcp-Name header value '" + decoded + "' does not match body value '" +
+               (json_is_string(body_name) ? std::string(json_string_value(body_name)) : std::string("(none)")) + "'";
+    return "";
+}
+
+// A 2026-07-28 request: validated, dispatched with no session, shaped as that revision says.
+void handle_modern_post(const asg_mcp_request_t& req, asg_mcp_response_t& out, const json_t* message, const MetaVersion& meta) {
+    if (json_is_array(message))
+        return reply_error(out, 400, kInvalidRequest, "Invalid Request: JSON-RPC batches are not part of protocol version 2026-07-28");
+    const json_t* raw_id = json_object_get(message, "id");
+    const json_t* id = jsonrpc_id_valid(raw_id) ? raw_id : nullptr;
+    if (raw_id == nullptr && json_object_get(message, "method")) {
+        out.http_status = 202;  // a notification: accepted, nothing to answer
+        return;
+    }
+    std::string problem = modern_header_problem(req, message, meta.version);
+    if (!problem.empty()) return set_text(out, 400, json_to_string(header_mismatch_error(id, problem).get()));
+    if (Json refusal = modern_meta_refusal(id, message)) return set_text(out, 400, json_to_string(refusal.get()));
+    AnswerLimits limits;
+    if (req.max_response_size > 0) limits.max_answer_bytes = req.max_response_size;
+    DispatchContext ctx(*req.principal);
+    ctx.protocol_version = meta.version;
+    ctx.modern = true;
+    ctx.issues_sessions = false;
+    ctx.allow_io = req.allow_io != 0;
+    ctx.now = req.now_ms;
+    Reply response = dispatch_message(ctx, message);
+    if (ctx.needs_io) {
+        out.needs_io = 1;
+        return;
+    }
+    if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
+    if (!response) {
+        out.http_status = 202;
+        return;
+    }
+    set_text(out, ctx.unavailable ? 503 : modern_status_for(response.message.get()), bounded_answer(response, limits));
+}
+
 void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     if (!media_type_is(view(req.content_type), "application/json"))
         return reply_error(out, 415, kServerError, "Unsupported Media Type: Content-Type must be application/json");
@@ -164,15 +233,23 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         return reply_error(out, 406, kServerError,
                            "Not Acceptable: the Accept header must list both application/json and text/event-stream");
     std::string_view header_version = view(req.protocol_version);
-    if (!header_version.empty() && !protocol_version_supported(header_version))
-        return reply_error(out, 400, kServerError,
-                           "Bad Request: unsupported MCP-Protocol-Version " + std::string(header_version) +
-                               " (supported: " + supported_versions_text() + ")");
+    if (!header_version.empty() && !protocol_version_supported(header_version) && !modern_version(header_version))
+        return set_text(out, 400, json_to_string(unsupported_version_error(nullptr, header_version).get()));
     std::string_view body = view(req.body);
     if (body.empty()) return reply_error(out, 400, kParseError, "Parse error: the request body is empty");
     ParsedBody parsed = parse_jsonrpc_body(body);
     if (!parsed.message) return set_text(out, 400, json_to_string(parsed.error.get()));
     Json message = std::move(parsed.message);
+    // A request whose _meta names a revision, or a 2026-07-28 header, is a modern request.
+    MetaVersion meta = meta_protocol_version(message.get());
+    if (meta.present || modern_version(header_version)) {
+        if (!meta.present && json_object_get(message.get(), "id") != nullptr && !json_is_array(message.get()))
+            return set_text(out, 400, json_to_string(header_mismatch_error(
+                jsonrpc_id_valid(json_object_get(message.get(), "id")) ? json_object_get(message.get(), "id") : nullptr,
+                "MCP-Protocol-Version says " + std::string(header_version) +
+                    " but params._meta names no io.modelcontextprotocol/protocolVersion (2026-07-28 requests carry it in _meta)").get()));
+        return handle_modern_post(req, out, message.get(), meta);
+    }
     bool batch = json_is_array(message.get());
     if (batch && json_array_size(message.get()) == 0)
         return reply_error(out, 400, kInvalidRequest, "Invalid Request: an empty JSON-RPC batch");

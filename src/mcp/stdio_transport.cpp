@@ -1,5 +1,7 @@
 // The stdio transport: one message (or 2025-03-26 batch) per line; bad lines get -32700/-32600
-// (with the message's id when it is known) and the server keeps going.
+// (with the message's id when it is known) and the server keeps going. A message whose _meta names
+// a revision is a 2026-07-28 request, answered on its own: it neither needs nor changes the
+// process's initialize (a dual-era client probes with server/discover first).
 #include "mcp/stdio_transport.hpp"
 
 #include <poll.h>
@@ -12,6 +14,7 @@
 #include "mcp/dispatcher.hpp"
 #include "mcp/jsonrpc.hpp"
 #include "mcp/message_parser.hpp"
+#include "mcp/modern_protocol.hpp"
 #include "mcp/protocol_versions.hpp"
 
 namespace asg {
@@ -54,6 +57,17 @@ void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& pri
             ctx.in_batch = true;
             std::string answer = run_batch(ctx, message.get(), options.limits);
             if (!answer.empty()) send(out, answer);
+        } else if (MetaVersion meta = meta_protocol_version(message.get()); meta.present) {
+            const json_t* id = json_object_get(message.get(), "id");
+            if (id == nullptr) continue;  // a notification
+            if (Json refusal = modern_meta_refusal(jsonrpc_id_valid(id) ? id : nullptr, message.get())) {
+                send(out, json_to_string(refusal.get()));
+                continue;
+            }
+            ctx.modern = true;
+            ctx.protocol_version = meta.version;
+            Reply reply = dispatch_message(ctx, message.get());
+            if (reply) send(out, bounded_answer(reply, options.limits));
         } else {
             Reply reply = dispatch_message(ctx, message.get());
             if (!ctx.negotiated_version.empty()) version = ctx.negotiated_version;
