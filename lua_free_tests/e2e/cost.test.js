@@ -42,12 +42,12 @@ describe('get_cost', () => {
     assert.deepEqual(c.by_model, []);
     assert.deepEqual(c.by_day, []);
     assert.equal(c.total_usd, '0.000000');
-    assert.equal(c.budget_usd, null);
-    assert.equal(c.remaining_usd, null);
+    assert.equal(c.budget_usd, undefined);
+    assert.equal(c.remaining_usd, undefined);
     assert.match(c.from, /^\d{4}-\d\d-01T00:00:00Z$/, 'a month window starts on the 1st');
   });
 
-  test('ready resources each have a by_service line; budget_usd is null until asgard budget set, then 50 with remaining_usd', async () => {
+  test('ready resources each have a by_service line; budget_usd is absent until asgard budget set, then 50 with remaining_usd', async () => {
     const project = (await registerProject(client, { name: 'cost', description: 'has resources' })).project_id;
     const secret = (await requestResource(client, project, 'secret', { name: 'COST_SECRET' })).resource;
     const db = (await requestResource(client, project, 'postgres-database', {})).resource;
@@ -68,8 +68,8 @@ describe('get_cost', () => {
     }
     assert.equal(lines[secret.resource_id].usd, '0.000000', 'a free service costs 0');
     assert.equal(micro(c.total_usd), c.by_service.reduce((s, l) => s + micro(l.usd), 0n), 'total is exactly the sum of the lines');
-    assert.equal(c.budget_usd, null);
-    assert.equal(c.remaining_usd, null);
+    assert.equal(c.budget_usd, undefined);
+    assert.equal(c.remaining_usd, undefined);
 
     assert.match(assertCliOk(cli(['budget', 'set', project, '--monthly-usd', '50'])), /50\.00 USD/);
     const b = await cost({ project_id: project });

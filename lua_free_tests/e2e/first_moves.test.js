@@ -30,8 +30,14 @@ describe('first moves once connected', () => {
         assert.equal(full.version, s.version);
         assert.ok(full.body.length > 0);
       }
-      assert.ok(Array.isArray(assertOk(await call('guidance_list', {})).guidance));
-      assert.ok(Array.isArray(assertOk(await call('recipe_list', {})).recipes));
+      // A fresh install ships starter guidance and recipes, published (migration 0018).
+      const guidance = assertOk(await call('guidance_list', {})).guidance;
+      for (const name of ['calling-models', 'secrets-and-credentials'])
+        assert.ok(guidance.some((g) => g.name === name && g.status === 'published'), `starter guidance ${name}`);
+      const recipes = assertOk(await call('recipe_list', {})).recipes;
+      for (const name of ['provision-a-service', 'rotate-the-project-key'])
+        assert.ok(recipes.some((r) => r.name === name && r.status === 'published'), `starter recipe ${name}`);
+      assert.match(assertOk(await call('guidance_get', { name: 'calling-models' })).guidance.body, /X-Asgard-Data-Class/);
 
       // 2. seed_plan, then seed_get for each planned file.
       const plan = assertOk(await call('seed_plan', { languages: ['typescript'], description: 'An HTTP API backed by PostgreSQL' }), 'seed_plan');

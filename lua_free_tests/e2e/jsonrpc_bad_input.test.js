@@ -187,7 +187,7 @@ describe('repeated members (the gateway refuses them too: last-wins would let tw
 
 describe('method and params errors', () => {
   test('answers an unknown method with 200 -32601', async () => {
-    assertRpcError(await session.send({ jsonrpc: '2.0', id: 20, method: 'resources/list' }), 200, METHOD_NOT_FOUND, 20);
+    assertRpcError(await session.send({ jsonrpc: '2.0', id: 20, method: 'sampling/createMessage' }), 200, METHOD_NOT_FOUND, 20);
   });
 
   test('answers params of the wrong type ("params": 5) with 200 -32602', async () => {

@@ -43,7 +43,7 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
     const r = res.json.result;
     assert.equal(r.resultType, 'complete');
     assert.deepEqual(r.supportedVersions, ALL_VERSIONS);
-    assert.deepEqual(r.capabilities, { tools: { listChanged: false } });
+    assert.deepEqual(r.capabilities, { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false }, completions: {} });
     assert.equal(r._meta['io.modelcontextprotocol/serverInfo'].name, 'asgard');
     assert.equal(typeof r.ttlMs, 'number');
     assert.match(r.cacheScope, /^(public|private)$/);
@@ -116,7 +116,7 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
 
   test('unknown methods are 404 -32601 (initialize and ping are not part of 2026-07-28); a notification is 202; a batch is 400; no token is 401', async () => {
     const { token } = newUserToken('e2e-modern-methods');
-    for (const method of ['resources/list', 'initialize', 'ping']) {
+    for (const method of ['sampling/createMessage', 'initialize', 'ping']) {
       const res = await send(token, request(method));
       assert.equal(res.status, 404, `${method}: ${res.text}`);
       assert.equal(res.json.error.code, -32601);
@@ -129,6 +129,23 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
     const anonymous = await send(null, request('tools/list'));
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+  });
+
+  test('resources: listed and read with no session, with resultType and cache hints; an unknown one is -32602', async () => {
+    const { token } = newUserToken('e2e-modern-res');
+    const list = await send(token, request('resources/list'));
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.json.result.resultType, 'complete');
+    assert.equal(typeof list.json.result.ttlMs, 'number');
+    assert.ok(list.json.result.resources.some((r) => r.uri === 'asgard://standards/security'));
+    const read = await send(token, request('resources/read', { uri: 'asgard://standards/security' }), { 'Mcp-Name': 'asgard://standards/security' });
+    assert.equal(read.status, 200, read.text);
+    assert.match(read.json.result.contents[0].text, /Security standard/);
+    const missing = await send(token, request('resources/read', { uri: 'asgard://standards/nope' }), { 'Mcp-Name': 'asgard://standards/nope' });
+    assert.equal(missing.json.error.code, -32602);
+    const unnamed = await send(token, request('resources/read', { uri: 'asgard://standards/security' }));
+    assert.equal(unnamed.status, 400, 'resources/read needs Mcp-Name');
+    assert.equal(unnamed.json.error.code, -32020);
   });
 
   test('the official TypeScript SDK v2 client negotiates 2026-07-28 (server/discover) and calls tools', async () => {
@@ -145,6 +162,8 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
       const services = await client.callTool({ name: 'list_services', arguments: {} });
       assert.equal(services.isError, false, JSON.stringify(services));
       assert.ok(services.structuredContent.services.length > 0);
+      const { resources } = await client.listResources();
+      assert.ok(resources.some((r) => r.uri === 'asgard://guidance/calling-models'));
     } finally {
       await client.close();
     }

@@ -60,6 +60,21 @@ describe('tools/list', () => {
     }
   });
 
+  test('every schema is portable: one type per member, never a type list (single-type dialects such as Gemini\'s refuse them)', () => {
+    const lists = [];
+    const walk = (node, where) => {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}[${i}]`));
+      if (node === null || typeof node !== 'object') return;
+      if (Array.isArray(node.type)) lists.push(`${where}.type ${JSON.stringify(node.type)}`);
+      for (const [k, v] of Object.entries(node)) walk(v, `${where}.${k}`);
+    };
+    for (const tool of tools) {
+      walk(tool.inputSchema, `${tool.name}.inputSchema`);
+      walk(tool.outputSchema, `${tool.name}.outputSchema`);
+    }
+    assert.deepEqual(lists, []);
+  });
+
   test('release_resource is the one destructive tool', () => {
     const destructive = tools.filter((t) => t.annotations.destructiveHint).map((t) => t.name);
     assert.deepEqual(destructive, ['release_resource']);

@@ -384,7 +384,7 @@ static void wrong_jsonrpc_version_is_invalid_request(void **state) {
 static void unknown_method_is_method_not_found(void **state) {
     char sid[200];
     open_session("2025-06-18", sid);
-    asg_mcp_request_t req = post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/list\"}", sid);
+    asg_mcp_request_t req = post("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"sampling/createMessage\"}", sid);
     expect_error(&req, 200, METHOD_NOT_FOUND);
 }
 

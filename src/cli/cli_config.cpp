@@ -65,12 +65,29 @@ static bool read_file(const std::string& path, CliSettings& out) {
     return true;
 }
 
+// The installation this executable belongs to: X/asgard.conf when it is X/bin/asgard
+// (.asgard/bin/asgard beside .asgard/asgard.conf after ./scripts/run), found through any symlink
+// on PATH, so `asgard mcp` started by a client from any directory reaches its own database.
+static std::string installation_config() {
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) return "";
+    std::string exe(path, static_cast<std::size_t>(n));
+    std::size_t slash = exe.rfind('/');
+    if (slash == std::string::npos || slash == 0) return "";
+    std::string dir = exe.substr(0, slash);
+    std::size_t parent = dir.rfind('/');
+    if (parent == std::string::npos || dir.substr(parent + 1) != "bin") return "";
+    return dir.substr(0, parent) + "/asgard.conf";
+}
+
 CliSettings load_settings(const std::string& database_flag) {
     CliSettings settings;
     const char* config = std::getenv("ASGARD_CONFIG");
+    std::string installed = installation_config();
     if (config && *config) {
         if (!read_file(config, settings)) throw CliError(std::string("cannot read ASGARD_CONFIG file ") + config);
-    } else if (!read_file(".asgard/asgard.conf", settings)) {
+    } else if (!read_file(".asgard/asgard.conf", settings) && (installed.empty() || !read_file(installed, settings))) {
         read_file("/etc/asgard/asgard.conf", settings);
     }
     if (const char* env = std::getenv("ASGARD_DATABASE_URL"); env && *env) {
@@ -82,8 +99,9 @@ CliSettings load_settings(const std::string& database_flag) {
         settings.source = "--database";
     }
     if (settings.database_url.empty())
-        throw CliError("no database configured: pass --database URL, set ASGARD_DATABASE_URL, or write "
-                       "database_url = ... in .asgard/asgard.conf or /etc/asgard/asgard.conf");
+        throw CliError("no database configured: pass --database URL, set ASGARD_DATABASE_URL or ASGARD_CONFIG, or write "
+                       "database_url = ... in .asgard/asgard.conf, " + (installed.empty() ? std::string() : installed + ", ") +
+                       "or /etc/asgard/asgard.conf");
     return settings;
 }
 

@@ -1,13 +1,17 @@
 // The asgard command: operator CLI entry point (global options, subcommand dispatch, exit codes).
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <exception>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "asgard.h"
 #include "cli/cli_args.hpp"
 #include "cli/commands.hpp"
+#include "mcp/stdio_transport.hpp"
 #include "store/pg_connection.hpp"
 
 using namespace asg::cli;
@@ -45,8 +49,15 @@ static const char kHelp[] =
     "  mcp         serve MCP over stdio (local trust; ASGARD_PROJECT sets the default project)\n"
     "  version     print the version\n"
     "\n"
-    "The database comes from --database, $ASGARD_DATABASE_URL, $ASGARD_CONFIG, ./.asgard/asgard.conf\n"
-    "or /etc/asgard/asgard.conf (a line: database_url = postgresql://...).\n";
+    "The database comes from --database, $ASGARD_DATABASE_URL, $ASGARD_CONFIG, ./.asgard/asgard.conf,\n"
+    "the installation's own asgard.conf (X/asgard.conf for X/bin/asgard, through symlinks: ./scripts/run\n"
+    "link puts one on PATH) or /etc/asgard/asgard.conf (a line: database_url = postgresql://...).\n";
+
+// `asgard mcp` that cannot start answers its client's first request with the reason, as a
+// JSON-RPC error, before exiting: a client shows that, where an exit alone reads "connection closed".
+static void refuse_mcp_client(const std::string& message) {
+    asg::refuse_stdio(std::cin, std::cout, 0, message, isatty(0) ? 0 : 10000);
+}
 
 int main(int argc, char** argv) {
     std::vector<std::string> words(argv + 1, argv + argc);
@@ -93,12 +104,15 @@ int main(int argc, char** argv) {
             return e.run(settings, words);
         } catch (const CliError& err) {
             std::fprintf(stderr, "asgard: %s\n", err.what());
+            if (command == "mcp") refuse_mcp_client(std::string("asgard mcp cannot start: ") + err.what());
             return err.exit_code;
         } catch (const asg::PgError& err) {
             std::fprintf(stderr, "asgard: database error: %s\n", err.what());
+            if (command == "mcp") refuse_mcp_client(std::string("asgard mcp cannot start: database error: ") + err.what());
             return 1;
         } catch (const std::exception& err) {
             std::fprintf(stderr, "asgard: %s\n", err.what());
+            if (command == "mcp") refuse_mcp_client(std::string("asgard mcp cannot start: ") + err.what());
             return 1;
         }
     }

@@ -38,8 +38,8 @@ static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* par
     if (ctx.issues_sessions) ctx.new_session_id = issue_session(claims);
     ctx.negotiated_version = version;
     Json result = json_own(json_pack(
-        "{s:s,s:{s:{s:b}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
-        "tools", "listChanged", 0, "serverInfo", "name", "asgard", "title", "Asgard", "version",
+        "{s:s,s:{s:{s:b},s:{s:b},s:{s:b},s:{}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
+        "tools", "listChanged", 0, "resources", "listChanged", 0, "prompts", "listChanged", 0, "completions", "serverInfo", "name", "asgard", "title", "Asgard", "version",
         ASG_VERSION, "instructions", kServerInstructions));
     return jsonrpc_result(id, std::move(result));
 }
@@ -63,6 +63,24 @@ static Reply handle_modern_request(DispatchContext& ctx, const json_t* id, std::
         Json response = tools_call(ctx, id, params);
         json_t* result = json_object_get(response.get(), "result");
         if (json_is_object(result)) complete_modern_result(result);
+        return {std::move(response), {}};
+    }
+    if (method == "resources/list" || method == "resources/templates/list" || method == "resources/read" ||
+        method == "prompts/list" || method == "prompts/get" || method == "completion/complete") {
+        Json response = method == "resources/list"        ? resources_list(ctx, id, params)
+                         : method == "resources/read"      ? resources_read(ctx, id, params)
+                         : method == "prompts/list"        ? prompts_list(id)
+                         : method == "prompts/get"         ? prompts_get(id, params)
+                         : method == "completion/complete" ? completion_complete(ctx, id, params)
+                                                           : resource_templates_list(id);
+        json_t* result = response ? json_object_get(response.get(), "result") : nullptr;
+        if (json_is_object(result)) {
+            complete_modern_result(result);
+            if (method != "prompts/get" && method != "completion/complete") {  // the cacheable results
+                json_object_set_new(result, "ttlMs", json_integer(60000));
+                json_object_set_new(result, "cacheScope", json_string("private"));
+            }
+        }
         return {std::move(response), {}};
     }
     if (method == "initialize" || method == "ping")
@@ -91,6 +109,12 @@ static Reply handle_request(DispatchContext& ctx, const json_t* id, std::string_
         return {json_own(json_pack("{s:s,s:O}", "jsonrpc", "2.0", "id", id)), std::move(page)};
     }
     if (method == "tools/call") return {tools_call(ctx, id, params), {}};
+    if (method == "resources/list") return {resources_list(ctx, id, params), {}};
+    if (method == "resources/templates/list") return {resource_templates_list(id), {}};
+    if (method == "resources/read") return {resources_read(ctx, id, params), {}};
+    if (method == "prompts/list") return {prompts_list(id), {}};
+    if (method == "prompts/get") return {prompts_get(id, params), {}};
+    if (method == "completion/complete") return {completion_complete(ctx, id, params), {}};
     return {jsonrpc_error(id, kMethodNotFound, "Method not found: " + std::string(method)), {}};
 }
 

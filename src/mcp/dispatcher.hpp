@@ -44,6 +44,14 @@ Reply dispatch_message(DispatchContext& ctx, const json_t* message);
 std::string tools_list(const json_t* params, std::size_t page_size, std::string& error);
 Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params);
 
+// resources/list, resources/templates/list and resources/read (mcp/resource_methods.cpp).
+Json resources_list(DispatchContext& ctx, const json_t* id, const json_t* params);
+Json resource_templates_list(const json_t* id);
+Json resources_read(DispatchContext& ctx, const json_t* id, const json_t* params);
+// prompts/list, prompts/get and completion/complete (mcp/prompt_methods.cpp).
+Json prompts_list(const json_t* id);
+Json prompts_get(const json_t* id, const json_t* params);
+Json completion_complete(DispatchContext& ctx, const json_t* id, const json_t* params);
 extern const char kServerInstructions[];
 
 }  // namespace asg

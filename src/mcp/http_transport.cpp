@@ -167,6 +167,24 @@ int modern_status_for(const json_t* response) {
     return http_status_for(response);
 }
 
+// Runs one message and writes its answer: 202 when there is none to give, 503 when a store could
+// not answer, else the revision's status. False when it needs I/O or gave no answer.
+bool answer_one(DispatchContext& ctx, const json_t* message, const AnswerLimits& limits, asg_mcp_response_t& out) {
+    Reply response = dispatch_message(ctx, message);
+    if (ctx.needs_io) {
+        out.needs_io = 1;
+        return false;
+    }
+    if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
+    if (!response) {
+        out.http_status = 202;
+        return false;
+    }
+    int status = ctx.unavailable ? 503 : ctx.modern ? modern_status_for(response.message.get()) : http_status_for(response.message.get());
+    set_text(out, status, bounded_answer(response, limits));
+    return true;
+}
+
 // The header checks of 2026-07-28: "" when the headers match the body, else why not.
 std::string modern_header_problem(const asg_mcp_request_t& req, const json_t* message, std::string_view meta_version) {
     std::string_view header_version = view(req.protocol_version);
@@ -212,17 +230,7 @@ void handle_modern_post(const asg_mcp_request_t& req, asg_mcp_response_t& out, c
     ctx.issues_sessions = false;
     ctx.allow_io = req.allow_io != 0;
     ctx.now = req.now_ms;
-    Reply response = dispatch_message(ctx, message);
-    if (ctx.needs_io) {
-        out.needs_io = 1;
-        return;
-    }
-    if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
-    if (!response) {
-        out.http_status = 202;
-        return;
-    }
-    set_text(out, ctx.unavailable ? 503 : modern_status_for(response.message.get()), bounded_answer(response, limits));
+    answer_one(ctx, message, limits, out);
 }
 
 void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
@@ -296,18 +304,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         }
         return set_text(out, 200, answer);
     }
-    Reply response = dispatch_message(ctx, message.get());
-    if (ctx.needs_io) {
-        out.needs_io = 1;
-        return;
-    }
-    if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
-    if (!response) {
-        out.http_status = 202;
-        return;
-    }
-    set_text(out, ctx.unavailable ? 503 : http_status_for(response.message.get()), bounded_answer(response, limits));
-    if (!ctx.new_session_id.empty()) {
+    if (answer_one(ctx, message.get(), limits, out) && !ctx.new_session_id.empty()) {
         copy_text(out.session_id, sizeof out.session_id, ctx.new_session_id);
         remember(out, session_cache_key(ctx.new_session_id), ASG_SESSION_LIVE, req.now_ms + kLiveSessionCacheMs);
     }

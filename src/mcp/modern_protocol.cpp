@@ -101,8 +101,9 @@ std::string complete_modern_raw(const std::string& raw, long long ttl_ms) {
 }
 
 Json discover_result() {
-    Json result = json_own(json_pack("{s:O,s:{s:{s:b}},s:s,s:I,s:s}", "supportedVersions", all_protocol_versions().get(), "capabilities",
-                                     "tools", "listChanged", 0, "instructions", kServerInstructions, "ttlMs", (json_int_t)3600000,
+    Json result = json_own(json_pack("{s:O,s:{s:{s:b},s:{s:b},s:{s:b},s:{}},s:s,s:I,s:s}", "supportedVersions", all_protocol_versions().get(),
+                                     "capabilities", "tools", "listChanged", 0, "resources", "listChanged", 0, "prompts", "listChanged", 0,
+                                     "completions", "instructions", kServerInstructions, "ttlMs", (json_int_t)3600000,
                                      "cacheScope", "public"));
     complete_modern_result(result.get());
     return result;

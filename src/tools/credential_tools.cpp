@@ -93,13 +93,12 @@ static ToolResult run_get_cost(const ToolContext& ctx, const json_t* args) {
                                   "total_usd", format_usd(report.total_micro_usd).c_str(), "by_service",
                                   cost_lines(report.by_service, false), "by_model", cost_lines(report.by_model, true), "by_day",
                                   cost_days(report.by_day)));
+    // Present only with a budget: a nullable member would need a type list, which single-type
+    // schema dialects (Gemini's, for one) refuse and the MCP Inspector warns about.
     if (report.budget_micro_usd) {
         json_object_set_new(out.get(), "budget_usd", json_string(format_usd(*report.budget_micro_usd).c_str()));
         json_object_set_new(out.get(), "remaining_usd",
                             json_string(format_usd(*report.budget_micro_usd - report.total_micro_usd).c_str()));
-    } else {
-        json_object_set_new(out.get(), "budget_usd", json_null());
-        json_object_set_new(out.get(), "remaining_usd", json_null());
     }
     return tool_ok(std::move(out));
 }
@@ -132,14 +131,16 @@ void add_credential_tools(std::vector<ToolDef>& out) {
                    true, false, true, run_get_secret});
     out.push_back({"get_cost", "Read a project's cost",
                    "Spend in the window by service (provisioned resources, pro rata of their monthly price), by model "
-                   "and by day (gateway calls), with the monthly budget and what remains. Amounts are USD as exact "
+                   "and by day (gateway calls), with the monthly budget and what remains (both absent when there is no "
+                   "budget). Amounts are USD as exact "
                    "decimal text with six places (\"0.000093\").",
                    cost_input.c_str(),
                    R"({"type":"object","required":["project_id","window","currency","total_usd","by_service","by_model","by_day"],"properties":{)"
                    R"("project_id":{"type":"string"},"window":{"type":"string"},"from":{"type":"string"},"to":{"type":"string"},"currency":{"type":"string"},)"
                    R"("total_usd":{"type":"string","pattern":"^-?[0-9]+\\.[0-9]{6}$","description":"USD as exact decimal text, six places"},)"
                    R"("by_service":{"type":"array"},"by_model":{"type":"array"},"by_day":{"type":"array","description":"gateway spend per UTC day with calls"},)"
-                   R"("budget_usd":{"type":["string","null"]},"remaining_usd":{"type":["string","null"]}}})",
+                   R"("budget_usd":{"type":"string","description":"the monthly budget; absent when the project has none"},)"
+                   R"("remaining_usd":{"type":"string","description":"budget_usd minus total_usd; absent without a budget"}}})",
                    true, false, true, run_get_cost});
 }
 
