@@ -61,6 +61,15 @@ describe('resources', () => {
   });
 });
 
+describe('logging/setLevel (2025 revisions)', () => {
+  test('a known level is accepted (Asgard sends no log messages), an unknown one is -32602', async () => {
+    assert.deepEqual(client.getServerCapabilities().logging, {});
+    await client.setLoggingLevel('warning');
+    await assert.rejects(client.request({ method: 'logging/setLevel', params: { level: 'loud' } }, (await import('@modelcontextprotocol/sdk/types.js')).EmptyResultSchema),
+      (e) => e.code === -32602);
+  });
+});
+
 describe('prompts and completion', () => {
   test('the prompts and their arguments; a prompt\'s text names the tools to call; a missing argument is -32602', async () => {
     assert.deepEqual(client.getServerCapabilities().prompts, { listChanged: false });

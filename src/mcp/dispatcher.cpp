@@ -38,8 +38,8 @@ static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* par
     if (ctx.issues_sessions) ctx.new_session_id = issue_session(claims);
     ctx.negotiated_version = version;
     Json result = json_own(json_pack(
-        "{s:s,s:{s:{s:b},s:{s:b},s:{s:b},s:{}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
-        "tools", "listChanged", 0, "resources", "listChanged", 0, "prompts", "listChanged", 0, "completions", "serverInfo", "name", "asgard", "title", "Asgard", "version",
+        "{s:s,s:{s:{s:b},s:{s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
+        "tools", "listChanged", 0, "resources", "listChanged", 0, "prompts", "listChanged", 0, "completions", "logging", "serverInfo", "name", "asgard", "title", "Asgard", "version",
         ASG_VERSION, "instructions", kServerInstructions));
     return jsonrpc_result(id, std::move(result));
 }
@@ -102,6 +102,14 @@ static Reply handle_request(DispatchContext& ctx, const json_t* id, std::string_
         return {initialize(ctx, id, params), {}};
     }
     if (method == "ping") return {jsonrpc_result(id, json_own(json_object())), {}};
+    if (method == "logging/setLevel") {
+        // Accepted and checked; Asgard sends no notifications/message (its logs are the operator's,
+        // in nginx's error log), so the level changes nothing a client sees. Gone in 2026-07-28.
+        std::string_view level = json_member_string(params, "level");
+        for (std::string_view known : {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"})
+            if (level == known) return {jsonrpc_result(id, json_own(json_object())), {}};
+        return {jsonrpc_error(id, kInvalidParams, "params.level must be one of debug, info, notice, warning, error, critical, alert, emergency"), {}};
+    }
     if (method == "tools/list") {
         std::string error;
         std::string page = tools_list(params, 50, error);
