@@ -19,21 +19,22 @@
 // Every decision is the CLI's own operation (operations/, provisioning/), audited with the admin as
 // actor (user:NAME).
 #include <charconv>
-#include <ctime>
 #include <string_view>
 
 #include "dashboard_api/dashboard_routes.hpp"
 #include "operations/admin_operations.hpp"
 #include "provisioning/request_flow.hpp"
+#include "config/runtime_config.hpp"
+#include "gateway/spend_log.hpp"
 #include "store/cost_store.hpp"
 #include "store/document_store.hpp"
 #include "store/kill_switch_store.hpp"
 #include "store/limits_store.hpp"
-#include "store/log_pages.hpp"
 #include "store/resource_store.hpp"
 #include "store/standards_store.hpp"
 #include "tools/tool_support.hpp"
 #include "util/json_ptr.hpp"
+#include "util/calendar.hpp"
 #include "util/money.hpp"
 
 namespace asg {
@@ -140,26 +141,14 @@ void money_page(const DashboardRequest& req, DashboardResponse& out) {
 
 // The gateway's spend over a range of UTC days (default: this month to today), from the rollups.
 void cost_page(const DashboardRequest& req, DashboardResponse& out) {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char today[16], first[16];
-    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    std::strftime(first, sizeof first, "%Y-%m-01", &tm);
-    std::string from = query_param(req.query, "from"), to = query_param(req.query, "to");
-    if (from.empty()) from = first;
+    std::int64_t now = now_ms();
+    const std::string today = utc_day(now);
+    std::string from, to;
+    if (!read_day_range(req, from, to, out)) return;
+    if (from.empty()) from = utc_month(now) + "-01";
     if (to.empty()) to = today;
-    if (!valid_utc_date(from) || !valid_utc_date(to))
-        return dashboard_error(out, 400, "invalid_date", "from and to are UTC days as YYYY-MM-DD (both included)");
     if (to < from) return dashboard_error(out, 400, "invalid_date", "to (" + to + ") is before from (" + from + ")");
-    auto days = [](const std::string& d) {
-        std::tm t{};
-        t.tm_year = std::stoi(d.substr(0, 4)) - 1900;
-        t.tm_mon = std::stoi(d.substr(5, 2)) - 1;
-        t.tm_mday = std::stoi(d.substr(8, 2));
-        return static_cast<long long>(timegm(&t) / 86400);
-    };
-    if (days(to) - days(from) > 366) return dashboard_error(out, 400, "invalid_date", "a range is at most 367 days");
+    if (day_number(to) - day_number(from) > 366) return dashboard_error(out, 400, "invalid_date", "a range is at most 367 days");
     SpendReport r = spend_report(thread_pg(), from, to, today, kCostTopProjects);
     auto line = [](const SpendLine& l, const char* key) {
         return json_pack("{s:s,s:s,s:I,s:I,s:I}", key, l.key.c_str(), "usd", format_usd(l.micro_usd).c_str(), "requests", (json_int_t)l.requests,

@@ -11,6 +11,7 @@
 #include "store/pg_connection.hpp"
 #include "store/project_store.hpp"
 #include "store/user_store.hpp"
+#include "util/calendar.hpp"
 #include "util/json_ptr.hpp"
 
 namespace asg {
@@ -42,6 +43,22 @@ int dashboard_status_of(std::string_view code) {
     for (std::string_view c : {"provisioning_failed", "release_failed"})
         if (code == c) return 502;
     return 400;
+}
+
+bool read_day_range(const DashboardRequest& req, std::string& from, std::string& to, DashboardResponse& out) {
+    from = query_param(req.query, "from");
+    to = query_param(req.query, "to");
+    for (const std::string* v : {&from, &to}) {
+        if (!v->empty() && !valid_utc_day(*v)) {
+            dashboard_error(out, 400, "invalid_date", "from and to are UTC days as YYYY-MM-DD (both included), got \"" + *v + "\"");
+            return false;
+        }
+    }
+    if (!from.empty() && !to.empty() && to < from) {
+        dashboard_error(out, 400, "invalid_date", "to (" + to + ") is before from (" + from + ")");
+        return false;
+    }
+    return true;
 }
 
 std::string query_param(std::string_view query, std::string_view name) {

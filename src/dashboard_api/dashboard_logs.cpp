@@ -9,10 +9,11 @@
 // Pages go by keyset (`next` is the last row's position), never OFFSET; nothing counts a table.
 // A CSV answer comes in parts of kCsvPart rows: the glue asks again with the part's cursor.
 #include <charconv>
-#include <ctime>
 #include <string_view>
 
 #include "dashboard_api/dashboard_routes.hpp"
+#include "config/runtime_config.hpp"
+#include "gateway/spend_log.hpp"
 #include "store/log_pages.hpp"
 #include "util/json_ptr.hpp"
 #include "util/money.hpp"
@@ -31,25 +32,13 @@ bool read_filter(const DashboardRequest& req, LogFilter& f, DashboardResponse& o
     f.action = query_param(req.query, "action");
     f.outcome = query_param(req.query, "outcome");
     f.model = query_param(req.query, "model");
-    f.from = query_param(req.query, "from");
-    f.to = query_param(req.query, "to");
     for (const std::string* v : {&f.actor, &f.project_id, &f.action, &f.outcome, &f.model}) {
         if (v->size() > 200) {
             dashboard_error(out, 400, "invalid_filter", "a filter is at most 200 characters");
             return false;
         }
     }
-    for (const std::string* v : {&f.from, &f.to}) {
-        if (!v->empty() && !valid_utc_date(*v)) {
-            dashboard_error(out, 400, "invalid_date", "from and to are UTC days as YYYY-MM-DD (both included), got \"" + *v + "\"");
-            return false;
-        }
-    }
-    if (!f.from.empty() && !f.to.empty() && f.to < f.from) {
-        dashboard_error(out, 400, "invalid_date", "to (" + f.to + ") is before from (" + f.from + ")");
-        return false;
-    }
-    return true;
+    return read_day_range(req, f.from, f.to, out);
 }
 
 // The page's start: the `after` parameter (a page's `next`), or the cursor of a CSV's next part.
@@ -96,16 +85,6 @@ void csv_row(std::string& out, std::initializer_list<std::string_view> fields) {
     for (std::string_view f : fields) csv_field(out, f, ++i == fields.size());
 }
 
-// Today's UTC day for the file's name.
-std::string today() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
 template <class Row, class Page, class Write>
 void csv(const DashboardRequest& req, DashboardResponse& out, const char* name, const char* header, Page page, Write write) {
     LogFilter f;
@@ -114,7 +93,7 @@ void csv(const DashboardRequest& req, DashboardResponse& out, const char* name, 
     std::vector<Row> rows = page(thread_pg(), f, after, kCsvPart);
     out.status = 200;
     out.content_type = "text/csv; charset=utf-8";
-    out.content_disposition = std::string("attachment; filename=\"asgard-") + name + "-" + today() + ".csv\"";
+    out.content_disposition = std::string("attachment; filename=\"asgard-") + name + "-" + utc_day(now_ms()) + ".csv\"";
     out.body.clear();
     if (req.cursor.empty()) out.body = header;
     for (const Row& r : rows) write(out.body, r);

@@ -23,6 +23,10 @@ json_t* token_json(const TokenRow& t);
 // A query parameter's value, percent- and plus-decoded ("" when absent).
 std::string query_param(std::string_view query, std::string_view name);
 
+// The query's `from` and `to` (UTC days, both included, each may be absent): false, with a 400
+// written, when one is not a day or `to` is before `from`.
+bool read_day_range(const DashboardRequest& req, std::string& from, std::string& to, DashboardResponse& out);
+
 // The project pages (/services, /projects...): false when the path is not theirs. `body` is the
 // POST's JSON object (nullptr for a GET).
 bool route_projects(const DashboardRequest& req, const SessionUser& me, const json_t* body, DashboardResponse& out);

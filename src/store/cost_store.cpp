@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "util/calendar.hpp"
+
 
 namespace asg {
 
@@ -66,11 +68,6 @@ std::string day_text(int y, int m, int d) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
     return buf;
 }
-int days_in(int y, int m) {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return days[m - 1] + (m == 2 && leap ? 1 : 0);
-}
 std::string pg_array(const std::vector<std::string>& items) {
     std::string out = "{";
     for (const auto& i : items) out += (out.size() > 1 ? "," : "") + i;
@@ -103,7 +100,7 @@ SpendReport spend_report(PgConnection& db, const std::string& from, const std::s
     std::vector<std::string> whole, span_from, span_to;
     Ymd f = ymd(from), t = ymd(to);
     for (int y = f.y, m = f.m; y < t.y || (y == t.y && m <= t.m); m == 12 ? (++y, m = 1) : ++m) {
-        std::string first = day_text(y, m, 1), last = day_text(y, m, days_in(y, m));
+        std::string first = day_text(y, m, 1), last = day_text(y, m, days_in_month(y, m));
         if (from <= first && (to >= last || to >= today)) {
             whole.push_back(first);
         } else {

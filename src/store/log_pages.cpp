@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "util/calendar.hpp"
+
 namespace asg {
 
 namespace {
@@ -71,28 +73,11 @@ std::optional<LogPosition> parse_position(const std::string& text) {
     auto [ptr, ec] = std::from_chars(text.data() + tilde + 1, end, p.id);
     if (ec != std::errc() || ptr != end || p.id <= 0) return std::nullopt;
     // Exactly what at_text writes: YYYY-MM-DDTHH:MM:SS.ffffffZ.
-    if (p.at.size() != 27 || p.at[10] != 'T' || p.at[26] != 'Z' || !valid_utc_date(p.at.substr(0, 10))) return std::nullopt;
+    if (p.at.size() != 27 || p.at[10] != 'T' || p.at[26] != 'Z' || !valid_utc_day(std::string_view(p.at).substr(0, 10))) return std::nullopt;
     for (std::size_t i : {11u, 12u, 14u, 15u, 17u, 18u, 20u, 21u, 22u, 23u, 24u, 25u})
         if (p.at[i] < '0' || p.at[i] > '9') return std::nullopt;
     if (p.at[13] != ':' || p.at[16] != ':' || p.at[19] != '.') return std::nullopt;
     return p;
-}
-
-bool valid_utc_date(const std::string& text) {
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-    int y = 0, m = 0, d = 0;
-    for (int i : {0, 1, 2, 3}) {
-        if (text[i] < '0' || text[i] > '9') return false;
-        y = y * 10 + (text[i] - '0');
-    }
-    for (int i : {5, 6, 8, 9})
-        if (text[i] < '0' || text[i] > '9') return false;
-    m = (text[5] - '0') * 10 + (text[6] - '0');
-    d = (text[8] - '0') * 10 + (text[9] - '0');
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1970 || m < 1 || m > 12 || d < 1) return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
 namespace {

@@ -31,8 +31,6 @@ struct LogPosition {
 };
 std::string position_text(const LogPosition& p);
 std::optional<LogPosition> parse_position(const std::string& text);
-// Whether `text` is a real calendar day "YYYY-MM-DD".
-bool valid_utc_date(const std::string& text);
 
 // Up to `limit` rows after `after` (from the newest when absent), newest first. `at` has
 // microseconds, so a row's time is also its position.
