@@ -94,7 +94,7 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
     assert.equal(encoded.json.result.isError, false);
   });
 
-  test('revisions and metadata: an unknown revision is -32022 with the list; missing clientCapabilities is -32602; a legacy header with no _meta stays legacy', async () => {
+  test('revisions and metadata: an unknown revision is -32022 with the list; missing clientCapabilities or revision is -32602 with the request id; a legacy header with no _meta stays legacy', async () => {
     const { token } = newUserToken('e2e-modern-versions');
     const future = await send(token, request('server/discover', {}, { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }), { 'MCP-Protocol-Version': '2099-01-01' });
     assert.equal(future.status, 400);
@@ -108,7 +108,14 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
     assert.match(noCaps.json.error.message, /clientCapabilities/);
     const noMeta = await post({ jsonrpc: '2.0', id: 9, method: 'tools/list' }, { token, protocolVersion: MODERN, headers: { 'Mcp-Method': 'tools/list' } });
     assert.equal(noMeta.status, 400);
-    assert.equal(noMeta.json.error.code, -32020);
+    assert.equal(noMeta.json.error.code, -32602, 'the revision belongs in _meta: a request without it is malformed');
+    assert.equal(noMeta.json.id, 9);
+    assert.match(noMeta.json.error.message, /protocolVersion/);
+    const badHeader = await post({ jsonrpc: '2.0', id: 301, method: 'server/discover', params: { _meta: meta() } },
+      { token, protocolVersion: 'v999.0.0', headers: { 'Mcp-Method': 'server/discover' } });
+    assert.equal(badHeader.status, 400);
+    assert.equal(badHeader.json.error.code, -32022);
+    assert.equal(badHeader.json.id, 301, 'an error answers the request id');
     const legacy = await post({ jsonrpc: '2.0', id: 10, method: 'tools/list' }, { token, protocolVersion: '2025-11-25' });
     assert.equal(legacy.status, 400, 'a 2025 request still needs its session');
     assert.match(legacy.json.error.message, /Mcp-Session-Id header is required/);

@@ -179,6 +179,7 @@ static void unsupported_protocol_version_header_is_400(void **state) {
     assert_int_equal(error_code_of(json), -32022);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(json, "error"), "data"), "requested")),
                         "1999-01-01");
+    assert_true(json_is_integer(json_object_get(json, "id")));  /* the error answers the request's id */
     json_decref(json);
     asg_free(out.body);
 }

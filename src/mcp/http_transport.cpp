@@ -241,21 +241,25 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         return reply_error(out, 406, kServerError,
                            "Not Acceptable: the Accept header must list both application/json and text/event-stream");
     std::string_view header_version = view(req.protocol_version);
-    if (!header_version.empty() && !protocol_version_supported(header_version) && !modern_version(header_version))
-        return set_text(out, 400, json_to_string(unsupported_version_error(nullptr, header_version).get()));
     std::string_view body = view(req.body);
     if (body.empty()) return reply_error(out, 400, kParseError, "Parse error: the request body is empty");
     ParsedBody parsed = parse_jsonrpc_body(body);
     if (!parsed.message) return set_text(out, 400, json_to_string(parsed.error.get()));
     Json message = std::move(parsed.message);
+    // Every error answers the request's own id (a batch has none to answer).
+    const json_t* raw_id = json_is_object(message.get()) ? json_object_get(message.get(), "id") : nullptr;
+    const json_t* id = jsonrpc_id_valid(raw_id) ? raw_id : nullptr;
+    if (!header_version.empty() && !protocol_version_supported(header_version) && !modern_version(header_version))
+        return set_text(out, 400, json_to_string(unsupported_version_error(id, header_version).get()));
     // A request whose _meta names a revision, or a 2026-07-28 header, is a modern request.
     MetaVersion meta = meta_protocol_version(message.get());
     if (meta.present || modern_version(header_version)) {
-        if (!meta.present && json_object_get(message.get(), "id") != nullptr && !json_is_array(message.get()))
-            return set_text(out, 400, json_to_string(header_mismatch_error(
-                jsonrpc_id_valid(json_object_get(message.get(), "id")) ? json_object_get(message.get(), "id") : nullptr,
-                "MCP-Protocol-Version says " + std::string(header_version) +
-                    " but params._meta names no io.modelcontextprotocol/protocolVersion (2026-07-28 requests carry it in _meta)").get()));
+        // The revision lives in the body; a request without it is malformed (-32602, as a missing
+        // clientCapabilities is), whatever the header says.
+        if (!meta.present && raw_id != nullptr && !json_is_array(message.get()))
+            return set_text(out, 400, json_to_string(jsonrpc_error(id, kInvalidParams,
+                "Invalid params: params._meta[\"io.modelcontextprotocol/protocolVersion\"] is required on every " +
+                    std::string(header_version) + " request (the MCP-Protocol-Version header names it; 2026-07-28 requests carry it in _meta)").get()));
         return handle_modern_post(req, out, message.get(), meta);
     }
     bool batch = json_is_array(message.get());
