@@ -1,5 +1,7 @@
 /* Content handler for /mcp: reads the body, lets the core answer on the event loop when no I/O is
- * needed, otherwise on the thread pool; then sends the answer and remembers session state. */
+ * needed, otherwise on the thread pool; then sends the answer and remembers session state. A
+ * tools/call that asks for progress has its notifications streamed as Server-Sent Events while the
+ * pool thread works, then its answer as the last event. */
 #include "ngx_http_asgard_module.h"
 
 
@@ -7,6 +9,21 @@ typedef struct {
     asg_mcp_request_t     in;
     asg_mcp_response_t    out;
 } ngx_http_asgard_mcp_task_t;
+
+
+/* A tools/call's progress stream, in the request's pool. The queue is the task's: the task frees
+ * it, and the stream stops looking at it when the request is answered or goes away. */
+typedef struct {
+    ngx_event_t          tick;       /* drains the queue while the task runs */
+    asg_mcp_progress_t  *progress;   /* NULL once the stream no longer reads it */
+    ngx_http_request_t  *request;
+    unsigned             started:1;  /* the headers are out: the answer is a stream */
+    unsigned             failed:1;   /* writing to the client failed: stop until the answer */
+} ngx_http_asgard_mcp_stream_t;
+
+
+/* How often the event loop looks for progress while a tools/call runs (ms). */
+#define NGX_HTTP_ASGARD_PROGRESS_TICK  50
 
 
 static const char ngx_http_asgard_too_large[] =
@@ -28,18 +45,16 @@ ngx_http_asgard_header_str(ngx_http_request_t *r, const char *name, size_t len)
 }
 
 
+/* What every answer does before it is sent: logs the core's failure, remembers session state,
+ * adds the session and Allow headers. */
 static ngx_int_t
-ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t)
+ngx_http_asgard_mcp_prepare(ngx_http_request_t *r, asg_mcp_response_t *out)
 {
     uint8_t                       state;
-    ngx_int_t                     rc;
     ngx_msec_t                    ttl;
     int64_t                       left;
     ngx_table_elt_t              *h;
-    asg_mcp_response_t           *out;
     ngx_http_asgard_main_conf_t  *amcf;
-
-    out = &t->out;
 
     if (out->log_line[0] != '\0') {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "%s", out->log_line);
@@ -60,6 +75,7 @@ ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t
         && ngx_http_asgard_add_header(r, "Mcp-Session-Id", out->session_id) == NULL)
     {
         asg_free(out->body);
+        out->body = NULL;
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -71,6 +87,23 @@ ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t
         }
     }
 
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t)
+{
+    ngx_int_t            rc;
+    asg_mcp_response_t  *out;
+
+    out = &t->out;
+
+    rc = ngx_http_asgard_mcp_prepare(r, out);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     rc = ngx_http_asgard_send(r, out->http_status,
                               out->content_type[0] ? out->content_type : NULL,
                               out->body, out->body_len);
@@ -78,6 +111,198 @@ ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t
     out->body = NULL;
 
     return rc;
+}
+
+
+static void
+ngx_http_asgard_mcp_stream_cleanup(void *data)
+{
+    ngx_http_asgard_mcp_stream_t  *st = data;
+
+    if (st->tick.timer_set) {
+        ngx_del_timer(&st->tick);
+    }
+
+    st->progress = NULL;
+}
+
+
+static ngx_http_asgard_mcp_stream_t *
+ngx_http_asgard_mcp_stream_of(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_asgard_mcp_stream_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* Sends events, then more (each len bytes, either NULL; ownership of both is taken), the
+ * headers first if they are not out yet; last ends the answer. */
+static ngx_int_t
+ngx_http_asgard_mcp_stream_send(ngx_http_request_t *r, ngx_http_asgard_mcp_stream_t *st,
+    char *events, size_t len, char *more, size_t more_len, ngx_uint_t last)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    if (!st->started) {
+        r->headers_out.status = NGX_HTTP_OK;
+        r->headers_out.content_length_n = -1;
+        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        h = ngx_http_asgard_add_header(r, "Cache-Control", "no-cache");
+        if (h == NULL) {
+            asg_free(events);
+            asg_free(more);
+            return NGX_ERROR;
+        }
+
+        rc = ngx_http_send_header(r);
+        if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+            asg_free(events);
+            asg_free(more);
+            return rc == NGX_OK ? NGX_ERROR : rc;
+        }
+        st->started = 1;
+    }
+
+    b = (len + more_len) ? ngx_create_temp_buf(r->pool, len + more_len) : ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        asg_free(events);
+        asg_free(more);
+        return NGX_ERROR;
+    }
+    if (len) {
+        b->last = ngx_cpymem(b->last, events, len);
+    }
+    if (more_len) {
+        b->last = ngx_cpymem(b->last, more, more_len);
+    }
+    asg_free(events);
+    asg_free(more);
+
+    b->flush = 1;
+    b->last_buf = last && r == r->main;
+    b->last_in_chain = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/* While the task runs: whatever progress it reported goes out now. */
+static void
+ngx_http_asgard_mcp_tick(ngx_event_t *ev)
+{
+    size_t                         len;
+    char                          *events;
+    unsigned                       aio;
+    ngx_int_t                      rc;
+    ngx_http_request_t            *r;
+    ngx_http_asgard_mcp_stream_t  *st;
+
+    /* (The event's data is the connection, as nginx's debug log of timers expects.) */
+    st = (ngx_http_asgard_mcp_stream_t *)
+             ((u_char *) ev - offsetof(ngx_http_asgard_mcp_stream_t, tick));
+
+    if (st->progress == NULL || st->failed) {
+        return;
+    }
+
+    r = st->request;
+    len = asg_mcp_progress_take(st->progress, &events);
+
+    /* (r->aio is set while the task is out, and makes the copy filter hold every buffer; the task
+     * writes nothing to the client, so the events may go out past it: nginx's own aio is not in
+     * play on this request.) Without new events, what a slow client left behind is pushed on. */
+    aio = r->aio;
+    r->aio = 0;
+    if (len > 0) {
+        rc = ngx_http_asgard_mcp_stream_send(r, st, events, len, NULL, 0, 0);
+    } else {
+        rc = st->started ? ngx_http_output_filter(r, NULL) : NGX_OK;
+    }
+    r->aio = aio;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0, "asgard: progress tick: %uz bytes, rc %i", len, rc);
+
+    if (rc == NGX_ERROR) {
+        /* The client is gone or the headers failed: the answer finds out when it comes. */
+        st->failed = 1;
+        return;
+    }
+
+    ngx_add_timer(&st->tick, NGX_HTTP_ASGARD_PROGRESS_TICK);
+}
+
+
+/* The answer of a call that asked for progress: an event after the others when any went out or
+ * is waiting, else an ordinary answer. */
+static ngx_int_t
+ngx_http_asgard_mcp_stream_answer(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t,
+    ngx_http_asgard_mcp_stream_t *st)
+{
+    size_t               len, answer_len;
+    char                *events, *answer;
+    ngx_int_t            rc;
+    asg_mcp_response_t  *out = &t->out;
+
+    if (st->tick.timer_set) {
+        ngx_del_timer(&st->tick);
+    }
+    st->progress = NULL;
+
+    if (st->failed) {
+        /* Writing to the client failed: nothing more can go out. */
+        asg_mcp_progress_free(t->in.progress);
+        t->in.progress = NULL;
+        asg_free(out->body);
+        out->body = NULL;
+        return NGX_ERROR;
+    }
+
+    len = asg_mcp_progress_take(t->in.progress, &events);
+
+    if (!st->started && len == 0) {
+        asg_mcp_progress_free(t->in.progress);
+        t->in.progress = NULL;
+        return ngx_http_asgard_mcp_respond(r, t);
+    }
+
+    rc = ngx_http_asgard_mcp_prepare(r, out);
+    if (rc != NGX_OK) {
+        asg_free(events);
+        asg_mcp_progress_free(t->in.progress);
+        t->in.progress = NULL;
+        return st->started ? NGX_ERROR : rc;
+    }
+
+    /* The answer, framed as an event by the core, behind the progress. */
+    if (out->body != NULL) {
+        asg_mcp_progress_end(t->in.progress, out->body, out->body_len);
+    }
+    asg_free(out->body);
+    out->body = NULL;
+
+    answer_len = asg_mcp_progress_take(t->in.progress, &answer);
+    asg_mcp_progress_free(t->in.progress);
+    t->in.progress = NULL;
+
+    if (answer_len == 0) {
+        asg_free(events);
+        return st->started ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_asgard_mcp_stream_send(r, st, events, len, answer, answer_len, 1);
 }
 
 
@@ -94,7 +319,17 @@ ngx_http_asgard_mcp_thread(void *data, ngx_log_t *log)
 static void
 ngx_http_asgard_mcp_done(ngx_http_request_t *r, void *data)
 {
-    ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, data));
+    ngx_http_asgard_mcp_task_t    *t = data;
+    ngx_http_asgard_mcp_stream_t  *st;
+
+    st = t->in.progress ? ngx_http_asgard_mcp_stream_of(r) : NULL;
+
+    if (st != NULL) {
+        ngx_http_finalize_request(r, ngx_http_asgard_mcp_stream_answer(r, t, st));
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_asgard_mcp_respond(r, t));
 }
 
 
@@ -104,9 +339,42 @@ static const char ngx_http_asgard_mcp_late[] =
     "try again shortly\"}}";
 
 
+static const char ngx_http_asgard_mcp_late_event[] =
+    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
+    "\"message\":\"Service Unavailable: Asgard's database did not answer within asgard_io_timeout; "
+    "try again shortly\"}}\n\n";
+
+
 static ngx_int_t
 ngx_http_asgard_mcp_expired(ngx_http_request_t *r)
 {
+    char                          *event;
+    size_t                         len;
+    ngx_http_asgard_mcp_stream_t  *st;
+
+    st = ngx_http_asgard_mcp_stream_of(r);
+
+    if (st != NULL) {
+        /* The task keeps its queue (its completion frees it); the stream stops reading it. */
+        if (st->tick.timer_set) {
+            ngx_del_timer(&st->tick);
+        }
+        st->progress = NULL;
+
+        if (st->started) {
+            if (st->failed) {
+                return NGX_ERROR;
+            }
+            len = sizeof(ngx_http_asgard_mcp_late_event) - 1;
+            event = ngx_alloc(len, r->connection->log);
+            if (event == NULL) {
+                return NGX_ERROR;
+            }
+            ngx_memcpy(event, ngx_http_asgard_mcp_late_event, len);
+            return ngx_http_asgard_mcp_stream_send(r, st, event, len, NULL, 0, 1);
+        }
+    }
+
     return ngx_http_asgard_send(r, NGX_HTTP_SERVICE_UNAVAILABLE, "application/json",
                                 ngx_http_asgard_mcp_late, sizeof(ngx_http_asgard_mcp_late) - 1);
 }
@@ -119,6 +387,7 @@ ngx_http_asgard_mcp_forget(void *data)
     ngx_http_asgard_mcp_task_t  *t = data;
 
     asg_free(t->out.body);
+    asg_mcp_progress_free(t->in.progress);
 }
 
 
@@ -146,7 +415,10 @@ ngx_http_asgard_mcp_post(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *loop
     u_char                          *p;
     size_t                           size;
     asg_mcp_request_t               *in;
+    asg_mcp_progress_t              *progress;
+    ngx_pool_cleanup_t              *cln;
     ngx_http_asgard_mcp_task_t      *t;
+    ngx_http_asgard_mcp_stream_t    *st;
     ngx_http_asgard_request_task_t  *task;
 
     in = &loop->in;
@@ -180,7 +452,41 @@ ngx_http_asgard_mcp_post(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *loop
     p = ngx_http_asgard_mcp_copy(p, &t->in.mcp_method);
     (void) ngx_http_asgard_mcp_copy(p, &t->in.mcp_name);
 
-    return ngx_http_asgard_request_task_post(r, task);
+    st = NULL;
+    t->in.progress = NULL;
+
+    if (loop->out.wants_progress) {
+        /* Without memory for either, the call simply answers without progress. */
+        cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_asgard_mcp_stream_t));
+        t->in.progress = cln ? asg_mcp_progress_new() : NULL;
+        if (t->in.progress != NULL) {
+            st = cln->data;
+            ngx_memzero(st, sizeof(ngx_http_asgard_mcp_stream_t));
+            st->progress = t->in.progress;
+            st->request = r;
+            st->tick.handler = ngx_http_asgard_mcp_tick;
+            st->tick.data = r->connection;
+            st->tick.log = r->connection->log;
+            cln->handler = ngx_http_asgard_mcp_stream_cleanup;
+        }
+    }
+
+    progress = t->in.progress;
+
+    if (ngx_http_asgard_request_task_post(r, task) != NGX_OK) {
+        /* The task's memory is freed with it: its queue goes too, and the stream forgets it. */
+        if (st != NULL) {
+            st->progress = NULL;
+        }
+        asg_mcp_progress_free(progress);
+        return NGX_ERROR;
+    }
+
+    if (st != NULL) {
+        ngx_add_timer(&st->tick, NGX_HTTP_ASGARD_PROGRESS_TICK);
+    }
+
+    return NGX_OK;
 }
 
 

@@ -109,6 +109,16 @@ typedef enum {
     ASG_SESSION_ENDED = 2
 } asg_session_state_t;
 
+/* Progress notifications of a tool call, as Server-Sent Events: a pool thread queues them while
+ * the call runs, the event loop takes them. Thread-safe. */
+typedef struct asg_mcp_progress_s asg_mcp_progress_t;
+asg_mcp_progress_t *asg_mcp_progress_new(void) ASG_NOEXCEPT;   /* NULL when out of memory */
+/* Everything queued since the last take, in *events (release with asg_free); 0 and NULL when none. */
+size_t asg_mcp_progress_take(asg_mcp_progress_t *p, char **events) ASG_NOEXCEPT;
+/* Queues the call's answer (a JSON-RPC message) as the stream's last event. */
+void asg_mcp_progress_end(asg_mcp_progress_t *p, const char *answer, size_t len) ASG_NOEXCEPT;
+void asg_mcp_progress_free(asg_mcp_progress_t *p) ASG_NOEXCEPT;
+
 typedef struct {
     asg_str_t              http_method;
     asg_str_t              body;
@@ -124,6 +134,7 @@ typedef struct {
     int64_t                now_ms;
     size_t                 max_batch;          /* messages a batch may hold (0: 100) */
     size_t                 max_response_size;  /* bytes an answer may reach (0: 8 MiB) */
+    asg_mcp_progress_t    *progress;           /* where a tools/call reports progress; NULL: nowhere */
 } asg_mcp_request_t;
 
 typedef struct {
@@ -139,6 +150,8 @@ typedef struct {
     unsigned char cache_key[32];
     int64_t  cache_until_ms;
     char     log_line[400];       /* a server-side failure for the error log, "" for none */
+    int      wants_progress;      /* with needs_io: a tools/call with a progressToken; give the pool
+                                     pass a progress queue and stream what it reports */
 } asg_mcp_response_t;
 
 /* Handles one HTTP exchange on /mcp. Never fails: errors become HTTP/JSON-RPC answers. */

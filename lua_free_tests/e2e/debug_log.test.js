@@ -1,7 +1,8 @@
 // A worker at error_log debug (Debian's nginx is built --with-debug): nginx's timer code logs
 // ngx_event_ident(ev->data), so every timer and event Asgard adds must carry a connection as its
-// data. A node of the stack at debug serves /mcp and the gateway, runs its timers (token-use
-// flush, the gateway's refresh, flush and settle ticks) and exits, with no worker crash.
+// data. A node of the stack at debug serves /mcp (a tools/call streaming its progress included) and
+// the gateway, runs its timers (token-use flush, the gateway's refresh, flush and settle ticks, the
+// progress tick) and exits, with no worker crash.
 // At debug nginx logs every request header, the bearer token included (README: never in
 // production), so this node's files are removed afterwards and stay out of the log scan.
 import assert from 'node:assert/strict';
@@ -48,6 +49,15 @@ test('a worker at error_log debug serves /mcp and the gateway, runs its timers a
   assert.equal((await mcp(token, { jsonrpc: '2.0', method: 'notifications/initialized' }, init.sessionId)).status, 202);
   const whoami = await mcp(token, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, init.sessionId);
   assert.equal(whoami.status, 200, whoami.text);
+  // A provisioning call that asks for progress: its stream's tick timer runs at debug too.
+  const registered = await mcp(token, { jsonrpc: '2.0', id: 3, method: 'tools/call',
+    params: { name: 'register_project', arguments: { name: 'debug progress', description: 'progress at debug' } } }, init.sessionId);
+  const projectId = JSON.parse(registered.text).result.structuredContent.project.project_id;
+  const provisioned = await mcp(token, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: {
+    name: 'request_resource', arguments: { project_id: projectId, service: 'postgres-database' }, _meta: { progressToken: 'debug' } } }, init.sessionId);
+  assert.equal(provisioned.status, 200, provisioned.text);
+  assert.match(provisioned.text, /^event: message\ndata: \{"jsonrpc":"2.0","method":"notifications\/progress"/);
+  assert.match(node.errorLogText(), /asgard: progress tick: \d+ bytes/, 'the progress timer ticked');
 
   const project = await newGatewayProject('e2e-debug-gw');
   const res = await fetch(`${node.url}${CHAT_PATH}`, {

@@ -188,6 +188,52 @@ describe('PostgreSQL deadlines (asgard_io_timeout 2s)', () => {
     await untilOk(session, 'list_projects');
   });
 
+  it('a provisioning call streaming its progress when the server stops answering ends its stream with the 503 error in time', { timeout: 30_000 }, async () => {
+    await untilOk(session, 'list_projects');
+    const registered = await session.call('register_project', { name: 'progress under a hung server', description: 'deadline mid-stream' });
+    const projectId = registered.json.result.structuredContent.project.project_id;
+    // The call stops at its last step (the secrets table is held); then the server hangs under it.
+    const locker = psqlSession();
+    psqls.push(locker);
+    locker.send("BEGIN; LOCK TABLE secrets IN ACCESS EXCLUSIVE MODE; SELECT 'locked';");
+    await locker.waitFor(/locked/);
+    const started = Date.now();
+    const res = await fetch(`${node.url}/mcp`, { method: 'POST',
+      headers: { ...GOOD_HEADERS, Authorization: `Bearer ${token}`, 'Mcp-Session-Id': session.sessionId, 'MCP-Protocol-Version': session.protocolVersion },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 77, method: 'tools/call', params: {
+        name: 'request_resource', arguments: { project_id: projectId, service: 'postgres-database' }, _meta: { progressToken: 'hung' } } }) });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/event-stream/);
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let frozeAt = 0;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        if (!frozeAt && /recording its outputs and secrets/.test(text)) {
+          relay.freeze();
+          frozeAt = Date.now();
+          locker.send('ROLLBACK;');
+        }
+      }
+    } finally {
+      relay.thaw();
+      await locker.end();
+    }
+    assert.ok(frozeAt, `the recording step was streamed: ${text}`);
+    const events = text.split('\n\n').filter((e) => e.trim()).map((e) => JSON.parse(e.split('\n').find((l) => l.startsWith('data: ')).slice(6)));
+    const answer = events.at(-1);
+    assert.equal(answer.id, 77, text);
+    assert.equal(answer.error.code, -32000, text);
+    assert.match(answer.error.message, /^Service Unavailable: Asgard's database (did not answer|cannot be reached)/);
+    const ms = Date.now() - frozeAt;
+    assert.ok(ms < IO_TIMEOUT_MS + MARGIN_MS + SLACK_MS, `the stream ended ${ms} ms after the server hung (${Date.now() - started} ms in all)`);
+    await untilOk(session, 'list_projects');
+  });
+
   it('a worker whose pool threads are stuck in a query exits in bounded time, answering its requests first', { timeout: 30_000 }, async () => {
     await untilOk(session, 'list_projects');
     relay.freeze();

@@ -488,6 +488,52 @@ static void valid_tool_call_on_event_loop_needs_io(void **state) {
     asg_free(out.body);
 }
 
+static void tool_call_with_progress_token_asks_for_a_progress_queue(void **state) {
+    char sid[200];
+    open_session("2025-11-25", sid);
+    asg_mcp_request_t req = post(
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"list_standards\","
+        "\"arguments\":{},\"_meta\":{\"progressToken\":\"p-5\"}}}",
+        sid);
+    asg_mcp_response_t out;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.needs_io, 1);
+    assert_int_equal(out.wants_progress, 1);
+    asg_free(out.body);
+
+    /* No token, or one that is neither a string nor an integer: no queue. */
+    req = post("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"list_standards\",\"arguments\":{}}}", sid);
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.needs_io, 1);
+    assert_int_equal(out.wants_progress, 0);
+    asg_free(out.body);
+    req = post("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"list_standards\","
+               "\"arguments\":{},\"_meta\":{\"progressToken\":[1]}}}", sid);
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.wants_progress, 0);
+    asg_free(out.body);
+}
+
+static void progress_queue_frames_each_message_as_one_event(void **state) {
+    asg_mcp_progress_t *p = asg_mcp_progress_new();
+    assert_non_null(p);
+    char *events;
+    assert_int_equal(asg_mcp_progress_take(p, &events), 0);
+    assert_null(events);
+    /* A line break (only ever whitespace between JSON tokens) must not split the event. */
+    static const char kAnswer[] = "{\"jsonrpc\":\"2.0\",\n\"id\":1,\"result\":{}}";
+    asg_mcp_progress_end(p, kAnswer, sizeof kAnswer - 1);
+    asg_mcp_progress_end(p, "{}", 2);
+    size_t len = asg_mcp_progress_take(p, &events);
+    static const char kWant[] =
+        "event: message\ndata: {\"jsonrpc\":\"2.0\", \"id\":1,\"result\":{}}\n\nevent: message\ndata: {}\n\n";
+    assert_int_equal(len, sizeof kWant - 1);
+    assert_memory_equal(events, kWant, len);
+    asg_free(events);
+    assert_int_equal(asg_mcp_progress_take(p, &events), 0);
+    asg_mcp_progress_free(p);
+}
+
 /* ---- repeated members ---- */
 
 /* Expects a 400 -32600 whose message contains want; id_want < 0: the id must be null. */
@@ -839,6 +885,8 @@ int main(void) {
         cmocka_unit_test(delete_without_session_is_400),
         cmocka_unit_test(delete_with_valid_session_on_event_loop_needs_io),
         cmocka_unit_test(delete_of_forged_session_is_404),
+        cmocka_unit_test(tool_call_with_progress_token_asks_for_a_progress_queue),
+        cmocka_unit_test(progress_queue_frames_each_message_as_one_event),
     };
     return cmocka_run_group_tests(tests, configure_core, NULL);
 }

@@ -45,7 +45,7 @@ Json run_tool(const char* name, const SessionUser& me, const json_t* args, Dashb
     std::optional<ToolResult> invalid = check_tool_arguments(*tool, args);
     asg_principal_t principal = principal_of(me);
     if (!as_admin) principal.is_admin = 0;
-    ToolResult result = invalid ? std::move(*invalid) : tool->def.run(ToolContext{principal, "", true}, args);
+    ToolResult result = invalid ? std::move(*invalid) : tool->def.run(ToolContext{principal, "", true, {}}, args);
     if (!result.is_error) return std::move(result.structured);
     const json_t* error = json_object_get(result.structured.get(), "error");
     const char* code = json_string_value(json_object_get(error, "code"));

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asgard.h"
+#include "mcp/progress.hpp"
 #include "util/json_ptr.hpp"
 
 namespace asg {
@@ -19,6 +20,7 @@ struct DispatchContext {
     bool modern = false;             // a 2026-07-28 request: stateless, results shaped as that revision says
     bool issues_sessions = true;     // false on stdio: one process is one session
     std::string default_project;     // stdio: $ASGARD_PROJECT
+    ProgressSink* progress = nullptr;  // where a tools/call with a progressToken reports (none: no reports)
     // Outputs.
     bool needs_io = false;            // a method needed I/O while allow_io was false
     std::string new_session_id;       // set by initialize

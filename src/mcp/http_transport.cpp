@@ -173,6 +173,7 @@ bool answer_one(DispatchContext& ctx, const json_t* message, const AnswerLimits&
     Reply response = dispatch_message(ctx, message);
     if (ctx.needs_io) {
         out.needs_io = 1;
+        out.wants_progress = wants_progress(message) ? 1 : 0;
         return false;
     }
     if (!ctx.log_line.empty()) copy_text(out.log_line, sizeof out.log_line, ctx.log_line);
@@ -230,6 +231,7 @@ void handle_modern_post(const asg_mcp_request_t& req, asg_mcp_response_t& out, c
     ctx.issues_sessions = false;
     ctx.allow_io = req.allow_io != 0;
     ctx.now = req.now_ms;
+    if (req.progress != nullptr) ctx.progress = &req.progress->queue;
     answer_one(ctx, message, limits, out);
 }
 
@@ -274,6 +276,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         if (outcome == SessionOutcome::answered) return;
         if (outcome == SessionOutcome::needs_io) {
             out.needs_io = 1;
+            out.wants_progress = wants_progress(message.get()) ? 1 : 0;
             return;
         }
     }
@@ -289,6 +292,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     ctx.protocol_version = version;
     ctx.allow_io = req.allow_io != 0;
     ctx.now = req.now_ms;
+    if (req.progress != nullptr) ctx.progress = &req.progress->queue;
     if (batch) {
         if (!protocol_allows_batches(version))
             return reply_error(out, 400, kInvalidRequest,

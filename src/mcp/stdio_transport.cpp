@@ -24,8 +24,22 @@ static void send(std::ostream& out, const std::string& line) {
     out.flush();
 }
 
+namespace {
+
+// Progress notifications go out as soon as they are made, before the call's answer.
+class StdioProgress : public ProgressSink {
+public:
+    explicit StdioProgress(std::ostream& out) : out_(out) {}
+    void send(const std::string& message) override { asg::send(out_, message); }
+private:
+    std::ostream& out_;
+};
+
+}  // namespace
+
 void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& principal,
                  const StdioOptions& options) {
+    StdioProgress progress(out);
     std::string version = kDefaultProtocolVersion;
     std::string line;
     while (std::getline(in, line)) {
@@ -43,6 +57,7 @@ void serve_stdio(std::istream& in, std::ostream& out, const asg_principal_t& pri
         ctx.now = now_ms();
         ctx.issues_sessions = false;
         ctx.default_project = options.default_project;
+        ctx.progress = &progress;
         if (json_is_array(message.get())) {
             if (json_array_size(message.get()) == 0 || !protocol_allows_batches(version)) {
                 send(out, json_to_string(jsonrpc_error(nullptr, kInvalidRequest,

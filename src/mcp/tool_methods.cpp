@@ -92,7 +92,7 @@ Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params) {
         ctx.needs_io = true;
         return nullptr;
     }
-    ToolContext tool_ctx{ctx.principal, ctx.default_project};
+    ToolContext tool_ctx{ctx.principal, ctx.default_project, false, progress_reporter(ctx.progress, params)};
     try {
         return jsonrpc_result(id, call_result(tool->def.run(tool_ctx, arguments)));
     } catch (const PgError& e) {

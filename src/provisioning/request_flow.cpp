@@ -17,14 +17,21 @@ Json secret_names_json(const Provisioned& p) {
 }  // namespace
 
 FlowResult complete_provisioning(PgConnection& db, const ServiceRow& service, const ResourceRow& request,
-                                 const std::string& actor, const std::function<Provisioned()>& make) {
+                                 const std::string& actor, const std::function<Provisioned()>& make,
+                                 const FlowProgress& progress) {
+    auto tell = [&](const std::string& message) {
+        if (progress) progress(message);
+    };
     Provisioned made;
+    tell("provisioning " + request.id + ": the " + service.type + " driver is making it");
     try {
         made = make();
     } catch (const std::exception& e) {
         transition(db, request.id, "provisioning", "failed", actor, std::string(e.what()));
+        tell(request.id + " failed: " + e.what());
         return {*find_request(db, request.id), ""};
     }
+    tell("provisioning " + request.id + ": made; recording its outputs" + (made.secrets.empty() ? "" : " and secrets"));
     try {
         pg_transaction(db, [&] {
             for (const auto& [name, value] : made.secrets) put_secret(db, request.project_id, name, value, actor, request.id);
@@ -36,19 +43,24 @@ FlowResult complete_provisioning(PgConnection& db, const ServiceRow& service, co
     } catch (const std::exception& e) {
         ResourceRow partial = request;
         partial.outputs_json = made.outputs ? json_to_string(made.outputs.get()) : "{}";
+        std::string undo;
         try {
             deprovision(db, service, partial);
-        } catch (...) {
+        } catch (const std::exception& undo_error) {
+            undo = std::string("; undoing it failed too: ") + undo_error.what();
         }
-        transition(db, request.id, "provisioning", "failed", actor, std::string("could not record the result: ") + e.what());
+        transition(db, request.id, "provisioning", "failed", actor, std::string("could not record the result: ") + e.what() + undo);
+        tell(request.id + " failed: could not record the result");
         return {*find_request(db, request.id), ""};
     }
+    tell(request.id + " is ready");
     return {*find_request(db, request.id), made.one_time_credential};
 }
 
 FlowResult submit_request(PgConnection& db, const std::string& project_id, const ServiceRow& service,
                           const json_t* params, const std::optional<std::string>& justification,
-                          const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential) {
+                          const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential,
+                          const FlowProgress& progress) {
     bool review = service.tier == "review";
     ResourceRow request;
     try {
@@ -70,9 +82,12 @@ FlowResult submit_request(PgConnection& db, const std::string& project_id, const
                                     ": release it first, or pick another name",
                                 live ? live->id : "");
     }
+    if (progress)
+        progress("request " + request.id + " recorded: " + service.type +
+                 (review ? " is review-tier and waits for an admin's approval" : " is self-service and is provisioned now"));
     if (review) return {request, ""};
     return complete_provisioning(db, service, request, actor,
-                                 [&] { return provision_builtin(db, service, request, params); });
+                                 [&] { return provision_builtin(db, service, request, params); }, progress);
 }
 
 ResourceRow release_request(PgConnection& db, const ResourceRow& request, const std::string& actor) {

@@ -17,8 +17,11 @@ struct FlowResult {
 
 // provisioning -> ready with make()'s outputs and secrets committed together, or -> failed with the
 // reason (undoing what make() did when recording fails). The request must be provisioning.
+// Each step is told to progress (may be empty) as it begins.
+using FlowProgress = std::function<void(const std::string& message)>;
 FlowResult complete_provisioning(PgConnection& db, const ServiceRow& service, const ResourceRow& request,
-                                 const std::string& actor, const std::function<Provisioned()>& make);
+                                 const std::string& actor, const std::function<Provisioned()>& make,
+                                 const FlowProgress& progress = {});
 
 // A project already has a live request over the name (a secret, a database, a namespace, the gateway):
 // the database's unique index decided it, so concurrent requests get exactly one winner.
@@ -32,7 +35,8 @@ struct ResourceNameTaken : std::runtime_error {
 // Throws ResourceNameTaken when the project already has that named resource.
 FlowResult submit_request(PgConnection& db, const std::string& project_id, const ServiceRow& service,
                           const json_t* params, const std::optional<std::string>& justification,
-                          const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential);
+                          const std::string& actor, const std::string& audit_tool, std::optional<std::int64_t> credential,
+                          const FlowProgress& progress = {});
 // An admin decision that cannot be made: code not_found or already_decided, the message for people.
 struct RequestRefused : std::runtime_error {
     std::string code;

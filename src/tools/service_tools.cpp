@@ -48,7 +48,8 @@ static ToolResult run_request_resource(const ToolContext& ctx, const json_t* arg
     FlowResult flow;
     try {
         flow = submit_request(db, access->project.id, *service, params, arg_string(args, "justification"), actor_of(ctx),
-                              tool, ctx.principal.token_id ? std::optional<std::int64_t>(ctx.principal.token_id) : std::nullopt);
+                              tool, ctx.principal.token_id ? std::optional<std::int64_t>(ctx.principal.token_id) : std::nullopt,
+                              ctx.progress);
     } catch (const ResourceNameTaken& taken) {
         return deny(db, ctx, tool, access->project.id, "already_exists", taken.what());
     }

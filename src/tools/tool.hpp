@@ -2,6 +2,7 @@
 #pragma once
 #include <jansson.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct ToolContext {
     // A person signed in to the dashboard (principal.token_id is 0: a browser session, not a
     // token): audited as user:NAME, as over MCP with a PAT.
     bool browser_session = false;
+    // Tells the caller how the work goes, a sentence a step (MCP notifications/progress when the
+    // request asked for them); empty otherwise.
+    std::function<void(const std::string& message)> progress;
 };
 
 struct ToolResult {
