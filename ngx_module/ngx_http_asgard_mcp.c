@@ -104,6 +104,12 @@ ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t
         return rc;
     }
 
+    if (out->opens_stream) {
+        asg_free(out->body);
+        out->body = NULL;
+        return ngx_http_asgard_mcp_listen(r, out);
+    }
+
     rc = ngx_http_asgard_send(r, out->http_status,
                               out->content_type[0] ? out->content_type : NULL,
                               out->body, out->body_len);

@@ -84,6 +84,13 @@ static ngx_command_t  ngx_http_asgard_commands[] = {
       offsetof(ngx_http_asgard_main_conf_t, spool_path),
       NULL },
 
+    { ngx_string("asgard_mcp_stream_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_asgard_main_conf_t, stream_keepalive),
+      NULL },
+
     { ngx_string("asgard_io_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -231,6 +238,7 @@ ngx_http_asgard_create_main_conf(ngx_conf_t *cf)
     amcf->session_ttl = NGX_CONF_UNSET_MSEC;
     amcf->io_timeout = NGX_CONF_UNSET_MSEC;
     amcf->touch_interval = NGX_CONF_UNSET_MSEC;
+    amcf->stream_keepalive = NGX_CONF_UNSET_MSEC;
 
     return amcf;
 }
@@ -249,6 +257,7 @@ ngx_http_asgard_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(amcf->session_ttl, 24 * 3600 * 1000);
     ngx_conf_init_msec_value(amcf->io_timeout, 5000);
     ngx_conf_init_msec_value(amcf->touch_interval, 30000);
+    ngx_conf_init_msec_value(amcf->stream_keepalive, 25000);
 
     if (amcf->redis_host.len == 0) {
         ngx_str_set(&amcf->redis_host, "127.0.0.1");

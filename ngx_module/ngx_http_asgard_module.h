@@ -28,6 +28,7 @@ typedef struct {
     ngx_msec_t           session_ttl;
     ngx_msec_t           io_timeout;
     ngx_msec_t           touch_interval;
+    ngx_msec_t           stream_keepalive;  /* asgard_mcp_stream_keepalive: silence before a comment */
     ngx_flag_t           used;          /* some location runs Asgard */
     ngx_flag_t           gateway_used;  /* some location runs the gateway */
     ngx_int_t            request_id_index;
@@ -140,6 +141,10 @@ void ngx_http_asgard_gateway_end_call(ngx_http_request_t *r, asg_gateway_call_t 
 
 /* ngx_http_asgard_mcp.c */
 ngx_int_t ngx_http_asgard_mcp_handler(ngx_http_request_t *r);
+
+/* ngx_http_asgard_mcp_stream.c */
+/* Keeps a session's event stream the core opened (GET /mcp); NGX_DONE, or the rc to finalize with. */
+ngx_int_t ngx_http_asgard_mcp_listen(ngx_http_request_t *r, asg_mcp_response_t *out);
 
 /* ngx_http_asgard_origin.c */
 ngx_int_t ngx_http_asgard_check_origin_and_host(ngx_http_request_t *r,

@@ -152,7 +152,29 @@ typedef struct {
     char     log_line[400];       /* a server-side failure for the error log, "" for none */
     int      wants_progress;      /* with needs_io: a tools/call with a progressToken; give the pool
                                      pass a progress queue and stream what it reports */
+    /* A GET that opens the session's event stream (status 200, text/event-stream, no body): the
+     * glue keeps it, polls the change feed from stream_seq with asg_mcp_feed_poll, and ends it at
+     * stream_until_ms (the session's end of life). */
+    int           opens_stream;
+    int64_t       stream_seq;
+    unsigned char stream_session[32];
+    int64_t       stream_until_ms;
 } asg_mcp_response_t;
+
+/* One look at the resource change feed for a worker's open event streams (on a pool thread). */
+typedef struct {
+    size_t                 count;
+    const unsigned char  (*sessions)[32];   /* each stream's session key */
+    const int64_t         *after;           /* each stream's last seq */
+    /* Out: each stream's new last seq, events (Server-Sent Events text, NULL when none), and
+     * whether its session was ended (the stream ends). */
+    int64_t               *seq;
+    int                   *ended;
+    char                 **events;
+    size_t                *events_len;
+    char                   log_line[300];   /* a failure for the error log, "" for none */
+} asg_mcp_feed_t;
+void asg_mcp_feed_poll(asg_mcp_feed_t *feed) ASG_NOEXCEPT;
 
 /* Handles one HTTP exchange on /mcp. Never fails: errors become HTTP/JSON-RPC answers. */
 void asg_mcp_handle(const asg_mcp_request_t *req, asg_mcp_response_t *out) ASG_NOEXCEPT;

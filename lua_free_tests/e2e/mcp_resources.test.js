@@ -19,7 +19,7 @@ after(async () => { if (client) await sdkClose(client); });
 
 describe('resources', () => {
   test('initialize announces resources; the list holds standards, guidance, recipes and seed files, each readable', async () => {
-    assert.deepEqual(client.getServerCapabilities().resources, { listChanged: false });
+    assert.deepEqual(client.getServerCapabilities().resources, { subscribe: true, listChanged: true });
     const { resources } = await client.listResources();
     const uris = resources.map((r) => r.uri);
     for (const uri of ['asgard://standards/engineering', 'asgard://guidance/calling-models', 'asgard://recipes/provision-a-service'])

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { EmptyResultSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { addUser, assertErrorLogClean, env, LATEST_VERSION, newUserToken, openSession, PARSE_ERROR, SERVER_ERROR, uniqueName } from './helpers.js';
 import { assertOk, assertToolError, auditRows, cli, cliJson, configFile, lastAuditId, listAllTools, registerProject } from './control_helpers.js';
@@ -60,6 +61,10 @@ describe('asgard mcp with the SDK StdioClientTransport', () => {
     try {
       assert.equal(s.client.getServerVersion().name, 'asgard');
       assert.ok(s.client.getServerCapabilities().tools);
+      // Resource updates need a session's GET stream: none over stdio.
+      assert.deepEqual(s.client.getServerCapabilities().resources, { subscribe: false, listChanged: false });
+      await assert.rejects(s.client.request({ method: 'resources/subscribe', params: { uri: 'asgard://standards/security' } }, EmptyResultSchema),
+        /Method not found: resources\/subscribe needs a Streamable HTTP session/);
       const tools = await listAllTools(s.client);
       assert.equal(tools.length, 23);
       for (const name of ['register_project', 'get_project', 'get_cost', 'get_secret', 'seed_plan']) {

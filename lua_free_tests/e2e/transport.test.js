@@ -164,12 +164,20 @@ describe('POST /mcp header and body rules', () => {
     assert.deepEqual(res.json, { jsonrpc: '2.0', id: 'big', result: {} });
   });
 
-  test('answers GET /mcp with 405 and Allow: POST, DELETE', async () => {
-    const res = await request('GET', '/mcp', {
+  test('GET /mcp needs a session (400) and an Accept of text/event-stream (406); PUT is 405 with Allow: GET, POST, DELETE', async () => {
+    const noSession = await request('GET', '/mcp', {
       headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
     });
-    assert.equal(res.status, 405, res.text);
-    assert.equal(res.headers.get('allow'), 'POST, DELETE');
+    assert.equal(noSession.status, 400, noSession.text);
+    assert.match(noSession.json.error.message, /Mcp-Session-Id header is required/);
+    const session = await openSession(token);
+    const notSse = await request('GET', '/mcp', {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'Mcp-Session-Id': session.sessionId },
+    });
+    assert.equal(notSse.status, 406, notSse.text);
+    const put = await request('PUT', '/mcp', { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(put.status, 405, put.text);
+    assert.equal(put.headers.get('allow'), 'GET, POST, DELETE');
   });
 
   for (const path of ['/mcpx', '/other', '/mcp/', '/']) {

@@ -128,13 +128,45 @@ static const char kPingBatch[] =
 
 /* ---- HTTP-level checks ---- */
 
-static void get_is_405_with_allow_post_delete(void **state) {
+static void put_is_405_with_allow_get_post_delete(void **state) {
     asg_mcp_request_t req = post(NULL, NULL);
-    req.http_method = str("GET");
+    req.http_method = str("PUT");
     asg_mcp_response_t out;
     asg_mcp_handle(&req, &out);
     assert_int_equal(out.http_status, 405);
-    assert_string_equal(out.allow, "POST, DELETE");
+    assert_string_equal(out.allow, "GET, POST, DELETE");
+    asg_free(out.body);
+}
+
+static void get_opens_a_stream_only_on_a_session_and_with_io(void **state) {
+    asg_mcp_request_t req = post(NULL, NULL);
+    req.http_method = str("GET");
+    req.accept = str("text/event-stream");
+    asg_mcp_response_t out;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.http_status, 400);   /* no session */
+    assert_int_equal(out.opens_stream, 0);
+    asg_free(out.body);
+
+    char sid[200];
+    open_session("2025-11-25", sid);
+    req.session_id = str(sid);
+    req.session_state = ASG_SESSION_LIVE;
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.needs_io, 1);         /* the feed's head is read from PostgreSQL */
+    assert_int_equal(out.opens_stream, 0);
+    asg_free(out.body);
+
+    req.accept = str("application/json");
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.http_status, 406);
+    asg_free(out.body);
+
+    req.accept = str("text/event-stream");
+    req.protocol_version = str("2026-07-28");
+    asg_mcp_handle(&req, &out);
+    assert_int_equal(out.http_status, 405);
+    assert_string_equal(out.allow, "POST");
     asg_free(out.body);
 }
 
@@ -829,7 +861,8 @@ static void delete_of_forged_session_is_404(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(get_is_405_with_allow_post_delete),
+        cmocka_unit_test(put_is_405_with_allow_get_post_delete),
+        cmocka_unit_test(get_opens_a_stream_only_on_a_session_and_with_io),
         cmocka_unit_test(post_with_text_plain_is_415),
         cmocka_unit_test(content_type_parameters_are_ignored),
         cmocka_unit_test(accept_without_event_stream_is_406),

@@ -37,9 +37,12 @@ static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* par
     claims.protocol_version = version;
     if (ctx.issues_sessions) ctx.new_session_id = issue_session(claims);
     ctx.negotiated_version = version;
+    // Resource updates go out on a session's GET stream: over HTTP, not over stdio.
+    int streams = ctx.issues_sessions ? 1 : 0;
     Json result = json_own(json_pack(
-        "{s:s,s:{s:{s:b},s:{s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
-        "tools", "listChanged", 0, "resources", "listChanged", 0, "prompts", "listChanged", 0, "completions", "logging", "serverInfo", "name", "asgard", "title", "Asgard", "version",
+        "{s:s,s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
+        "tools", "listChanged", 0, "resources", "subscribe", streams, "listChanged", streams, "prompts", "listChanged", 0,
+        "completions", "logging", "serverInfo", "name", "asgard", "title", "Asgard", "version",
         ASG_VERSION, "instructions", kServerInstructions));
     return jsonrpc_result(id, std::move(result));
 }
@@ -120,6 +123,8 @@ static Reply handle_request(DispatchContext& ctx, const json_t* id, std::string_
     if (method == "resources/list") return {resources_list(ctx, id, params), {}};
     if (method == "resources/templates/list") return {resource_templates_list(id), {}};
     if (method == "resources/read") return {resources_read(ctx, id, params), {}};
+    if (method == "resources/subscribe" || method == "resources/unsubscribe")
+        return {resources_subscription(ctx, id, params, method == "resources/subscribe"), {}};
     if (method == "prompts/list") return {prompts_list(id), {}};
     if (method == "prompts/get") return {prompts_get(id, params), {}};
     if (method == "completion/complete") return {completion_complete(ctx, id, params), {}};

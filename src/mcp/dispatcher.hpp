@@ -6,6 +6,7 @@
 
 #include "asgard.h"
 #include "mcp/progress.hpp"
+#include "util/crypto.hpp"
 #include "util/json_ptr.hpp"
 
 namespace asg {
@@ -21,6 +22,10 @@ struct DispatchContext {
     bool issues_sessions = true;     // false on stdio: one process is one session
     std::string default_project;     // stdio: $ASGARD_PROJECT
     ProgressSink* progress = nullptr;  // where a tools/call with a progressToken reports (none: no reports)
+    // The request's Streamable HTTP session (2025 revisions): its key and end of life (0: none, as
+    // on stdio or in 2026-07-28). Resource subscriptions belong to it.
+    Digest session_key{};
+    std::int64_t session_until_ms = 0;
     // Outputs.
     bool needs_io = false;            // a method needed I/O while allow_io was false
     std::string new_session_id;       // set by initialize
@@ -50,6 +55,8 @@ Json tools_call(DispatchContext& ctx, const json_t* id, const json_t* params);
 Json resources_list(DispatchContext& ctx, const json_t* id, const json_t* params);
 Json resource_templates_list(const json_t* id);
 Json resources_read(DispatchContext& ctx, const json_t* id, const json_t* params);
+// resources/subscribe and resources/unsubscribe: the session's subscriptions, in PostgreSQL.
+Json resources_subscription(DispatchContext& ctx, const json_t* id, const json_t* params, bool subscribe);
 // prompts/list, prompts/get and completion/complete (mcp/prompt_methods.cpp).
 Json prompts_list(const json_t* id);
 Json prompts_get(const json_t* id, const json_t* params);

@@ -21,6 +21,7 @@
 #include "mcp/protocol_versions.hpp"
 #include "mcp/session_store.hpp"
 #include "store/pg_connection.hpp"
+#include "store/resource_feed.hpp"
 
 namespace asg {
 
@@ -271,6 +272,8 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     bool initialize = !batch && method == "initialize";
 
     SessionClaims claims;
+    Digest ctx_session_key{};
+    std::int64_t ctx_session_until = 0;
     if (!initialize) {
         SessionOutcome outcome = check_session(req, out, claims);
         if (outcome == SessionOutcome::answered) return;
@@ -282,6 +285,10 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     }
     // A session's requests run at the version it negotiated, whichever supported version the header
     // names (as the reference SDK server does); initialize runs at the one it asks for.
+    if (!initialize) {
+        ctx_session_key = session_cache_key(view(req.session_id));
+        ctx_session_until = claims.issued_ms + runtime_config()->session_ttl_ms;
+    }
     std::string version = !initialize               ? claims.protocol_version
                           : !header_version.empty() ? std::string(header_version)
                                                     : std::string(kDefaultProtocolVersion);
@@ -293,6 +300,8 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     ctx.allow_io = req.allow_io != 0;
     ctx.now = req.now_ms;
     if (req.progress != nullptr) ctx.progress = &req.progress->queue;
+    ctx.session_key = ctx_session_key;
+    ctx.session_until_ms = ctx_session_until;
     if (batch) {
         if (!protocol_allows_batches(version))
             return reply_error(out, 400, kInvalidRequest,
@@ -320,13 +329,54 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
 
 }  // namespace
 
+namespace {
+
+// GET opens a session's event stream (2025 revisions): resource notifications, sent by the glue
+// from the change feed after the head read here.
+void handle_get(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
+    std::string_view header_version = view(req.protocol_version);
+    if (modern_version(header_version)) {
+        copy_text(out.allow, sizeof out.allow, "POST");
+        return reply_error(out, 405, kServerError,
+                           "Method Not Allowed: 2026-07-28 has no GET stream (every request is a POST; subscriptions/listen is not offered)");
+    }
+    if (!header_version.empty() && !protocol_version_supported(header_version))
+        return set_text(out, 400, json_to_string(unsupported_version_error(nullptr, header_version).get()));
+    if (!accepts(view(req.accept), "text/event-stream"))
+        return reply_error(out, 406, kServerError,
+                           "Not Acceptable: GET /mcp opens an event stream; the Accept header must list text/event-stream");
+    SessionClaims claims;
+    SessionOutcome outcome = check_session(req, out, claims);
+    if (outcome == SessionOutcome::answered) return;
+    if (outcome == SessionOutcome::needs_io || !req.allow_io) {
+        out.needs_io = 1;
+        return;
+    }
+    std::int64_t head = 0;
+    try {
+        head = resource_feed_head(thread_pg());
+    } catch (const PgError& e) {
+        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: GET /mcp: ") + e.what());
+        return reply_error(out, 503, kServerError, "Service Unavailable: Asgard's database cannot be reached; try again shortly");
+    }
+    Digest key = session_cache_key(view(req.session_id));
+    out.http_status = 200;
+    out.opens_stream = 1;
+    out.stream_seq = head;
+    std::memcpy(out.stream_session, key.data(), key.size());
+    out.stream_until_ms = claims.issued_ms + runtime_config()->session_ttl_ms;
+    copy_text(out.content_type, sizeof out.content_type, "text/event-stream");
+}
+
+}  // namespace
+
 void handle_mcp_http(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     std::string_view method = view(req.http_method);
     if (method == "POST") return handle_post(req, out);
     if (method == "DELETE") return handle_delete(req, out);
-    copy_text(out.allow, sizeof out.allow, "POST, DELETE");
-    reply_error(out, 405, kServerError,
-                "Method Not Allowed: this server offers no server-initiated stream; use POST (and DELETE to end a session)");
+    if (method == "GET") return handle_get(req, out);
+    copy_text(out.allow, sizeof out.allow, "GET, POST, DELETE");
+    reply_error(out, 405, kServerError, "Method Not Allowed: /mcp takes POST, GET (a session's event stream) and DELETE (to end a session)");
 }
 
 }  // namespace asg

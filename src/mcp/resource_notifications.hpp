@@ -1,0 +1,27 @@
+// What a worker's open event streams are told from the resource change feed: the list changed
+// (a resource got its first visible version) to every stream, updated to each subscriber of a URI.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/pg_connection.hpp"
+#include "util/crypto.hpp"
+
+namespace asg {
+
+struct StreamCursor {
+    Digest session;
+    std::int64_t after = 0;  // the last change the stream was told of
+};
+
+struct StreamNotices {
+    std::int64_t seq = 0;  // the stream's new last change
+    std::string events;    // Server-Sent Events, "" for none
+    bool ended = false;    // the session was ended: the stream ends too
+};
+
+// One look at the feed for every stream: at most kFeedBatch changes past the oldest cursor.
+std::vector<StreamNotices> resource_notices(PgConnection& db, const std::vector<StreamCursor>& streams);
+
+}  // namespace asg
