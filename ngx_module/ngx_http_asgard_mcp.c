@@ -101,13 +101,22 @@ ngx_http_asgard_mcp_respond(ngx_http_request_t *r, ngx_http_asgard_mcp_task_t *t
 
     rc = ngx_http_asgard_mcp_prepare(r, out);
     if (rc != NGX_OK) {
+        asg_free(out->stream_filter);
+        asg_free(out->stream_close);
+        out->stream_filter = NULL;
+        out->stream_close = NULL;
         return rc;
     }
 
     if (out->opens_stream) {
+        rc = ngx_http_asgard_mcp_listen(r, out);
         asg_free(out->body);
+        asg_free(out->stream_filter);
+        asg_free(out->stream_close);
         out->body = NULL;
-        return ngx_http_asgard_mcp_listen(r, out);
+        out->stream_filter = NULL;
+        out->stream_close = NULL;
+        return rc;
     }
 
     rc = ngx_http_asgard_send(r, out->http_status,
@@ -393,6 +402,8 @@ ngx_http_asgard_mcp_forget(void *data)
     ngx_http_asgard_mcp_task_t  *t = data;
 
     asg_free(t->out.body);
+    asg_free(t->out.stream_filter);
+    asg_free(t->out.stream_close);
     asg_mcp_progress_free(t->in.progress);
 }
 

@@ -1,4 +1,5 @@
-/* The event streams of /mcp sessions (GET /mcp, 2025 revisions): a worker keeps its open streams,
+/* The event streams of /mcp: a session's (GET /mcp, 2025 revisions) and subscriptions/listen's
+ * (2026-07-28, a POST whose answer is the stream). A worker keeps its open streams,
  * looks at the resource change feed for all of them once a second on the thread pool (one task at
  * a time, only while a stream is open), writes what the core composed for each, keeps quiet
  * streams alive with a comment (asgard_mcp_stream_keepalive), and ends a stream at its session's end of life (at most an hour),
@@ -15,6 +16,8 @@ typedef struct {
     ngx_http_request_t  *request;      /* NULL once ended */
     ngx_uint_t           id;           /* matches a look's answers to the streams still open */
     u_char               session[32];
+    ngx_str_t            filter;       /* a listen stream's filter, for the core ("" for a GET) */
+    ngx_str_t            close;        /* what ends it gracefully: the listen result ("" for a GET) */
     int64_t              seq;          /* the last change this stream was told of */
     int64_t              until_ms;
     ngx_msec_t           written;      /* when it last wrote */
@@ -35,7 +38,6 @@ static ngx_uint_t   ngx_http_asgard_feed_busy;
 static ngx_event_t  ngx_http_asgard_feed_timer;
 
 
-static const char  ngx_http_asgard_stream_open[] = ": asgard event stream\n\n";
 static const char  ngx_http_asgard_stream_alive[] = ": keep-alive\n\n";
 
 
@@ -54,7 +56,8 @@ ngx_http_asgard_listener_cleanup(void *data)
 }
 
 
-/* Ends a stream: with NGX_OK its last chunk goes out, otherwise the request is cut with rc. */
+/* Ends a stream: with NGX_OK its closing event (if it has one) and last chunk go out, otherwise
+ * the request is cut with rc. */
 static void
 ngx_http_asgard_listener_end(ngx_http_asgard_listener_t *l, ngx_int_t rc)
 {
@@ -77,6 +80,11 @@ ngx_http_asgard_listener_end(ngx_http_asgard_listener_t *l, ngx_int_t rc)
             rc = NGX_ERROR;
 
         } else {
+            if (l->close.len) {
+                b->pos = l->close.data;
+                b->last = l->close.data + l->close.len;
+                b->memory = 1;
+            }
             b->last_buf = (r == r->main);
             b->last_in_chain = 1;
             out.buf = b;
@@ -251,23 +259,30 @@ ngx_http_asgard_feed_done(void *data)
 static void
 ngx_http_asgard_feed_look(void)
 {
-    u_char                       *p;
-    size_t                        n, i, size;
+    u_char                       *p, *copy;
+    size_t                        n, i, size, text;
+    size_t                       *filters_len;
+    const char                  **filters;
     ngx_queue_t                  *q;
     ngx_thread_task_t            *task;
     ngx_http_asgard_listener_t   *l;
     ngx_http_asgard_feed_look_t  *look;
 
     n = 0;
+    text = 0;
     for (q = ngx_queue_head(&ngx_http_asgard_listeners);
          q != ngx_queue_sentinel(&ngx_http_asgard_listeners);
          q = ngx_queue_next(q))
     {
+        l = ngx_queue_data(q, ngx_http_asgard_listener_t, queue);
+        text += l->filter.len;
         n++;
     }
 
     size = sizeof(ngx_http_asgard_feed_look_t)
-           + n * (sizeof(ngx_uint_t) + 32 + 2 * sizeof(int64_t) + sizeof(char *) + sizeof(size_t) + sizeof(int));
+           + n * (sizeof(ngx_uint_t) + 32 + 2 * sizeof(int64_t) + 2 * sizeof(char *) + 2 * sizeof(size_t)
+                  + sizeof(int))
+           + text;
 
     look = ngx_http_asgard_detached_task((ngx_cycle_t *) ngx_cycle, size, ngx_http_asgard_feed_work,
                                          ngx_http_asgard_feed_done, &task);
@@ -282,6 +297,12 @@ ngx_http_asgard_feed_look(void)
     p += n * sizeof(char *);
     look->feed.events_len = (size_t *) p;
     p += n * sizeof(size_t);
+    filters = (const char **) p;
+    look->feed.filters = filters;
+    p += n * sizeof(char *);
+    filters_len = (size_t *) p;
+    look->feed.filters_len = filters_len;
+    p += n * sizeof(size_t);
     look->ids = (ngx_uint_t *) p;
     p += n * sizeof(ngx_uint_t);
     look->feed.after = (int64_t *) p;
@@ -292,6 +313,7 @@ ngx_http_asgard_feed_look(void)
     p += n * sizeof(int);
     look->feed.sessions = (const unsigned char (*)[32]) p;   /* (bytes: any alignment) */
     look->feed.count = n;
+    copy = p + 32 * n;
 
     i = 0;
     for (q = ngx_queue_head(&ngx_http_asgard_listeners);
@@ -301,6 +323,14 @@ ngx_http_asgard_feed_look(void)
         l = ngx_queue_data(q, ngx_http_asgard_listener_t, queue);
         look->ids[i] = l->id;
         ((int64_t *) look->feed.after)[i] = l->seq;
+        /* (The filter lives in the request's pool: a stream that ends meanwhile frees it, so the
+         * look takes a copy in its own memory below.) */
+        filters[i] = NULL;
+        filters_len[i] = l->filter.len;
+        if (l->filter.len) {
+            filters[i] = (const char *) copy;
+            copy = ngx_cpymem(copy, l->filter.data, l->filter.len);
+        }
         ngx_memcpy(p + 32 * i, l->session, 32);
         i++;
     }
@@ -406,16 +436,25 @@ ngx_http_asgard_mcp_listen(ngx_http_request_t *r, asg_mcp_response_t *out)
         return rc;
     }
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
+    /* The core's first bytes (a comment, or the listen acknowledgement) and what the stream keeps. */
+    b = ngx_create_temp_buf(r->pool, out->body_len ? out->body_len : 1);
+    l->filter.data = ngx_pnalloc(r->pool, out->stream_filter_len + 1);
+    l->close.data = ngx_pnalloc(r->pool, out->stream_close_len + 1);
+    if (b == NULL || l->filter.data == NULL || l->close.data == NULL) {
         return NGX_ERROR;
     }
-    b->pos = (u_char *) ngx_http_asgard_stream_open;
-    b->last = b->pos + sizeof(ngx_http_asgard_stream_open) - 1;
-    b->memory = 1;
+    b->last = ngx_cpymem(b->last, out->body, out->body_len);
     b->flush = 1;
     first.buf = b;
     first.next = NULL;
+    l->filter.len = out->stream_filter_len;
+    if (l->filter.len) {
+        ngx_memcpy(l->filter.data, out->stream_filter, l->filter.len);
+    }
+    l->close.len = out->stream_close_len;
+    if (l->close.len) {
+        ngx_memcpy(l->close.data, out->stream_close, l->close.len);
+    }
 
     if (ngx_http_output_filter(r, &first) == NGX_ERROR) {
         return NGX_ERROR;

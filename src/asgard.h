@@ -152,19 +152,28 @@ typedef struct {
     char     log_line[400];       /* a server-side failure for the error log, "" for none */
     int      wants_progress;      /* with needs_io: a tools/call with a progressToken; give the pool
                                      pass a progress queue and stream what it reports */
-    /* A GET that opens the session's event stream (status 200, text/event-stream, no body): the
-     * glue keeps it, polls the change feed from stream_seq with asg_mcp_feed_poll, and ends it at
-     * stream_until_ms (the session's end of life). */
+    /* An event stream opens (a session's GET, or 2026-07-28's subscriptions/listen): status 200,
+     * text/event-stream, body its first bytes. The glue keeps it, polls the change feed from
+     * stream_seq with asg_mcp_feed_poll (handing back stream_filter, a listen stream's filter, or
+     * the session key), and ends it at stream_until_ms, first sending stream_close (the listen
+     * request's result; empty for a GET) when it ends it gracefully. Release stream_filter and
+     * stream_close with asg_free. */
     int           opens_stream;
     int64_t       stream_seq;
     unsigned char stream_session[32];
     int64_t       stream_until_ms;
+    char         *stream_filter;
+    size_t        stream_filter_len;
+    char         *stream_close;
+    size_t        stream_close_len;
 } asg_mcp_response_t;
 
 /* One look at the resource change feed for a worker's open event streams (on a pool thread). */
 typedef struct {
     size_t                 count;
-    const unsigned char  (*sessions)[32];   /* each stream's session key */
+    const unsigned char  (*sessions)[32];   /* each stream's session key (a GET's) */
+    const char * const    *filters;         /* each stream's stream_filter (a listen stream's), or NULL */
+    const size_t          *filters_len;
     const int64_t         *after;           /* each stream's last seq */
     /* Out: each stream's new last seq, events (Server-Sent Events text, NULL when none), and
      * whether its session was ended (the stream ends). */

@@ -43,7 +43,7 @@ describe('MCP 2026-07-28 over Streamable HTTP', () => {
     const r = res.json.result;
     assert.equal(r.resultType, 'complete');
     assert.deepEqual(r.supportedVersions, ALL_VERSIONS);
-    assert.deepEqual(r.capabilities, { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false }, completions: {} });
+    assert.deepEqual(r.capabilities, { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true }, prompts: { listChanged: false }, completions: {} });
     assert.equal(r._meta['io.modelcontextprotocol/serverInfo'].name, 'asgard');
     assert.equal(typeof r.ttlMs, 'number');
     assert.match(r.cacheScope, /^(public|private)$/);

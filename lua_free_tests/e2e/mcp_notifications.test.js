@@ -4,7 +4,10 @@
 // stream; a new version of a resource a session subscribed to is notifications/resources/updated
 // {uri} on that session's streams only, on any node (the change feed and the subscriptions are in
 // PostgreSQL, written by triggers whatever path made the change: here the CLI); unsubscribe stops
-// them; a session ended with DELETE ends its streams. Bad URIs are -32602.
+// them; a session ended with DELETE ends its streams. Bad URIs are -32602. In 2026-07-28 the same
+// notifications come on a subscriptions/listen stream: acknowledged first with the honoured filter,
+// each tagged with the subscription's id, only the kinds the filter asked for, closed with the
+// listen result when the server ends it (a reload).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -207,5 +210,103 @@ describe('resource notifications', () => {
     await until(() => stream.ended, 'the stream to end');
     const again = await openStream(MCP_URL, session);
     assert.equal(again.res.status, 404, 'an ended session opens no stream');
+  });
+});
+
+const MODERN = '2026-07-28';
+const SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+
+/** A subscriptions/listen stream on url: collects its messages as openStream does. */
+async function listen(url, token, id, notifications) {
+  const controller = new AbortController();
+  const res = await fetch(url, { method: 'POST', signal: controller.signal,
+    headers: { ...GOOD_HEADERS, Authorization: `Bearer ${token}`, 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'subscriptions/listen' },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { notifications,
+      _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} } } }) });
+  const stream = { res, messages: [], raw: '', ended: false, close: () => controller.abort() };
+  if (!/event-stream/.test(res.headers.get('content-type') ?? '')) {
+    stream.json = await res.json();
+    return stream;
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stream.raw += decoder.decode(value, { stream: true });
+        const events = stream.raw.split('\n\n');
+        stream.raw = events.pop();
+        for (const event of events) {
+          const data = event.split('\n').find((l) => l.startsWith('data: '));
+          if (data) stream.messages.push(JSON.parse(data.slice(6)));
+        }
+      }
+    } catch { /* aborted */ }
+    stream.ended = true;
+  })();
+  return stream;
+}
+
+describe('subscriptions/listen (2026-07-28)', () => {
+  test('server/discover announces subscribe and listChanged for resources', async () => {
+    const res = await fetch(MCP_URL, { method: 'POST',
+      headers: { ...GOOD_HEADERS, Authorization: `Bearer ${owner.token}`, 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'server/discover' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: {
+        _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} } } }) });
+    const body = await res.json();
+    assert.deepEqual(body.result.capabilities.resources, { subscribe: true, listChanged: true });
+  });
+
+  test('acknowledged first with the honoured filter; then list_changed and updated, tagged with the subscription id, on any node', async () => {
+    const other = await startNode();
+    const name = uniqueName('listen');
+    const uri = `asgard://guidance/${name}`;
+    const both = await listen(`${other.url}/mcp`, owner.token, 'sub-1', {
+      resourcesListChanged: true, toolsListChanged: true, resourceSubscriptions: [uri, 'test://not-ours', 'asgard://seed/core/agents'] });
+    const updatesOnly = await listen(MCP_URL, owner.token, 2, { resourceSubscriptions: [uri] });
+    try {
+      assert.equal(both.res.status, 200);
+      await until(() => both.messages.length >= 1 && updatesOnly.messages.length >= 1, 'the acknowledgements');
+      assert.deepEqual(both.messages[0], { jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: {
+        notifications: { resourcesListChanged: true, resourceSubscriptions: [uri] }, _meta: { [SUBSCRIPTION_ID]: 'sub-1' } } });
+      assert.deepEqual(updatesOnly.messages[0].params.notifications, { resourceSubscriptions: [uri] });
+      assert.equal(updatesOnly.messages[0].params._meta[SUBSCRIPTION_ID], 2);
+
+      publishGuidance(name, 'listened v1');
+      await until(() => updates(both, uri).length === 1 && updates(updatesOnly, uri).length === 1, 'updated on both streams');
+      await until(() => listChanges(both).length === 1, 'list_changed on the stream that asked for it');
+      for (const m of both.messages.slice(1)) assert.equal(m.params._meta[SUBSCRIPTION_ID], 'sub-1', JSON.stringify(m));
+      for (const m of updatesOnly.messages.slice(1)) assert.equal(m.params._meta[SUBSCRIPTION_ID], 2, JSON.stringify(m));
+      assert.deepEqual(listChanges(updatesOnly), [], 'list_changed was not asked for');
+      assert.ok(!both.messages.some((m) => m.method === 'notifications/tools/list_changed'));
+    } finally {
+      both.close();
+      updatesOnly.close();
+      await other.stop();
+    }
+  });
+
+  test('a reload closes the stream with the listen result; a bad filter is -32602', async () => {
+    const node = await startNode();
+    try {
+      const stream = await listen(`${node.url}/mcp`, owner.token, 'closing', { resourcesListChanged: true });
+      await until(() => stream.messages.length >= 1, 'the acknowledgement');
+      process.kill(node.pid, 'SIGHUP');
+      await until(() => stream.ended, 'the stream to end');
+      const last = stream.messages.at(-1);
+      assert.equal(last.id, 'closing');
+      assert.equal(last.result._meta[SUBSCRIPTION_ID], 'closing');
+      assert.equal(last.result.resultType, 'complete');
+    } finally {
+      await node.stop();
+    }
+    for (const notifications of [undefined, { resourcesListChanged: 'yes' }, { resourceSubscriptions: 'asgard://standards/security' }]) {
+      const bad = await listen(MCP_URL, owner.token, 9, notifications);
+      assert.equal(bad.res.status, 400, JSON.stringify(notifications));
+      assert.equal(bad.json.error.code, -32602);
+      assert.equal(bad.json.id, 9);
+    }
   });
 });

@@ -183,6 +183,8 @@ extern "C" void asg_mcp_handle(const asg_mcp_request_t* req, asg_mcp_response_t*
         handle_mcp_http(*req, *out);
     } catch (const std::exception& e) {
         asg_free(out->body);
+        asg_free(out->stream_filter);
+        asg_free(out->stream_close);
         std::memset(out, 0, sizeof *out);
         copy_error(out->log_line, sizeof out->log_line, std::string("asgard: /mcp: ") + e.what());
         static const char kBody[] =
@@ -196,6 +198,8 @@ extern "C" void asg_mcp_handle(const asg_mcp_request_t* req, asg_mcp_response_t*
         copy_error(out->content_type, sizeof out->content_type, "application/json");
     } catch (...) {
         asg_free(out->body);
+        asg_free(out->stream_filter);
+        asg_free(out->stream_close);
         std::memset(out, 0, sizeof *out);
         out->http_status = 500;
     }

@@ -1,10 +1,12 @@
 // The C interface of the resource change feed for the glue's event streams (asg_mcp_feed_poll).
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "asgard.h"
+#include "mcp/listen_stream.hpp"
 #include "mcp/resource_notifications.hpp"
 #include "store/pg_connection.hpp"
 
@@ -28,9 +30,15 @@ extern "C" void asg_mcp_feed_poll(asg_mcp_feed_t* feed) noexcept {
     }
     try {
         std::vector<asg::StreamCursor> streams(feed->count);
+        std::vector<asg::ListenFilter> filters(feed->count);
         for (std::size_t i = 0; i < feed->count; ++i) {
             std::memcpy(streams[i].session.data(), feed->sessions[i], 32);
             streams[i].after = feed->after[i];
+            if (feed->filters[i] != nullptr) {
+                if (!asg::listen_filter_from_text(std::string_view(feed->filters[i], feed->filters_len[i]), filters[i]))
+                    throw std::runtime_error("a listen stream's filter does not parse");
+                streams[i].listen = &filters[i];
+            }
         }
         std::vector<asg::StreamNotices> notices = asg::resource_notices(asg::thread_pg(), streams);
         for (std::size_t i = 0; i < feed->count; ++i) {

@@ -38,7 +38,7 @@ static Json initialize(DispatchContext& ctx, const json_t* id, const json_t* par
     if (ctx.issues_sessions) ctx.new_session_id = issue_session(claims);
     ctx.negotiated_version = version;
     // Resource updates go out on a session's GET stream: over HTTP, not over stdio.
-    int streams = ctx.issues_sessions ? 1 : 0;
+    int streams = ctx.event_streams ? 1 : 0;
     Json result = json_own(json_pack(
         "{s:s,s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{},s:{}},s:{s:s,s:s,s:s},s:s}", "protocolVersion", version, "capabilities",
         "tools", "listChanged", 0, "resources", "subscribe", streams, "listChanged", streams, "prompts", "listChanged", 0,
@@ -55,7 +55,7 @@ std::string reply_to_wire(const Reply& reply) {
 
 // A 2026-07-28 request: no initialize, ping or session; server/discover; every result complete.
 static Reply handle_modern_request(DispatchContext& ctx, const json_t* id, std::string_view method, const json_t* params) {
-    if (method == "server/discover") return {jsonrpc_result(id, discover_result()), {}};
+    if (method == "server/discover") return {jsonrpc_result(id, discover_result(ctx.event_streams)), {}};
     if (method == "tools/list") {
         std::string error;
         std::string page = tools_list(params, 50, error);

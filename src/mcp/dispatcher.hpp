@@ -20,6 +20,7 @@ struct DispatchContext {
     bool in_batch = false;
     bool modern = false;             // a 2026-07-28 request: stateless, results shaped as that revision says
     bool issues_sessions = true;     // false on stdio: one process is one session
+    bool event_streams = false;      // HTTP: notifications go out on event streams (none over stdio)
     std::string default_project;     // stdio: $ASGARD_PROJECT
     ProgressSink* progress = nullptr;  // where a tools/call with a progressToken reports (none: no reports)
     // The request's Streamable HTTP session (2025 revisions): its key and end of life (0: none, as

@@ -16,6 +16,7 @@
 #include "mcp/answer_limits.hpp"
 #include "mcp/dispatcher.hpp"
 #include "mcp/jsonrpc.hpp"
+#include "mcp/listen_stream.hpp"
 #include "mcp/message_parser.hpp"
 #include "mcp/modern_protocol.hpp"
 #include "mcp/protocol_versions.hpp"
@@ -26,6 +27,10 @@
 namespace asg {
 
 namespace {
+
+// How long a subscriptions/listen stream lasts before the server closes it (the client listens again).
+constexpr std::int64_t kListenLifeMs = 3600 * 1000;
+
 
 std::string_view view(asg_str_t s) { return s.data ? std::string_view(s.data, s.len) : std::string_view(); }
 
@@ -42,6 +47,31 @@ void set_text(asg_mcp_response_t& out, int status, const std::string& text) {
     std::memcpy(out.body, text.data(), text.size());
     out.body_len = text.size();
     copy_text(out.content_type, sizeof out.content_type, "application/json");
+}
+
+char* malloc_copy(const std::string& text) {
+    char* copy = static_cast<char*>(std::malloc(text.size() ? text.size() : 1));
+    if (copy == nullptr) throw std::bad_alloc();
+    std::memcpy(copy, text.data(), text.size());
+    return copy;
+}
+
+// An event stream opens after the feed's head: its first bytes, and what the glue keeps with it.
+void open_stream(asg_mcp_response_t& out, std::int64_t head, std::int64_t until_ms, const std::string& first,
+                 const std::string& filter, const std::string& close) {
+    set_text(out, 200, first);
+    copy_text(out.content_type, sizeof out.content_type, "text/event-stream");
+    out.opens_stream = 1;
+    out.stream_seq = head;
+    out.stream_until_ms = until_ms;
+    if (!filter.empty()) {
+        out.stream_filter = malloc_copy(filter);
+        out.stream_filter_len = filter.size();
+    }
+    if (!close.empty()) {
+        out.stream_close = malloc_copy(close);
+        out.stream_close_len = close.size();
+    }
 }
 
 void reply_error(asg_mcp_response_t& out, int status, int code, std::string_view message) {
@@ -211,6 +241,27 @@ std::string modern_header_problem(const asg_mcp_request_t& req, const json_t* me
     return "";
 }
 
+// subscriptions/listen: an event stream for the notifications the request's filter names, from the
+// feed's head on; the glue keeps it (an hour at most) and closes it with the listen result.
+void handle_listen(const asg_mcp_request_t& req, asg_mcp_response_t& out, const json_t* id, const json_t* message) {
+    ListenFilter filter;
+    std::string problem = read_listen_filter(id, json_object_get(message, "params"), filter);
+    if (!problem.empty()) return set_text(out, 400, json_to_string(jsonrpc_error(id, kInvalidParams, problem).get()));
+    if (!req.allow_io) {
+        out.needs_io = 1;
+        return;
+    }
+    std::int64_t head = 0;
+    try {
+        head = resource_feed_head(thread_pg());
+    } catch (const PgError& e) {
+        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: subscriptions/listen: ") + e.what());
+        return set_text(out, 503, json_to_string(jsonrpc_error(id, kServerError,
+                                                             "Service Unavailable: Asgard's database cannot be reached; try again shortly").get()));
+    }
+    open_stream(out, head, req.now_ms + kListenLifeMs, listen_acknowledgement(filter), listen_filter_text(filter), listen_closing(filter));
+}
+
 // A 2026-07-28 request: validated, dispatched with no session, shaped as that revision says.
 void handle_modern_post(const asg_mcp_request_t& req, asg_mcp_response_t& out, const json_t* message, const MetaVersion& meta) {
     if (json_is_array(message))
@@ -224,6 +275,7 @@ void handle_modern_post(const asg_mcp_request_t& req, asg_mcp_response_t& out, c
     std::string problem = modern_header_problem(req, message, meta.version);
     if (!problem.empty()) return set_text(out, 400, json_to_string(header_mismatch_error(id, problem).get()));
     if (Json refusal = modern_meta_refusal(id, message)) return set_text(out, 400, json_to_string(refusal.get()));
+    if (json_member_string(message, "method") == "subscriptions/listen") return handle_listen(req, out, id, message);
     AnswerLimits limits;
     if (req.max_response_size > 0) limits.max_answer_bytes = req.max_response_size;
     DispatchContext ctx(*req.principal);
@@ -232,6 +284,7 @@ void handle_modern_post(const asg_mcp_request_t& req, asg_mcp_response_t& out, c
     ctx.issues_sessions = false;
     ctx.allow_io = req.allow_io != 0;
     ctx.now = req.now_ms;
+    ctx.event_streams = true;
     if (req.progress != nullptr) ctx.progress = &req.progress->queue;
     answer_one(ctx, message, limits, out);
 }
@@ -299,6 +352,7 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     ctx.protocol_version = version;
     ctx.allow_io = req.allow_io != 0;
     ctx.now = req.now_ms;
+    ctx.event_streams = true;
     if (req.progress != nullptr) ctx.progress = &req.progress->queue;
     ctx.session_key = ctx_session_key;
     ctx.session_until_ms = ctx_session_until;
@@ -360,12 +414,8 @@ void handle_get(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         return reply_error(out, 503, kServerError, "Service Unavailable: Asgard's database cannot be reached; try again shortly");
     }
     Digest key = session_cache_key(view(req.session_id));
-    out.http_status = 200;
-    out.opens_stream = 1;
-    out.stream_seq = head;
+    open_stream(out, head, claims.issued_ms + runtime_config()->session_ttl_ms, ": asgard event stream\n\n", "", "");
     std::memcpy(out.stream_session, key.data(), key.size());
-    out.stream_until_ms = claims.issued_ms + runtime_config()->session_ttl_ms;
-    copy_text(out.content_type, sizeof out.content_type, "text/event-stream");
 }
 
 }  // namespace

@@ -100,9 +100,11 @@ std::string complete_modern_raw(const std::string& raw, long long ttl_ms) {
     return raw.size() > 2 ? head + "," + raw.substr(1) : head + "}";
 }
 
-Json discover_result() {
-    Json result = json_own(json_pack("{s:O,s:{s:{s:b},s:{s:b},s:{s:b},s:{}},s:s,s:I,s:s}", "supportedVersions", all_protocol_versions().get(),
-                                     "capabilities", "tools", "listChanged", 0, "resources", "listChanged", 0, "prompts", "listChanged", 0,
+Json discover_result(bool event_streams) {
+    int streams = event_streams ? 1 : 0;
+    Json result = json_own(json_pack("{s:O,s:{s:{s:b},s:{s:b,s:b},s:{s:b},s:{}},s:s,s:I,s:s}", "supportedVersions", all_protocol_versions().get(),
+                                     "capabilities", "tools", "listChanged", 0, "resources", "subscribe", streams, "listChanged", streams,
+                                     "prompts", "listChanged", 0,
                                      "completions", "instructions", kServerInstructions, "ttlMs", (json_int_t)3600000,
                                      "cacheScope", "public"));
     complete_modern_result(result.get());

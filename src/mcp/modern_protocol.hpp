@@ -48,7 +48,7 @@ void complete_modern_result(json_t* result);
 std::string complete_modern_raw(const std::string& raw, long long ttl_ms);
 
 // server/discover's result.
-Json discover_result();
+Json discover_result(bool event_streams);
 
 // The name a Mcp-Name (or Mcp-Param-*) header stands for: the value itself, or the UTF-8 inside
 // the =?base64?...?= sentinel; false when the sentinel's Base64 is not valid.

@@ -9,6 +9,7 @@
 #include "mcp/jsonrpc.hpp"
 #include "mcp/modern_protocol.hpp"
 #include "store/document_store.hpp"
+#include "mcp/resource_notifications.hpp"
 #include "store/pg_connection.hpp"
 #include "store/resource_feed.hpp"
 #include "store/seed_store.hpp"
@@ -183,21 +184,6 @@ Json resources_read(DispatchContext& ctx, const json_t* id, const json_t* params
     }
 }
 
-// A URI whose resource can change: a standard, a guidance or a recipe by name (a version never
-// changes, nor does a seed file outside an upgrade). It need not exist yet.
-static bool subscribable(std::string_view uri) {
-    for (std::string_view prefix : {"asgard://standards/", "asgard://guidance/", "asgard://recipes/"}) {
-        if (uri.rfind(prefix, 0) != 0) continue;
-        std::string_view name = uri.substr(prefix.size());
-        if (name.empty() || name.size() > 64) return false;
-        if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9'))) return false;
-        for (char c : name)
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
-        return true;
-    }
-    return false;
-}
-
 Json resources_subscription(DispatchContext& ctx, const json_t* id, const json_t* params, bool subscribe) {
     const char* method = subscribe ? "resources/subscribe" : "resources/unsubscribe";
     if (ctx.session_until_ms == 0)
@@ -206,7 +192,7 @@ Json resources_subscription(DispatchContext& ctx, const json_t* id, const json_t
     const json_t* uri = params ? json_object_get(params, "uri") : nullptr;
     if (!json_is_string(uri)) return jsonrpc_error(id, kInvalidParams, "params.uri must be a string (asgard://...)");
     std::string text(json_string_value(uri), json_string_length(uri));
-    if (!subscribable(text))
+    if (!resource_can_change(text))
         return jsonrpc_error(id, kInvalidParams,
                              "Invalid params: " + std::string(method) + " takes the URI of a standard, a guidance or a recipe "
                              "(asgard://standards/NAME, asgard://guidance/NAME, asgard://recipes/NAME); versions and seed files never change");

@@ -5,14 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "mcp/listen_stream.hpp"
 #include "store/pg_connection.hpp"
 #include "util/crypto.hpp"
 
 namespace asg {
 
+// A URI whose resource can change: a standard, a guidance or a recipe by name (a version never
+// changes, nor does a seed file outside an upgrade). It need not exist yet.
+bool resource_can_change(std::string_view uri);
+
 struct StreamCursor {
-    Digest session;
-    std::int64_t after = 0;  // the last change the stream was told of
+    Digest session;                        // a session's stream (GET, 2025 revisions): its subscriptions
+    const ListenFilter* listen = nullptr;  // or a subscriptions/listen stream (2026-07-28): its filter
+    std::int64_t after = 0;                // the last change the stream was told of
 };
 
 struct StreamNotices {
