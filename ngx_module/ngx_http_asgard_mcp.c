@@ -145,15 +145,7 @@ ngx_http_asgard_mcp_stream_cleanup(void *data)
 static ngx_http_asgard_mcp_stream_t *
 ngx_http_asgard_mcp_stream_of(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t  *cln;
-
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_asgard_mcp_stream_cleanup) {
-            return cln->data;
-        }
-    }
-
-    return NULL;
+    return ngx_http_asgard_cleanup_data(r, ngx_http_asgard_mcp_stream_cleanup);
 }
 
 

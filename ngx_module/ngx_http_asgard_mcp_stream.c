@@ -127,15 +127,7 @@ ngx_http_asgard_listener_wait(ngx_http_request_t *r, ngx_http_asgard_listener_t 
 static ngx_http_asgard_listener_t *
 ngx_http_asgard_listener_of(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t  *cln;
-
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_asgard_listener_cleanup) {
-            return cln->data;
-        }
-    }
-
-    return NULL;
+    return ngx_http_asgard_cleanup_data(r, ngx_http_asgard_listener_cleanup);
 }
 
 

@@ -201,6 +201,8 @@ ngx_table_elt_t *ngx_http_asgard_add_header_ref(ngx_http_request_t *r, const cha
 ngx_str_t *ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcase_name,
     size_t len);
 int64_t ngx_http_asgard_now_ms(void);
+/* The data of the request's pool cleanup with this handler (a per-request state kept that way), or NULL. */
+void *ngx_http_asgard_cleanup_data(ngx_http_request_t *r, ngx_pool_cleanup_pt handler);
 void ngx_http_asgard_resume(ngx_http_request_t *r);
 void ngx_http_asgard_task_finished(ngx_http_request_t *r);
 

@@ -272,3 +272,18 @@ ngx_http_asgard_read_body(ngx_http_request_t *r, ngx_http_client_body_handler_pt
 
     return NGX_DONE;
 }
+
+
+void *
+ngx_http_asgard_cleanup_data(ngx_http_request_t *r, ngx_pool_cleanup_pt handler)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == handler) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}

@@ -49,14 +49,9 @@ async function until(check, what) {
   }
 }
 
-/** A raw event stream: GET /mcp on a session; collects the JSON-RPC messages it receives. */
-async function openStream(url, session) {
-  const controller = new AbortController();
-  const res = await fetch(url, { method: 'GET', signal: controller.signal,
-    headers: { Accept: 'text/event-stream', Authorization: `Bearer ${session.token}`, 'Mcp-Session-Id': session.sessionId,
-      'MCP-Protocol-Version': session.protocolVersion } });
-  const stream = { res, messages: [], raw: '', ended: false, close: () => controller.abort() };
-  if (res.status !== 200) return stream;
+/** Reads an event stream's body in the background: its JSON-RPC messages into stream.messages,
+ * stream.ended once it is over (or aborted). */
+function collectEvents(res, stream) {
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   (async () => {
@@ -75,6 +70,17 @@ async function openStream(url, session) {
     } catch { /* aborted */ }
     stream.ended = true;
   })();
+}
+
+/** A raw event stream: GET /mcp on a session; collects the JSON-RPC messages it receives. */
+async function openStream(url, session) {
+  const controller = new AbortController();
+  const res = await fetch(url, { method: 'GET', signal: controller.signal,
+    headers: { Accept: 'text/event-stream', Authorization: `Bearer ${session.token}`, 'Mcp-Session-Id': session.sessionId,
+      'MCP-Protocol-Version': session.protocolVersion } });
+  const stream = { res, messages: [], raw: '', ended: false, close: () => controller.abort() };
+  if (res.status !== 200) return stream;
+  collectEvents(res, stream);
   return stream;
 }
 
@@ -228,24 +234,7 @@ async function listen(url, token, id, notifications) {
     stream.json = await res.json();
     return stream;
   }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        stream.raw += decoder.decode(value, { stream: true });
-        const events = stream.raw.split('\n\n');
-        stream.raw = events.pop();
-        for (const event of events) {
-          const data = event.split('\n').find((l) => l.startsWith('data: '));
-          if (data) stream.messages.push(JSON.parse(data.slice(6)));
-        }
-      }
-    } catch { /* aborted */ }
-    stream.ended = true;
-  })();
+  collectEvents(res, stream);
   return stream;
 }
 

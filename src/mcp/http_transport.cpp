@@ -78,6 +78,20 @@ void reply_error(asg_mcp_response_t& out, int status, int code, std::string_view
     set_text(out, status, json_to_string(jsonrpc_error(nullptr, code, message).get()));
 }
 
+// A new event stream starts after the change feed's head; false (answered 503) when PostgreSQL
+// cannot tell it.
+bool read_feed_head(asg_mcp_response_t& out, const json_t* id, const char* what, std::int64_t& head) {
+    try {
+        head = resource_feed_head(thread_pg());
+        return true;
+    } catch (const PgError& e) {
+        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: ") + what + ": " + e.what());
+        set_text(out, 503, json_to_string(jsonrpc_error(id, kServerError,
+                                                      "Service Unavailable: Asgard's database cannot be reached; try again shortly").get()));
+        return false;
+    }
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -252,13 +266,7 @@ void handle_listen(const asg_mcp_request_t& req, asg_mcp_response_t& out, const 
         return;
     }
     std::int64_t head = 0;
-    try {
-        head = resource_feed_head(thread_pg());
-    } catch (const PgError& e) {
-        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: subscriptions/listen: ") + e.what());
-        return set_text(out, 503, json_to_string(jsonrpc_error(id, kServerError,
-                                                             "Service Unavailable: Asgard's database cannot be reached; try again shortly").get()));
-    }
+    if (!read_feed_head(out, id, "subscriptions/listen", head)) return;
     open_stream(out, head, req.now_ms + kListenLifeMs, listen_acknowledgement(filter), listen_filter_text(filter), listen_closing(filter));
 }
 
@@ -407,12 +415,7 @@ void handle_get(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
         return;
     }
     std::int64_t head = 0;
-    try {
-        head = resource_feed_head(thread_pg());
-    } catch (const PgError& e) {
-        copy_text(out.log_line, sizeof out.log_line, std::string("asgard: GET /mcp: ") + e.what());
-        return reply_error(out, 503, kServerError, "Service Unavailable: Asgard's database cannot be reached; try again shortly");
-    }
+    if (!read_feed_head(out, nullptr, "GET /mcp", head)) return;
     Digest key = session_cache_key(view(req.session_id));
     open_stream(out, head, claims.issued_ms + runtime_config()->session_ttl_ms, ": asgard event stream\n\n", "", "");
     std::memcpy(out.stream_session, key.data(), key.size());
