@@ -67,6 +67,10 @@ ngx_http_asgard_send_verdict(ngx_http_request_t *r, asg_gateway_verdict_t *v)
     ngx_int_t         rc;
     ngx_table_elt_t  *h;
 
+    if (v->log_line[0] != '\0') {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "%s", v->log_line);
+    }
+
     for (i = 0; i < v->nheaders; i++) {
         if (ngx_http_asgard_add_header(r, v->header_names[i], v->header_values[i]) == NULL) {
             return NGX_ERROR;

@@ -205,6 +205,7 @@ typedef struct {
     char    *body;              /* OpenAI-style error JSON; release with asg_free */
     size_t   body_len;
     char     retry_after[16];   /* "" or seconds, for 429 */
+    char     log_line[300];     /* a server-side failure for the error log, "" for none */
     int      nheaders;
     char     header_names[10][40];
     char     header_values[10][40];

@@ -4,6 +4,7 @@
 // per key and per project.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 
 import {
@@ -30,7 +31,7 @@ import {
   waitForSpend,
   workerPids,
 } from './gateway_helpers.js';
-import { assertErrorLogClean } from './helpers.js';
+import { assertErrorLogClean, env, psqlSession } from './helpers.js';
 import { startNode } from './nginx_node.js';
 
 const SYNC = 'gwtest:sync-limits';
@@ -182,6 +183,24 @@ describe('per-call reservations', () => {
     assert.equal(redis(['GET', `${counter}:base`]), '0', 'the month\'s baseline: PostgreSQL\'s spend before the first call');
     await waitForSpend(p.projectId, (rows) => rows.some((r) => Number(r.requests) === calls), 'the calls\' spend rows');
     assert.equal(Math.round(spendTotal(p.projectId) * 1e6), calls * 132, 'PostgreSQL agrees with the counter');
+  });
+
+  test('a month\'s spend that PostgreSQL cannot give (spend_daily held past asgard_io_timeout) refuses the call 503 database_unavailable, and the error log says why', async () => {
+    const p = await newGatewayProject('e2e-gw-resv-unread');
+    asgardOk(['budget', 'set', p.projectId, '--monthly-usd', '100']);
+    await syncGateway(p.key, SYNC);
+    const locker = psqlSession();
+    locker.send("BEGIN; LOCK TABLE spend_daily IN ACCESS EXCLUSIVE MODE; SELECT 'locked';");
+    await locker.waitFor(/locked/);
+    try {
+      assertOpenAIError(await chat(p.key, chatBody('hi', { max_tokens: 10 })), 503, 'database_unavailable');
+    } finally {
+      locker.send('ROLLBACK;');
+      await locker.end();
+    }
+    assert.match(readFileSync(env.errorLog, 'utf8'),
+      /asgard: gateway: the project's month spend could not be read from PostgreSQL: .*lock timeout/);
+    assertCompletion(await chat(p.key, chatBody('hi', { max_tokens: 10 })));
   });
 
   test('a month\'s counter lost from Redis starts again from PostgreSQL\'s record, once, however many calls ask at the same time', async () => {

@@ -46,6 +46,7 @@ static void clear_verdict(asg_gateway_verdict_t* out) {
     out->retry_after[0] = '\0';
     out->nheaders = 0;
     out->wait = ASG_GATEWAY_DECIDED;
+    out->log_line[0] = '\0';
 }
 
 static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
@@ -61,6 +62,7 @@ static void fill(asg_gateway_verdict_t* out, const Verdict& v) {
         }
     }
     copy_to(out->retry_after, sizeof out->retry_after, v.retry_after);
+    copy_to(out->log_line, sizeof out->log_line, v.log_line);
     out->nheaders = 0;
     auto header = [out](std::string_view name, std::int64_t value, bool seconds) {
         char* n = out->header_names[out->nheaders];
@@ -118,7 +120,7 @@ static void export_commands(const std::vector<std::vector<std::string>>& command
 
 static void internal_error(asg_gateway_verdict_t* out, const char* what) {
     std::string body = "{\"error\":{\"message\":\"internal error in the gateway\",\"type\":\"server_error\",\"code\":\"internal\"}}";
-    (void)what;
+    copy_to(out->log_line, sizeof out->log_line, std::string("asgard: gateway: internal error: ") + what);
     out->status = 500;
     out->body = static_cast<char*>(std::malloc(body.size()));
     if (out->body) {

@@ -21,6 +21,7 @@
 #include "gateway/redis_outbox.hpp"
 #include "gateway/reservation_amount.hpp"
 #include "gateway/spend_log.hpp"
+#include "store/cost_store.hpp"
 #include "store/pg_connection.hpp"
 #include "util/money.hpp"
 #include "util/crypto.hpp"
@@ -347,13 +348,13 @@ SpendRead GatewayCall::spend_read() const {
 
 void SpendRead::run() noexcept {
     try {
-        auto spent = thread_pg().exec(
-            "SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
-            " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
-            {project});
-        spent_micro = spent.int64(0, 0);
-    } catch (...) {
+        spent_micro = month_spend_micro(thread_pg(), project);
+    } catch (const std::exception& e) {
         failed = true;
+        try {
+            error = e.what();
+        } catch (const std::bad_alloc&) {  // the 503 still goes out; only the reason is lost
+        }
     }
 }
 
@@ -363,6 +364,8 @@ void GatewayCall::on_spend_read(const SpendRead* read, std::int64_t now, Verdict
     if (read == nullptr || read->failed) {
         take_back();
         state_ = State::refused;
+        v.log_line = "asgard: gateway: the project's month spend could not be read from PostgreSQL: " +
+                     (read ? read->error : std::string("the pool task was not made"));
         return reject(v, 503, "the gateway's spend store (PostgreSQL) is unavailable; try again shortly",
                       "service_unavailable", "database_unavailable");
     }

@@ -38,6 +38,7 @@ struct Verdict {
     std::vector<std::pair<std::string, std::string>> headers;  // further headers, e.g. the budget left
     // What the call waits for before it is decided (status 0 then means nothing yet).
     enum class Wait { none, redis, pool } wait = Wait::none;
+    std::string log_line;  // a server-side failure for the error log ("" for none)
 };
 
 // A month's spend read from PostgreSQL on a pool thread (a copy of what it needs: the call may be
@@ -47,6 +48,7 @@ struct SpendRead {
     std::int64_t now = 0;
     std::int64_t spent_micro = 0;
     bool failed = false;
+    std::string error;  // why it failed, for the error log
     void run() noexcept;  // the thread pool's part
 };
 

@@ -136,4 +136,11 @@ SpendReport spend_report(PgConnection& db, const std::string& from, const std::s
     return out;
 }
 
+std::int64_t month_spend_micro(PgConnection& db, const std::string& project_id) {
+    return db.exec("SELECT coalesce((sum(cost_usd) * 1000000)::bigint, 0) FROM spend_daily"
+                   " WHERE project_id = $1 AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+                   {project_id})
+        .int64(0, 0);
+}
+
 }  // namespace asg

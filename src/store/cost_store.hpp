@@ -49,5 +49,7 @@ struct SpendReport {
 };
 SpendReport spend_report(PgConnection& db, const std::string& from, const std::string& to, const std::string& today, int top);
 void set_budget(PgConnection& db, const std::string& project_id, const std::string& monthly_usd);
+// What the project spent this UTC month, in micro-USD (the gateway's budget baseline).
+std::int64_t month_spend_micro(PgConnection& db, const std::string& project_id);
 
 }  // namespace asg
