@@ -139,31 +139,18 @@ ngx_http_asgard_dashboard_stream_writer(ngx_http_request_t *r)
 static void
 ngx_http_asgard_dashboard_stream_next(ngx_http_request_t *r, ngx_http_asgard_dashboard_stream_t *s)
 {
-    ngx_str_t                  none = ngx_null_string;
-    ngx_event_t               *wev;
-    ngx_connection_t          *c;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_int_t          rc;
+    ngx_str_t          none = ngx_null_string;
+    ngx_connection_t  *c = r->connection;
 
-    c = r->connection;
-    wev = c->write;
-
-    if (r->out != NULL || c->buffered || r->buffered) {
-        /* Part of it is still nginx's to write: the part's memory stays until it is. */
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-        r->write_event_handler = ngx_http_asgard_dashboard_stream_writer;
-        if (!wev->delayed && !wev->timer_set) {
-            ngx_add_timer(wev, clcf->send_timeout);
-        }
-        if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_ERROR);
-        }
+    /* While part of it is still nginx's to write, the part's memory stays. */
+    rc = ngx_http_asgard_wait_to_send(r, ngx_http_asgard_dashboard_stream_writer);
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+    }
+    if (rc != NGX_OK) {
         return;
     }
-
-    if (wev->timer_set) {
-        ngx_del_timer(wev);
-    }
-    r->write_event_handler = ngx_http_request_empty_handler;
 
     asg_free(s->part);
     s->part = NULL;

@@ -102,23 +102,7 @@ ngx_http_asgard_listener_end(ngx_http_asgard_listener_t *l, ngx_int_t rc)
 static void
 ngx_http_asgard_listener_wait(ngx_http_request_t *r, ngx_http_asgard_listener_t *l)
 {
-    ngx_event_t               *wev = r->connection->write;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (r->out == NULL && !r->connection->buffered && !r->buffered) {
-        if (wev->timer_set) {
-            ngx_del_timer(wev);
-        }
-        r->write_event_handler = ngx_http_request_empty_handler;
-        return;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-    r->write_event_handler = ngx_http_asgard_listener_writer;
-    if (!wev->delayed && !wev->timer_set) {
-        ngx_add_timer(wev, clcf->send_timeout);
-    }
-    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+    if (ngx_http_asgard_wait_to_send(r, ngx_http_asgard_listener_writer) == NGX_ERROR) {
         ngx_http_asgard_listener_end(l, NGX_ERROR);
     }
 }
@@ -389,7 +373,6 @@ ngx_http_asgard_mcp_listen(ngx_http_request_t *r, asg_mcp_response_t *out)
     ngx_buf_t                   *b;
     ngx_chain_t                  first;
     ngx_pool_cleanup_t          *cln;
-    ngx_http_core_loc_conf_t    *clcf;
     ngx_http_asgard_listener_t  *l;
 
     if (!ngx_http_asgard_listeners_ready) {
@@ -462,18 +445,12 @@ ngx_http_asgard_mcp_listen(ngx_http_request_t *r, asg_mcp_response_t *out)
     ngx_queue_insert_tail(&ngx_http_asgard_listeners, &l->queue);
 
     r->read_event_handler = ngx_http_test_reading;
-    r->write_event_handler = ngx_http_request_empty_handler;
 
-    if (r->out != NULL || r->connection->buffered || r->buffered) {
-        /* The first comment waits for the socket. */
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-        r->write_event_handler = ngx_http_asgard_listener_writer;
-        ngx_add_timer(r->connection->write, clcf->send_timeout);
-        if (ngx_handle_write_event(r->connection->write, clcf->send_lowat) != NGX_OK) {
-            ngx_queue_remove(&l->queue);
-            l->request = NULL;
-            return NGX_ERROR;
-        }
+    /* (Not yet the worker's to end: a failure here is the caller's to answer.) */
+    if (ngx_http_asgard_wait_to_send(r, ngx_http_asgard_listener_writer) == NGX_ERROR) {
+        ngx_queue_remove(&l->queue);
+        l->request = NULL;
+        return NGX_ERROR;
     }
 
     /* The stream is the worker's now: one more reference, dropped when it ends. */

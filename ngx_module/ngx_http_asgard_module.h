@@ -201,6 +201,10 @@ ngx_table_elt_t *ngx_http_asgard_add_header_ref(ngx_http_request_t *r, const cha
 ngx_str_t *ngx_http_asgard_find_header(ngx_http_request_t *r, const char *lowcase_name,
     size_t len);
 int64_t ngx_http_asgard_now_ms(void);
+/* After a write of a long answer: when nginx still holds part of it, handler runs as the socket
+ * takes more (within send_timeout) and NGX_AGAIN is returned; when all is sent, the write timer and
+ * handler are reset and NGX_OK returned; NGX_ERROR when the write event cannot be armed. */
+ngx_int_t ngx_http_asgard_wait_to_send(ngx_http_request_t *r, ngx_http_event_handler_pt handler);
 /* The data of the request's pool cleanup with this handler (a per-request state kept that way), or NULL. */
 void *ngx_http_asgard_cleanup_data(ngx_http_request_t *r, ngx_pool_cleanup_pt handler);
 void ngx_http_asgard_resume(ngx_http_request_t *r);

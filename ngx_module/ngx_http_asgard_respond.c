@@ -287,3 +287,27 @@ ngx_http_asgard_cleanup_data(ngx_http_request_t *r, ngx_pool_cleanup_pt handler)
 
     return NULL;
 }
+
+
+ngx_int_t
+ngx_http_asgard_wait_to_send(ngx_http_request_t *r, ngx_http_event_handler_pt handler)
+{
+    ngx_event_t               *wev = r->connection->write;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (r->out == NULL && !r->connection->buffered && !r->buffered) {
+        if (wev->timer_set) {
+            ngx_del_timer(wev);
+        }
+        r->write_event_handler = ngx_http_request_empty_handler;
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    r->write_event_handler = handler;
+    if (!wev->delayed && !wev->timer_set) {
+        ngx_add_timer(wev, clcf->send_timeout);
+    }
+
+    return ngx_handle_write_event(wev, clcf->send_lowat) == NGX_OK ? NGX_AGAIN : NGX_ERROR;
+}

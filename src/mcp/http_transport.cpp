@@ -333,8 +333,8 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     bool initialize = !batch && method == "initialize";
 
     SessionClaims claims;
-    Digest ctx_session_key{};
-    std::int64_t ctx_session_until = 0;
+    Digest session_key{};
+    std::int64_t session_until_ms = 0;
     if (!initialize) {
         SessionOutcome outcome = check_session(req, out, claims);
         if (outcome == SessionOutcome::answered) return;
@@ -347,8 +347,8 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     // A session's requests run at the version it negotiated, whichever supported version the header
     // names (as the reference SDK server does); initialize runs at the one it asks for.
     if (!initialize) {
-        ctx_session_key = session_cache_key(view(req.session_id));
-        ctx_session_until = claims.issued_ms + runtime_config()->session_ttl_ms;
+        session_key = session_cache_key(view(req.session_id));
+        session_until_ms = claims.issued_ms + runtime_config()->session_ttl_ms;
     }
     std::string version = !initialize               ? claims.protocol_version
                           : !header_version.empty() ? std::string(header_version)
@@ -362,8 +362,8 @@ void handle_post(const asg_mcp_request_t& req, asg_mcp_response_t& out) {
     ctx.now = req.now_ms;
     ctx.event_streams = true;
     if (req.progress != nullptr) ctx.progress = &req.progress->queue;
-    ctx.session_key = ctx_session_key;
-    ctx.session_until_ms = ctx_session_until;
+    ctx.session_key = session_key;
+    ctx.session_until_ms = session_until_ms;
     if (batch) {
         if (!protocol_allows_batches(version))
             return reply_error(out, 400, kInvalidRequest,
