@@ -204,8 +204,16 @@ describe('the call log and the audit log', () => {
     const href = await page.$eval('#log-csv', (a) => a.getAttribute('href'));
     assert.equal(href, `/api/dashboard/admin/calls.csv?project=${p.projectId}&outcome=`.replace(/&outcome=$/, ''));
     await page.click('#log-csv');
-    const file = await eventually(() => readdirSync(downloads).find((f) => /^asgard-calls-.*\.csv$/.test(f)) ?? null, { what: 'the CSV download' });
-    const csv = parseCsv(readFileSync(join(downloads, file), 'utf8'));
+    // Chromium may show the file under its final name before it has written it: wait for the
+    // whole answer (no partial download left, the header and the rows there).
+    const text = await eventually(() => {
+      const names = readdirSync(downloads);
+      const file = names.find((f) => /^asgard-calls-.*\.csv$/.test(f));
+      if (!file || names.some((f) => f.endsWith('.crdownload'))) return null;
+      const body = readFileSync(join(downloads, file), 'utf8');
+      return body.split('\n').filter((l) => l).length >= 4 ? body : null;
+    }, { what: 'the whole CSV download' });
+    const csv = parseCsv(text);
     assert.equal(csv.length, 4);
     assert.ok(csv.slice(1).every((r) => r[2] === p.projectId));
     await page.click('#verify-chain');
